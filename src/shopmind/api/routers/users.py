@@ -1,0 +1,34 @@
+"""Users: read, upsert, and delete everywhere (privacy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, status
+
+from shopmind.api.deps import RequireAdmin, RequireRead, Shop
+from shopmind.domain import User
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("/{user_id}", dependencies=[RequireRead])
+def get_user(user_id: str, shop: Shop) -> User:
+    user = shop.users.get(user_id)
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {user_id!r}")
+    return user
+
+
+@router.put("/{user_id}", dependencies=[RequireAdmin])
+def put_user(user_id: str, user: User, shop: Shop) -> dict[str, Any]:
+    if user.id != user_id:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, [{"loc": ["body", "id"], "msg": f"id {user.id!r} differs from the path's {user_id!r}", "type": "value_error"}])
+    shop.users.upsert([user])
+    return {"upserted": 1, "id": user_id}
+
+
+@router.delete("/{user_id}", dependencies=[RequireAdmin])
+def delete_user(user_id: str, shop: Shop) -> dict[str, Any]:
+    """Remove the user's record, events and everything derived from them; report what was removed."""
+    return {"user_id": user_id, "removed": shop.delete_user(user_id)}

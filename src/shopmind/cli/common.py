@@ -1,0 +1,38 @@
+"""Options and helpers every command shares."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+HomeOpt = Annotated[
+    Path,
+    typer.Option("--home", envvar="SHOPMIND_HOME", help="Folder holding the shop's store, indexes and models."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
+DEFAULT_HOME = Path("shop")
+
+
+def open_shop(home: Path):
+    from shopmind.config import ConfigError
+    from shopmind.engine import ShopMind
+    from shopmind.store import StoreError
+
+    try:
+        return ShopMind.open(home)
+    except (ConfigError, StoreError) as exc:
+        fail(str(exc))
+
+
+def emit_json(obj: Any) -> None:
+    sys.stdout.write(orjson.dumps(obj, default=str).decode() + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)

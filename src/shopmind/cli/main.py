@@ -1,0 +1,167 @@
+"""Top-level commands: import, stats, serve, delete-user; `eval` is a sub-command group."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shopmind.cli.common import DEFAULT_HOME, HomeOpt, JsonOpt, emit_json, fail, open_shop
+from shopmind.cli.evaluate import eval_app
+
+app = typer.Typer(name="shopmind", help="ShopMind: search, recommendations, ads and a shopping assistant for your shop.", no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(eval_app, name="eval")
+console = Console()
+
+
+@app.command("import")
+def import_cmd(
+    kind: Annotated[str, typer.Argument(help="products | users | events")],
+    file: Annotated[Path, typer.Argument(help="JSONL, CSV or Parquet file (optionally .gz for JSONL/CSV)", exists=False)],
+    home: HomeOpt = DEFAULT_HOME,
+    on_error: Annotated[str, typer.Option("--on-error", help="fail: stop at the first bad batch; skip: report bad rows, keep the good")] = "fail",
+    report: Annotated[Path | None, typer.Option("--report", help="where --on-error skip writes rejected rows (JSONL)")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonl | csv | parquet (default: from the file name)")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", min=1)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import products, users or events from a file; replays are idempotent."""
+    from shopmind.domain import RECORD_TYPES
+    from shopmind.importer import ImportFailed
+
+    if kind not in RECORD_TYPES:
+        fail(f"unknown kind {kind!r}; use one of: {', '.join(RECORD_TYPES)}", 2)
+    if on_error not in ("fail", "skip"):
+        fail("--on-error must be 'fail' or 'skip'", 2)
+    if not file.is_file():
+        fail(f"no such file: {file}", 2)
+    shop = open_shop(home)
+    try:
+        result = shop.import_file(kind, file, fmt=fmt, on_error=on_error, batch_size=batch_size, report_path=report)
+    except ImportFailed as exc:
+        if as_json:
+            emit_json(exc.report.to_json())
+        for err in exc.report.errors[:20]:
+            typer.secho(f"  {err}", err=True)
+        fail(str(exc))
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    finally:
+        shop.close()
+    if as_json:
+        emit_json(result.to_json())
+        return
+    console.print(
+        f"imported {result.kind} from {result.source}: read {result.read}, stored {result.stored}, "
+        f"duplicates {result.duplicates}, rejected {result.rejected} "
+        f"in {result.seconds:.2f}s ({result.per_second:,.0f}/s)"
+    )
+    if result.report_path:
+        console.print(f"rejected rows written to {result.report_path}")
+    for err in result.errors[:10]:
+        console.print(f"  [yellow]{err}[/yellow]")
+
+
+@app.command()
+def stats(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
+    """Counts of products, users and events, and what is built."""
+    shop = open_shop(home)
+    try:
+        data = shop.stats()
+    finally:
+        shop.close()
+    if as_json:
+        emit_json(data)
+        return
+    table = Table(title=f"ShopMind at {data['home']} ({data['store']})")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for key in ("products", "users", "events"):
+        table.add_row(key, f"{data[key]:,}")
+    for etype, n in sorted(data["event_types"].items()):
+        table.add_row(f"  {etype}", f"{n:,}")
+    for part, version in data["artifacts"].items():
+        table.add_row(f"artifact {part}", version)
+    console.print(table)
+
+
+@app.command("delete-user")
+def delete_user(user_id: str, home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
+    """Delete a user everywhere: record, events and derived state; print what was removed."""
+    shop = open_shop(home)
+    try:
+        removed = shop.delete_user(user_id)
+    finally:
+        shop.close()
+    if as_json:
+        emit_json({"user_id": user_id, "removed": removed})
+    else:
+        console.print(f"deleted user {user_id}: " + ", ".join(f"{k}={v}" for k, v in removed.items()))
+
+
+@app.command()
+def imports(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
+    """Recent import runs with their committed checkpoint (what survived a crash)."""
+    shop = open_shop(home)
+    try:
+        rows = shop.store.list_imports()
+    finally:
+        shop.close()
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title="imports")
+    for col in ("kind", "status", "lines_committed", "records_committed", "rejected", "source"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["kind"], r["status"], str(r["lines_committed"]), str(r["records_committed"]), str(r["rejected"]), r["source"])
+    console.print(table)
+
+
+@app.command()
+def serve(
+    home: HomeOpt = DEFAULT_HOME,
+    host: Annotated[str | None, typer.Option("--host", help="default: server.host (127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="default: server.port (8000)")] = None,
+    log_level: Annotated[str, typer.Option("--log-level")] = "warning",
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from shopmind.api import create_app
+
+    shop = open_shop(home)
+    app_ = create_app(shop)
+    host = host or shop.settings.server.host
+    port = port if port is not None else shop.settings.server.port
+    keys = app_.state.keys
+    console.print(f"ShopMind serving {shop.home} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    if keys["admin"] and not shop.settings.api.admin_keys:
+        console.print(f"admin key: {keys['admin'][0]}   public key: {keys['public'][0]}   (from {shop.home}/api_keys.json)")
+    try:
+        uvicorn.run(app_, host=host, port=port, log_level=log_level, access_log=False)
+    finally:
+        shop.close()
+
+
+@app.command()
+def keys(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
+    """Print the API keys the server accepts (generated on first use if none are configured)."""
+    from shopmind.api.app import load_keys
+
+    shop = open_shop(home)
+    try:
+        data = load_keys(shop)
+    finally:
+        shop.close()
+    if as_json:
+        emit_json(data)
+    else:
+        console.print(f"admin: {', '.join(data['admin'])}\npublic: {', '.join(data['public'])}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,116 @@
+"""Settings: defaults, then `<home>/shopmind.toml`, then `SHOPMIND_*` environment variables.
+
+Env vars address nested keys with double underscores: `SHOPMIND_STORE__URL=postgresql://…`,
+`SHOPMIND_API__ADMIN_KEYS='["k1"]'` (JSON values are parsed, anything else is a string).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ENV_PREFIX = "SHOPMIND_"
+CONFIG_FILE = "shopmind.toml"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreSettings(Section):
+    url: str | None = Field(default=None, description="SQLAlchemy URL; default sqlite:///<home>/shop.db")
+    sqlite_synchronous: str = Field(default="FULL", pattern="^(OFF|NORMAL|FULL|EXTRA)$")
+    pool_size: int = Field(default=5, ge=1, le=100)
+
+
+class ImportSettings(Section):
+    batch_size: int = Field(default=5000, ge=1, le=1_000_000)
+
+
+class ApiSettings(Section):
+    admin_keys: list[str] = Field(default_factory=list, description="keys that may write anything")
+    public_keys: list[str] = Field(default_factory=list, description="keys that may send events and read")
+    open_reads: bool = Field(default=True, description="reads need no key")
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_batch: int = Field(default=10_000, ge=1)
+    cors_origins: list[str] = Field(default_factory=list)
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1)
+
+
+class Settings(Section):
+    """All settings. Sections owned by later capabilities are free-form until they validate them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    imports: ImportSettings = Field(default_factory=ImportSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    search: dict[str, Any] = Field(default_factory=dict)
+    recommend: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConfigError(ValueError):
+    """Settings that do not validate; the message names the source and the key."""
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "HOME":
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split("__")
+        if len(path) < 2:  # top-level SHOPMIND_X vars (HOME, SHARED_DATA…) are not settings
+            continue
+        try:
+            value: Any = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            value = raw
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return out
+
+
+def load_settings(home: Path, overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read settings for a home folder; raise ConfigError naming the bad key."""
+    data: dict[str, Any] = {}
+    file = home / CONFIG_FILE
+    if file.is_file():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: {exc}") from exc
+    data = _merge(data, _env_overrides(dict(os.environ if environ is None else environ)))
+    data = _merge(data, overrides or {})
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid settings ({file} / {ENV_PREFIX}* env): {problems}") from exc
+
+
+def default_home() -> Path:
+    """`SHOPMIND_HOME`, else ./shop."""
+    return Path(os.environ.get(ENV_PREFIX + "HOME", "shop"))

@@ -1,0 +1,216 @@
+"""The facade: `ShopMind.open(home)` wires config, store, indexes and models; CLI and API call only this.
+
+A home folder holds everything a shop needs: `shopmind.toml`, the embedded store (`shop.db`) unless the
+config names a server, and built artifacts under `artifacts/<part>/<version>/` with a `current` pointer.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from shopmind.config import Settings, default_home, load_settings
+from shopmind.domain import Event, Product, User
+from shopmind.importer import ImportReport, OnError, import_file
+from shopmind.store import SqlStore, open_store
+
+
+class NotBuilt(RuntimeError):
+    """A capability was asked for before `shopmind build` made its artifacts."""
+
+
+class Catalog:
+    """Products: upsert, read, delete. Changes reach loaded indexes at once."""
+
+    def __init__(self, shop: ShopMind) -> None:
+        self._shop = shop
+
+    def upsert(self, products: Iterable[Product | dict[str, Any]]) -> int:
+        items = [p if isinstance(p, Product) else Product.model_validate(p) for p in products]
+        n = self._shop.store.upsert_products(items)
+        self._shop._notify_products(items)
+        return n
+
+    def get(self, product_id: str) -> Product | None:
+        return self._shop.store.get_product(product_id)
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Product]:
+        return self._shop.store.get_products(ids)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        ids = list(ids)
+        n = self._shop.store.delete_products(ids)
+        self._shop._notify_deleted(ids)
+        return n
+
+    def __iter__(self) -> Iterator[Product]:
+        return self._shop.store.iter_products()
+
+
+class Users:
+    """User records (attributes used for cold start and segments)."""
+
+    def __init__(self, shop: ShopMind) -> None:
+        self._shop = shop
+
+    def upsert(self, users: Iterable[User | dict[str, Any]]) -> int:
+        return self._shop.store.upsert_users([u if isinstance(u, User) else User.model_validate(u) for u in users])
+
+    def get(self, user_id: str) -> User | None:
+        return self._shop.store.get_user(user_id)
+
+
+class Events:
+    """The event stream: every accepted event is stored before it is acknowledged."""
+
+    def __init__(self, shop: ShopMind) -> None:
+        self._shop = shop
+
+    def track(self, event: Event | dict[str, Any]) -> bool:
+        """Store one event; False if its id was already stored (a replay)."""
+        return self.track_many([event]) == 1
+
+    def track_many(self, events: Sequence[Event | dict[str, Any]]) -> int:
+        """Store events in one transaction; return how many were new."""
+        items = [e if isinstance(e, Event) else Event.model_validate(e) for e in events]
+        return self._shop.store.add_events(items)
+
+
+class ShopMind:
+    """One shop: its store, settings and built artifacts."""
+
+    def __init__(self, home: Path, settings: Settings, store: SqlStore) -> None:
+        self.home = home
+        self.settings = settings
+        self.store = store
+        self.catalog = Catalog(self)
+        self.users = Users(self)
+        self.events = Events(self)
+        self._lock = threading.RLock()
+        self._services: dict[str, Any] = {}
+
+    # -- opening -----------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path_or_url: str | os.PathLike[str] | None = None, **overrides: Any) -> ShopMind:
+        """Open a shop from a home folder (created if missing) or a store URL (home from SHOPMIND_HOME)."""
+        target = str(path_or_url) if path_or_url is not None else None
+        if target and "://" in target:
+            home = default_home()
+            overrides = {**overrides, "store": {**overrides.get("store", {}), "url": target}}
+        else:
+            home = Path(target) if target else default_home()
+        home = home.expanduser().resolve()
+        home.mkdir(parents=True, exist_ok=True)
+        settings = load_settings(home, overrides)
+        url = settings.store.url or f"sqlite:///{home / 'shop.db'}"
+        store = open_store(url, sqlite_synchronous=settings.store.sqlite_synchronous, pool_size=settings.store.pool_size)
+        return cls(home, settings, store)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> ShopMind:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- data --------------------------------------------------------------------------------------------
+    def import_file(
+        self,
+        kind: str,
+        path: str | os.PathLike[str],
+        *,
+        fmt: str | None = None,
+        on_error: OnError | str = OnError.FAIL,
+        batch_size: int | None = None,
+        report_path: str | os.PathLike[str] | None = None,
+    ) -> ImportReport:
+        """Bulk-import a JSONL/CSV/Parquet file of products, users or events (see importer)."""
+        return import_file(
+            self.store,
+            kind,
+            Path(path),
+            fmt=fmt,
+            on_error=OnError(on_error),
+            batch_size=batch_size or self.settings.imports.batch_size,
+            report_path=Path(report_path) if report_path else None,
+            on_batch=self._on_import_batch,
+        )
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of what the shop holds, plus what is built."""
+        out: dict[str, Any] = dict(self.store.counts())
+        out["event_types"] = self.store.event_type_counts()
+        out["schema_version"] = self.store.schema_version()
+        out["home"] = str(self.home)
+        out["store"] = self.store.dialect
+        out["artifacts"] = {part: self.artifact_version(part) for part in self._artifact_parts() if self.artifact_version(part)}
+        return out
+
+    def delete_user(self, user_id: str) -> dict[str, Any]:
+        """Remove a user everywhere: record, events, and state derived from them. Says what went."""
+        removed: dict[str, Any] = dict(self.store.delete_user(user_id))
+        for name, service in list(self._services.items()):
+            forget = getattr(service, "forget_user", None)
+            if forget is not None:
+                removed[name] = forget(user_id)
+        return removed
+
+    # -- artifacts ---------------------------------------------------------------------------------------
+    def artifacts_dir(self, part: str) -> Path:
+        return self.home / "artifacts" / part
+
+    def _artifact_parts(self) -> list[str]:
+        root = self.home / "artifacts"
+        return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+    def artifact_version(self, part: str) -> str | None:
+        pointer = self.artifacts_dir(part) / "current"
+        return pointer.read_text().strip() if pointer.is_file() else None
+
+    def new_artifact_dir(self, part: str) -> tuple[str, Path]:
+        version = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid() % 1000:03d}"
+        path = self.artifacts_dir(part) / version
+        path.mkdir(parents=True, exist_ok=False)
+        return version, path
+
+    def publish_artifact(self, part: str, version: str, keep: int = 3) -> None:
+        """Point `current` at a finished version atomically; keep the last few for rollback."""
+        base = self.artifacts_dir(part)
+        tmp = base / "current.tmp"
+        tmp.write_text(version)
+        tmp.replace(base / "current")
+        versions = sorted(p for p in base.iterdir() if p.is_dir())
+        for old in versions[:-keep]:
+            if old.name != version:
+                shutil.rmtree(old, ignore_errors=True)
+        with self._lock:
+            self._services.pop(part, None)
+
+    def rollback(self, part: str, version: str) -> None:
+        if not (self.artifacts_dir(part) / version).is_dir():
+            raise ValueError(f"no {part} artifact version {version!r}")
+        self.publish_artifact(part, version, keep=1_000_000)
+
+    # -- hooks for derived state -------------------------------------------------------------------------
+    def _notify_products(self, items: list[Product]) -> None:
+        for service in list(self._services.values()):
+            upsert = getattr(service, "upsert", None)
+            if upsert is not None:
+                upsert(items)
+
+    def _notify_deleted(self, ids: list[str]) -> None:
+        for service in list(self._services.values()):
+            delete = getattr(service, "delete", None)
+            if delete is not None:
+                delete(ids)
+
+    def _on_import_batch(self, kind: str, records: list[Any]) -> None:
+        if kind == "products" and self._services:
+            self._notify_products(records)

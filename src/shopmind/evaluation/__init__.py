@@ -1,0 +1,1 @@
+"""Offline evaluation: ranking metrics, splits and the `shopmind eval` runners."""

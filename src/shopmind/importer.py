@@ -1,0 +1,322 @@
+"""Bulk import of products, users and events from JSONL, CSV and Parquet.
+
+Files are streamed in batches (memory stays flat whatever the file size); each batch is validated, then
+written in one transaction together with the import's checkpoint, so a process killed mid-import leaves
+the store exactly at the last committed batch. Reading/validating runs in a thread beside the writer:
+the database driver releases the GIL, so the two overlap on two cores.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from pydantic import ValidationError
+
+from shopmind.domain import RECORD_TYPES, Record
+from shopmind.store import SqlStore
+
+MAX_ERRORS_KEPT = 50
+
+
+class OnError(StrEnum):
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """One rejected record: where it is and which field is wrong."""
+
+    source: str
+    line: int
+    field: str
+    message: str
+    record: Any = None
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.field}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "line": self.line, "field": self.field, "message": self.message, "record": self.record}
+
+
+@dataclass
+class ImportReport:
+    """What an import did; `status` is `done` or `failed`."""
+
+    kind: str
+    source: str
+    import_id: str = ""
+    status: str = "running"
+    read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    batches: int = 0
+    lines_committed: int = 0
+    seconds: float = 0.0
+    report_path: str | None = None
+    errors: list[RecordError] = field(default_factory=list)
+
+    @property
+    def per_second(self) -> float:
+        return self.read / self.seconds if self.seconds else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "errors"}
+        out["per_second"] = round(self.per_second, 1)
+        out["errors"] = [str(e) for e in self.errors[:MAX_ERRORS_KEPT]]
+        return out
+
+
+class ImportFailed(Exception):
+    """An import stopped (`--on-error fail`); earlier batches stay committed, the failing one is not."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        first = report.errors[0] if report.errors else None
+        more = f" (+{len(report.errors) - 1} more in that batch)" if len(report.errors) > 1 else ""
+        super().__init__(
+            f"import of {report.source} stopped at {first}{more}; nothing from that batch was stored, "
+            f"{report.stored} records from {report.batches} earlier batches were"
+        )
+
+
+# -- readers -----------------------------------------------------------------------------------------
+Row = tuple[int, Any]  # (line number, raw record or an Exception for an unreadable line)
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def read_jsonl(path: Path) -> Iterator[Row]:
+    """One JSON object per line; blank lines are skipped."""
+    with _open_text(path) as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield line_no, orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                yield line_no, ValueError(f"not valid JSON: {exc}")
+
+
+_JSON_CELLS = ("attributes", "context")
+
+
+def _csv_record(raw: dict[str, str | None]) -> dict[str, Any]:
+    """Undo CSV's flatness: empty cells are absent, JSON cells parsed, `attributes.color` nested."""
+    rec: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key is None or value is None or value == "":
+            continue
+        if "." in key:
+            head, _, tail = key.partition(".")
+            if head in _JSON_CELLS:
+                rec.setdefault(head, {})[tail] = value
+                continue
+        if key in _JSON_CELLS and value.lstrip().startswith("{"):
+            value = orjson.loads(value)
+        rec[key] = value
+    return rec
+
+
+def read_csv(path: Path) -> Iterator[Row]:
+    """CSV with a header row; line numbers are the file's (header = line 1)."""
+    with _open_text(path) as fh:
+        reader = csv.DictReader(fh)
+        line_no = reader.line_num
+        for raw in reader:
+            line_no = reader.line_num
+            if None in raw:
+                yield line_no, ValueError(f"row has {len(raw) - 1 + len(raw[None])} cells, header has {len(raw) - 1}")
+                continue
+            try:
+                yield line_no, _csv_record(raw)
+            except orjson.JSONDecodeError as exc:
+                yield line_no, ValueError(f"a JSON cell is not valid JSON: {exc}")
+
+
+def read_parquet(path: Path, batch_rows: int = 20_000) -> Iterator[Row]:
+    """Parquet read in row batches; the 'line' is the 1-based row number; nulls are absent fields."""
+    import pyarrow.parquet as pq
+
+    row = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+        for rec in batch.to_pylist():
+            row += 1
+            yield row, {k: v for k, v in rec.items() if v is not None}
+
+
+READERS: dict[str, Callable[[Path], Iterator[Row]]] = {
+    "jsonl": read_jsonl,
+    "ndjson": read_jsonl,
+    "json": read_jsonl,
+    "csv": read_csv,
+    "parquet": read_parquet,
+    "pq": read_parquet,
+}
+
+
+def detect_format(path: Path) -> str:
+    suffixes = [s.lstrip(".").lower() for s in path.suffixes if s.lower() != ".gz"]
+    for suffix in reversed(suffixes):
+        if suffix in READERS:
+            return suffix
+    raise ValueError(f"cannot tell the format of {path.name}; use .jsonl, .csv or .parquet (or --format)")
+
+
+# -- validation --------------------------------------------------------------------------------------
+def _errors_of(exc: ValidationError, source: str, line: int, raw: Any) -> list[RecordError]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "(record)"
+        msg = err["msg"].removeprefix("Value error, ")
+        out.append(RecordError(source, line, loc, msg, raw))
+    return out
+
+
+def validate_rows(rows: list[Row], model: type[Record], source: str) -> tuple[list[Record], list[RecordError], int]:
+    """Validate a batch: (records, errors, last line number)."""
+    good: list[Record] = []
+    bad: list[RecordError] = []
+    validate = model.model_validate
+    for line, raw in rows:
+        if isinstance(raw, Exception):
+            bad.append(RecordError(source, line, "(line)", str(raw)))
+        elif not isinstance(raw, dict):
+            bad.append(RecordError(source, line, "(record)", f"expected an object, got {type(raw).__name__}", raw))
+        else:
+            try:
+                good.append(validate(raw))
+            except ValidationError as exc:
+                bad.extend(_errors_of(exc, source, line, raw))
+    return good, bad, rows[-1][0] if rows else 0
+
+
+def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+_DONE = object()
+
+
+def _produce(rows: Iterator[Row], model: type[Record], source: str, size: int, out: queue.Queue, stop: threading.Event) -> None:
+    try:
+        for batch in _batches(rows, size):
+            item = (validate_rows(batch, model, source), len(batch))
+            while not stop.is_set():
+                try:
+                    out.put(item, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            if stop.is_set():
+                return
+        out.put(_DONE)
+    except BaseException as exc:  # surface reader crashes (I/O errors) in the writer thread
+        out.put(exc)
+
+
+_WRITERS: dict[str, str] = {"products": "upsert_products", "users": "upsert_users", "events": "add_events"}
+
+
+def import_file(
+    store: SqlStore,
+    kind: str,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    on_error: OnError = OnError.FAIL,
+    batch_size: int = 5000,
+    report_path: Path | None = None,
+    on_batch: Callable[[str, list[Record]], None] | None = None,
+) -> ImportReport:
+    """Import one file of `kind` (products|users|events) into the store; see the module docstring."""
+    if kind not in RECORD_TYPES:
+        raise ValueError(f"unknown record kind {kind!r}; use one of {', '.join(RECORD_TYPES)}")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    reader = READERS[fmt or detect_format(path)]
+    model = RECORD_TYPES[kind]
+    write = getattr(store, _WRITERS[kind])
+    source = str(path)
+    report = ImportReport(kind=kind, source=source)
+    report.import_id = store.begin_import(kind, source)
+    rejected_fh = None
+    started = time.perf_counter()
+    q: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    producer = threading.Thread(target=_produce, args=(reader(path), model, source, batch_size, q, stop), daemon=True)
+    producer.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            (good, bad, last_line), n_rows = item
+            report.read += n_rows
+            if bad:
+                if on_error is OnError.FAIL:
+                    report.errors.extend(bad)
+                    report.status = "failed"
+                    raise ImportFailed(report)
+                rejected_lines = {e.line for e in bad}
+                report.rejected += len(rejected_lines)
+                if len(report.errors) < MAX_ERRORS_KEPT:
+                    report.errors.extend(bad[: MAX_ERRORS_KEPT - len(report.errors)])
+                if rejected_fh is None:
+                    report_path = report_path or path.with_name(path.name + ".rejected.jsonl")
+                    report.report_path = str(report_path)
+                    rejected_fh = open(report_path, "wb")
+                for err in bad:
+                    rejected_fh.write(orjson.dumps(err.to_json(), default=str) + b"\n")
+            with store.transaction() as conn:
+                written = write(good, conn=conn)
+                store.record_import_progress(conn, report.import_id, lines=last_line, records=written, rejected=report.rejected)
+            report.stored += written
+            if kind == "events":
+                report.duplicates += len(good) - written
+            report.batches += 1
+            report.lines_committed = last_line
+            if on_batch is not None and good:
+                on_batch(kind, good)
+        report.status = "done"
+    except ImportFailed as exc:
+        store.finish_import(report.import_id, "failed", str(exc))
+        raise
+    except BaseException as exc:
+        report.status = "failed"
+        store.finish_import(report.import_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        stop.set()
+        report.seconds = time.perf_counter() - started
+        if rejected_fh is not None:
+            rejected_fh.close()
+    store.finish_import(report.import_id, "done")
+    return report

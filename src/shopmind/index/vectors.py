@@ -1,0 +1,114 @@
+"""Dense vector index: faiss inner product over L2-normalised vectors, plus an in-memory delta.
+
+Filters are applied inside the search with faiss's IDSelectorBitmap, so a filtered query gets the true
+top-k of the allowed rows. Rows added after the build sit in a small numpy delta searched beside faiss.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from shopmind.index.base import top_k
+
+
+class VectorIndex:
+    """Exact (Flat) or approximate (any faiss factory string) inner-product search over rows."""
+
+    def __init__(self, index, vectors: np.ndarray, spec: str = "Flat") -> None:
+        self.index = index
+        self.vectors = vectors
+        self.spec = spec
+        self.n_main = int(index.ntotal)
+        self.delta = np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32)
+
+    @property
+    def size(self) -> int:
+        return self.n_main + len(self.delta)
+
+    @property
+    def dim(self) -> int:
+        return int(self.index.d)
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, spec: str = "Flat") -> VectorIndex:
+        """faiss index over vectors (rows = positions); 'Flat' is exact and fine to ~100k rows."""
+        import faiss
+
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        index = faiss.index_factory(vectors.shape[1], spec, faiss.METRIC_INNER_PRODUCT)
+        if not index.is_trained:
+            index.train(vectors)
+        index.add(vectors)
+        return cls(index, vectors, spec)
+
+    def add(self, rows: np.ndarray, docs: np.ndarray) -> None:
+        """Append delta vectors for rows size..size+len-1."""
+        docs = np.atleast_2d(np.asarray(docs, np.float32))
+        if len(rows) and int(rows[0]) != self.size:
+            raise ValueError("delta rows must be appended in order")
+        self.delta = np.concatenate([self.delta.reshape(-1, self.dim), docs])
+
+    def similarity(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine of the query with given rows (main or delta)."""
+        rows = np.asarray(rows, np.int64)
+        out = np.zeros(len(rows), np.float32)
+        main = rows < self.n_main
+        if main.any():
+            out[main] = self.vectors[rows[main]] @ query
+        if (~main).any():
+            out[~main] = self.delta[rows[~main] - self.n_main] @ query
+        return out
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (rows, cosine) among allowed rows, main and delta merged."""
+        import faiss
+
+        q = np.ascontiguousarray(np.asarray(query, np.float32).reshape(1, -1))
+        kk = min(k, self.n_main)
+        rows = np.zeros(0, np.int64)
+        scores = np.zeros(0, np.float32)
+        if kk > 0:
+            params = None
+            if allowed is not None:
+                main_allowed = np.asarray(allowed[: self.n_main], bool)
+                if not main_allowed.any():
+                    kk = 0
+                else:
+                    bits = np.packbits(main_allowed, bitorder="little")
+                    params = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(self.n_main, faiss.swig_ptr(bits)))
+            if kk > 0:
+                d, i = self.index.search(q, kk, params=params)
+                keep = i[0] >= 0
+                rows, scores = i[0][keep].astype(np.int64), d[0][keep]
+        if len(self.delta):
+            dscores = self.delta @ q[0]
+            dal = None if allowed is None else np.asarray(allowed[self.n_main : self.size], bool)
+            drows, dsc = top_k(dscores, k, dal)
+            rows = np.concatenate([rows, drows + self.n_main])
+            scores = np.concatenate([scores, dsc])
+            order = np.argsort(-scores, kind="stable")[:k]
+            rows, scores = rows[order], scores[order]
+        return rows, scores
+
+    def save(self, path: Path) -> None:
+        """vectors.npy + index.faiss + vectors.json."""
+        import faiss
+
+        if len(self.delta):
+            raise RuntimeError("save() after add(): rebuild to fold the delta into the main segment")
+        path.mkdir(parents=True, exist_ok=True)
+        np.save(path / "vectors.npy", self.vectors)
+        faiss.write_index(self.index, str(path / "index.faiss"))
+        (path / "vectors.json").write_text(json.dumps({"spec": self.spec, "n": self.n_main, "dim": self.dim}))
+
+    @classmethod
+    def load(cls, path: Path) -> VectorIndex:
+        """Read what save() wrote (vectors memory-mapped)."""
+        import faiss
+
+        meta = json.loads((path / "vectors.json").read_text())
+        index = faiss.read_index(str(path / "index.faiss"))
+        return cls(index, np.load(path / "vectors.npy", mmap_mode="r"), meta["spec"])

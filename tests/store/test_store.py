@@ -1,0 +1,98 @@
+"""The store suite: every backend (SQLite, PostgreSQL) must pass it with identical answers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from shopmind.domain import Event, Product, User
+from shopmind.store import StoreError, open_store
+from shopmind.store import schema
+
+
+@pytest.fixture
+def store(store_url):
+    s = open_store(store_url)
+    yield s
+    s.close()
+
+
+def _events(n: int, user: str = "u1") -> list[Event]:
+    return [Event(id=f"e{i}", type="view", user_id=user, item_id=f"p{i % 7}", timestamp=1_700_000_000 + i) for i in range(n)]
+
+
+def test_migrations_reach_latest_and_are_idempotent(store, store_url):
+    assert store.schema_version() == schema.LATEST
+    again = open_store(store_url)
+    assert again.migrate() == schema.LATEST
+    assert again.schema_version() == schema.LATEST
+    again.close()
+
+
+def test_products_upsert_replace_and_delete(store):
+    store.upsert_products([Product(id="p1", title="Red shoe", price=10, category="Shoes > Running", stock=3)])
+    store.upsert_products([Product(id="p1", title="Red shoe v2", price=12, stock=0), Product(id="p2", title="Cap")])
+    p1 = store.get_product("p1")
+    assert p1.title == "Red shoe v2" and p1.price == 12 and p1.in_stock is False
+    assert store.counts()["products"] == 2
+    assert [p.id for p in store.iter_products(batch_size=1)] == ["p1", "p2"]
+    assert store.delete_products(["p1", "nope"]) == 1
+    assert store.get_product("p1") is None
+
+
+def test_events_dedupe_by_id(store):
+    assert store.add_events(_events(100)) == 100
+    assert store.add_events(_events(100)) == 0
+    assert store.add_events(_events(120)) == 20
+    assert store.counts()["events"] == 120
+
+
+def test_scan_events_is_the_trainer_contract(store):
+    store.add_events(list(reversed(_events(50))))
+    store.add_events([Event(type="search", user_id="u2", query="red shoe", timestamp=1_600_000_000, context={"device": "mobile", "position": 3})])
+    table = store.scan_events()
+    assert table.num_rows == 51
+    ts = table.column("ts").to_pylist()
+    assert ts == sorted(ts)
+    first = table.slice(0, 1).to_pylist()[0]
+    assert first["type"] == "search" and first["query"] == "red shoe" and first["item_id"] is None
+    assert '"device":"mobile"' in first["context"]
+    assert store.scan_events(user_id="u2").num_rows == 1
+
+
+def test_delete_user_removes_record_and_events(store):
+    store.upsert_users([User(id="u1", attributes={"city": "Berlin"}), User(id="u2")])
+    store.add_events(_events(10, "u1") + [Event(id="x", type="view", user_id="u2", item_id="p1")])
+    assert store.delete_user("u1") == {"users": 1, "events": 10}
+    assert store.get_user("u1") is None
+    assert store.counts() == {"products": 0, "users": 1, "events": 1}
+
+
+def test_users_roundtrip(store):
+    when = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    store.upsert_users([User(id="u1", attributes={"device": "ios", "age": 31}, created_at=when)])
+    user = store.get_user("u1")
+    assert user.attributes == {"device": "ios", "age": 31}
+    assert user.created_at == when
+
+
+def test_transaction_rolls_back_everything(store):
+    with pytest.raises(RuntimeError):
+        with store.transaction() as conn:
+            store.add_events(_events(5), conn=conn)
+            store.upsert_products([Product(id="p1", title="x")], conn=conn)
+            raise RuntimeError("boom")
+    assert store.counts() == {"products": 0, "users": 0, "events": 0}
+
+
+def test_newer_schema_is_refused(store, store_url):
+    with store.transaction() as conn:
+        conn.execute(schema.schema_version.insert().values(version=schema.LATEST + 1, applied_at=0))
+    with pytest.raises(StoreError, match="newer"):
+        open_store(store_url)
+
+
+def test_unknown_scheme_is_a_clear_error():
+    with pytest.raises(StoreError, match="no store backend"):
+        open_store("mongodb://localhost/x")
