@@ -6,13 +6,14 @@ config names a server, and built artifacts under `artifacts/<part>/<version>/` w
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from shopmind.config import Settings, default_home, load_settings
 from shopmind.domain import Event, Product, User
@@ -22,6 +23,29 @@ from shopmind.store import SqlStore, open_store
 
 class NotBuilt(RuntimeError):
     """A capability was asked for before `shopmind build` made its artifacts."""
+
+
+class Part(Protocol):
+    """A built capability (search index, recommenders…): made from a store snapshot, loaded read-only."""
+
+    @classmethod
+    def build(cls, products: Sequence[Product], events: Any, out_dir: Path, config: Any) -> Part: ...
+
+    @classmethod
+    def load(cls, out_dir: Path, config: Any) -> Part: ...
+
+
+# part name → (module, service class, config class); imported only when used
+PARTS: dict[str, tuple[str, str, str]] = {
+    "search": ("shopmind.search.service", "SearchService", "SearchConfig"),
+    "recommend": ("shopmind.recommend.service", "RecommendService", "RecommendConfig"),
+}
+
+
+def _part_classes(name: str) -> tuple[type, type]:
+    module_name, service, config = PARTS[name]
+    module = importlib.import_module(module_name)
+    return getattr(module, service), getattr(module, config)
 
 
 class Catalog:
@@ -161,6 +185,46 @@ class ShopMind:
             if forget is not None:
                 removed[name] = forget(user_id)
         return removed
+
+    # -- build and serve parts ---------------------------------------------------------------------------
+    def part_config(self, name: str) -> Any:
+        _, config_cls = _part_classes(name)
+        return config_cls.model_validate(getattr(self.settings, name, None) or {})
+
+    def build(self, parts: Iterable[str] | None = None) -> dict[str, Any]:
+        """Build parts (default: all) from a snapshot of the store as new artifact versions, then swap."""
+        names = list(parts) if parts is not None else list(PARTS)
+        unknown = [n for n in names if n not in PARTS]
+        if unknown:
+            raise ValueError(f"unknown part(s) {unknown}; known: {', '.join(PARTS)}")
+        products = list(self.store.iter_products())
+        events = self.store.scan_events()
+        summary: dict[str, Any] = {"products": len(products), "events": events.num_rows}
+        for name in names:
+            service_cls, _ = _part_classes(name)
+            started = time.perf_counter()
+            version, out_dir = self.new_artifact_dir(name)
+            try:
+                service = service_cls.build(products, events, out_dir, self.part_config(name))
+            except BaseException:
+                shutil.rmtree(out_dir, ignore_errors=True)
+                raise
+            self.publish_artifact(name, version)
+            with self._lock:
+                self._services[name] = service
+            summary[name] = {"version": version, "seconds": round(time.perf_counter() - started, 2)}
+        return summary
+
+    def service(self, name: str) -> Any:
+        """The loaded part, read from its current artifact on first use."""
+        with self._lock:
+            if name not in self._services:
+                version = self.artifact_version(name)
+                if version is None:
+                    raise NotBuilt(f"{name} is not built yet: run `shopmind build` (or ShopMind.build())")
+                service_cls, _ = _part_classes(name)
+                self._services[name] = service_cls.load(self.artifacts_dir(name) / version, self.part_config(name))
+            return self._services[name]
 
     # -- artifacts ---------------------------------------------------------------------------------------
     def artifacts_dir(self, part: str) -> Path:

@@ -222,10 +222,14 @@ def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
 _DONE = object()
 
 
-def _produce(rows: Iterator[Row], model: type[Record], source: str, size: int, out: queue.Queue, stop: threading.Event) -> None:
+def _produce(
+    rows: Iterator[Row], model: type[Record], source: str, size: int, out: queue.Queue, stop: threading.Event,
+    prepare: Callable[[list[Record]], Any] | None,
+) -> None:
     try:
         for batch in _batches(rows, size):
-            item = (validate_rows(batch, model, source), len(batch))
+            good, bad, last = validate_rows(batch, model, source)
+            item = ((good, bad, last), len(batch), prepare(good) if prepare else good)
             while not stop.is_set():
                 try:
                     out.put(item, timeout=0.2)
@@ -239,7 +243,12 @@ def _produce(rows: Iterator[Row], model: type[Record], source: str, size: int, o
         out.put(exc)
 
 
-_WRITERS: dict[str, str] = {"products": "upsert_products", "users": "upsert_users", "events": "add_events"}
+# kind → (store method preparing parameters in the reader thread or None, store method writing them)
+_WRITERS: dict[str, tuple[str | None, str]] = {
+    "products": (None, "upsert_products"),
+    "users": (None, "upsert_users"),
+    "events": ("event_params", "add_event_params"),
+}
 
 
 def import_file(
@@ -261,7 +270,9 @@ def import_file(
         raise FileNotFoundError(f"no such file: {path}")
     reader = READERS[fmt or detect_format(path)]
     model = RECORD_TYPES[kind]
-    write = getattr(store, _WRITERS[kind])
+    prepare_name, write_name = _WRITERS[kind]
+    prepare = getattr(store, prepare_name) if prepare_name else None
+    write = getattr(store, write_name)
     source = str(path)
     report = ImportReport(kind=kind, source=source)
     report.import_id = store.begin_import(kind, source)
@@ -269,7 +280,7 @@ def import_file(
     started = time.perf_counter()
     q: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
-    producer = threading.Thread(target=_produce, args=(reader(path), model, source, batch_size, q, stop), daemon=True)
+    producer = threading.Thread(target=_produce, args=(reader(path), model, source, batch_size, q, stop, prepare), daemon=True)
     producer.start()
     try:
         while True:
@@ -278,7 +289,7 @@ def import_file(
                 break
             if isinstance(item, BaseException):
                 raise item
-            (good, bad, last_line), n_rows = item
+            (good, bad, last_line), n_rows, params = item
             report.read += n_rows
             if bad:
                 if on_error is OnError.FAIL:
@@ -296,7 +307,7 @@ def import_file(
                 for err in bad:
                     rejected_fh.write(orjson.dumps(err.to_json(), default=str) + b"\n")
             with store.transaction() as conn:
-                written = write(good, conn=conn)
+                written = write(params, conn=conn)
                 store.record_import_progress(conn, report.import_id, lines=last_line, records=written, rejected=report.rejected)
             report.stored += written
             if kind == "events":

@@ -32,28 +32,28 @@ class BodyLimit:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
                 return await self._reject(send)
         seen = 0
-        started = False
+        too_large = False
 
         async def counted_receive():
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    too_large = True
                     raise _TooLarge
             return message
 
-        async def tracked_send(message):
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def guarded_send(message):
+            if not too_large:  # once over the limit, the app's own (error) response is replaced by 413
+                await send(message)
 
         try:
-            await self.app(scope, counted_receive, tracked_send)
+            await self.app(scope, counted_receive, guarded_send)
         except _TooLarge:
-            if not started:
-                await self._reject(send)
+            pass
+        if too_large:
+            await self._reject(send)
 
     async def _reject(self, send) -> None:
         body = orjson.dumps({"detail": f"request body larger than {self.max_bytes} bytes"})

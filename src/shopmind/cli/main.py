@@ -163,5 +163,55 @@ def keys(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
         console.print(f"admin: {', '.join(data['admin'])}\npublic: {', '.join(data['public'])}")
 
 
+@app.command()
+def build(
+    home: HomeOpt = DEFAULT_HOME,
+    part: Annotated[list[str] | None, typer.Option("--part", help="build only this part (repeatable): search, recommend")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build indexes and models from the store as new versioned artifacts, then swap them in."""
+    shop = open_shop(home)
+    try:
+        summary = shop.build(part or None)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    finally:
+        shop.close()
+    if as_json:
+        emit_json(summary)
+    else:
+        for name, info in summary.items():
+            console.print(f"{name}: {info}")
+
+
+def demo_files() -> dict[str, Path]:
+    """The bundled demo shop (MovieLens-100K slice; see data/demo/SOURCE.md)."""
+    from importlib.resources import files
+
+    root = Path(str(files("shopmind") / "data" / "demo"))
+    return {"products": root / "products.jsonl", "users": root / "users.csv", "events": root / "events.parquet"}
+
+
+@app.command()
+def demo(
+    home: Annotated[Path, typer.Option("--home", envvar="SHOPMIND_HOME")] = Path("demo-shop"),
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="load and build, then exit")] = False,
+) -> None:
+    """Load the bundled demo shop (idempotent), build it, and serve it."""
+    shop = open_shop(home)
+    try:
+        for kind, path in demo_files().items():
+            report = shop.import_file(kind, path)
+            console.print(f"{kind}: {report.read:,} read, {report.stored:,} new/updated ({report.seconds:.1f}s)")
+        console.print("building indexes and models …")
+        console.print(shop.build())
+    finally:
+        shop.close()
+    if not no_serve:
+        serve(home=home, host=host, port=port)
+
+
 def main() -> None:
     app()

@@ -67,10 +67,7 @@ EVENT_ROW_COLUMNS = ("id", "type", "user_id", "session_id", "item_id", "query", 
 def event_row(e: Event) -> tuple:
     """An event as a row tuple in EVENT_ROW_COLUMNS order (hot path: no dicts, no model_dump)."""
     ctx = e.context
-    if ctx.model_fields_set or ctx.__pydantic_extra__:
-        context = orjson.dumps(ctx.model_dump(exclude_none=True)).decode()
-    else:
-        context = "{}"
+    context = orjson.dumps(ctx.model_dump(exclude_none=True)).decode() if ctx is not None else "{}"
     return (e.id, str(e.type), e.user_id, e.session_id, e.item_id, e.query, e.timestamp.timestamp(), e.quantity, e.price, context)
 
 
@@ -238,16 +235,21 @@ class SqlStore:
     # -- events ----------------------------------------------------------------------------------------
     def add_events(self, items: Sequence[Event], conn: Connection | None = None) -> int:
         """Store events, skipping ids already stored; return how many were new."""
-        if not items:
-            return 0
+        return self.add_event_params(self.event_params(items), conn)
+
+    def event_params(self, items: Sequence[Event]) -> list[Any]:
+        """Driver parameters for events; separate so an importer can prepare them off the writer thread."""
         rows = [event_row(e) for e in items]
         if self._event_order is None:
-            params: list[Any] = [dict(zip(EVENT_ROW_COLUMNS, r)) for r in rows]
-        elif self._event_order != list(EVENT_ROW_COLUMNS):
+            return [dict(zip(EVENT_ROW_COLUMNS, r)) for r in rows]
+        if self._event_order != list(EVENT_ROW_COLUMNS):
             pick = [EVENT_ROW_COLUMNS.index(k) for k in self._event_order]
-            params = [tuple(r[i] for i in pick) for r in rows]
-        else:
-            params = rows
+            return [tuple(r[i] for i in pick) for r in rows]
+        return rows
+
+    def add_event_params(self, params: list[Any], conn: Connection | None = None) -> int:
+        if not params:
+            return 0
         with self._conn(conn) as c:
             result = c.exec_driver_sql(self._event_sql, params)
         return max(result.rowcount, 0)

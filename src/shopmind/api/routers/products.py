@@ -24,7 +24,7 @@ def get_product(product_id: str, shop: Shop) -> Product:
 def put_product(product_id: str, product: Product, shop: Shop) -> dict[str, Any]:
     """Create or replace one product; the path id must match the body's."""
     if product.id != product_id:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, [{"loc": ["body", "id"], "msg": f"id {product.id!r} differs from the path's {product_id!r}", "type": "value_error"}])
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["body", "id"], "msg": f"id {product.id!r} differs from the path's {product_id!r}", "type": "value_error"}])
     shop.catalog.upsert([product])
     return {"upserted": 1, "id": product_id}
 

@@ -23,7 +23,7 @@ def get_user(user_id: str, shop: Shop) -> User:
 @router.put("/{user_id}", dependencies=[RequireAdmin])
 def put_user(user_id: str, user: User, shop: Shop) -> dict[str, Any]:
     if user.id != user_id:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, [{"loc": ["body", "id"], "msg": f"id {user.id!r} differs from the path's {user_id!r}", "type": "value_error"}])
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["body", "id"], "msg": f"id {user.id!r} differs from the path's {user_id!r}", "type": "value_error"}])
     shop.users.upsert([user])
     return {"upserted": 1, "id": user_id}
 

@@ -1,0 +1,35 @@
+# Two commands do everything on a fresh clone:  `make demo`  and  `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOME_DIR ?= demo-shop
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: demo test install sysdeps bench clean
+
+$(BIN)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11+ is needed"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[all,test]'
+	@touch $@
+
+install: $(BIN)/.installed  ## create .venv and install ShopMind with every extra the tests use
+
+sysdeps:  ## Debian packages the tests start for real (PostgreSQL)
+	@bash scripts/sysdeps.sh
+
+demo: install  ## import the bundled demo shop, build it, serve it and print the URL
+	$(BIN)/shopmind demo --home $(HOME_DIR) --host $(HOST) --port $(PORT)
+
+test: install sysdeps  ## the whole suite, PostgreSQL included
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+
+bench: install  ## every benchmark on the whole data sets (minutes to hours)
+	for b in bench/*.py; do $(BIN)/python $$b --json || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(HOME_DIR) .pytest_cache

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install the Debian packages the test-suite starts for real, if they are missing.
+set -euo pipefail
+need=()
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing Debian packages: ${need[*]} — run: sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
+echo "installing ${need[*]} …"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# the Debian package starts a cluster of its own; the tests start theirs, so stop it
+command -v pg_ctlcluster >/dev/null && pg_ctlcluster --force 15 main stop 2>/dev/null || true

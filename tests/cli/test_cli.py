@@ -1,0 +1,50 @@
+"""The installed `shopmind` command: import, stats --json, delete-user, errors and exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+BIN = Path(sys.executable).parent / "shopmind"
+
+
+def run(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SHOPMIND_HOME": str(home)}
+    proc = subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=120)
+    if check and proc.returncode:
+        raise AssertionError(f"{args} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def test_import_stats_delete_user(tmp_path, demo_data):
+    home = tmp_path / "shop"
+    out = run("import", "products", str(demo_data / "products.jsonl"), "--json", home=home)
+    assert orjson.loads(out.stdout.splitlines()[-1])["stored"] == 1682
+    run("import", "users", str(demo_data / "users.csv"), "--home", str(home), home=tmp_path / "ignored")
+    run("import", "events", str(demo_data / "events.parquet"), home=home)
+    stats = orjson.loads(run("stats", "--json", home=home).stdout.splitlines()[-1])
+    assert (stats["products"], stats["users"], stats["events"]) == (1682, 943, 155_375)
+    removed = orjson.loads(run("delete-user", "u1", "--json", home=home).stdout)
+    assert removed["removed"]["users"] == 1 and removed["removed"]["events"] > 0
+    stats = orjson.loads(run("stats", "--json", home=home).stdout)
+    assert stats["events"] == 155_375 - removed["removed"]["events"]
+
+
+def test_bad_file_exits_nonzero_and_names_line_and_field(tmp_path):
+    bad = tmp_path / "ev.jsonl"
+    bad.write_text('{"type":"view","user_id":"u1","item_id":"p1"}\n{"type":"view","user_id":"u1"}\n')
+    proc = run("import", "events", str(bad), home=tmp_path / "shop", check=False)
+    assert proc.returncode == 1
+    assert f"{bad}:2:" in proc.stderr and "item_id" in proc.stderr
+    proc = run("import", "events", str(bad), "--on-error", "skip", home=tmp_path / "shop")
+    assert "rejected 1" in proc.stdout.replace("\n", " ")
+    assert Path(str(bad) + ".rejected.jsonl").is_file()
+
+
+def test_usage_errors(tmp_path):
+    assert run("import", "orders", "x.jsonl", home=tmp_path, check=False).returncode == 2
+    assert run("import", "events", str(tmp_path / "missing.jsonl"), home=tmp_path, check=False).returncode == 2
