@@ -14,6 +14,8 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shopmind.profiles.state import StateConfig
+
 ENV_PREFIX = "SHOPMIND_"
 CONFIG_FILE = "shopmind.toml"
 
@@ -56,6 +58,7 @@ class Settings(Section):
     imports: ImportSettings = Field(default_factory=ImportSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    state: StateConfig = Field(default_factory=StateConfig)
     search: dict[str, Any] = Field(default_factory=dict)
     recommend: dict[str, Any] = Field(default_factory=dict)
 

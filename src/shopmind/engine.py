@@ -15,9 +15,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
+
 from shopmind.config import Settings, default_home, load_settings
 from shopmind.domain import Event, Product, User
 from shopmind.importer import ImportReport, OnError, import_file
+from shopmind.profiles.profile import UserProfile, build_profile
+from shopmind.profiles.state import ItemMeta, OnlineState
 from shopmind.store import SqlStore, open_store
 
 
@@ -46,6 +50,11 @@ def _part_classes(name: str) -> tuple[type, type]:
     module_name, service, config = PARTS[name]
     module = importlib.import_module(module_name)
     return getattr(module, service), getattr(module, config)
+
+
+def _item_meta(p: Product) -> ItemMeta:
+    path = " > ".join(p.category)
+    return ItemMeta(category=path, top=p.category[0] if p.category else "", brand=p.brand, price=p.price)
 
 
 class Catalog:
@@ -102,7 +111,10 @@ class Events:
     def track_many(self, events: Sequence[Event | dict[str, Any]]) -> int:
         """Store events in one transaction; return how many were new."""
         items = [e if isinstance(e, Event) else Event.model_validate(e) for e in events]
-        return self._shop.store.add_events(items)
+        new = self._shop.store.add_events(items)
+        if new and self._shop._state is not None:
+            self._shop.catch_up()
+        return new
 
 
 class ShopMind:
@@ -117,6 +129,8 @@ class ShopMind:
         self.events = Events(self)
         self._lock = threading.RLock()
         self._services: dict[str, Any] = {}
+        self._state: OnlineState | None = None
+        self._state_lock = threading.Lock()
 
     # -- opening -----------------------------------------------------------------------------------------
     @classmethod
@@ -177,9 +191,76 @@ class ShopMind:
         out["artifacts"] = {part: self.artifact_version(part) for part in self._artifact_parts() if self.artifact_version(part)}
         return out
 
+    # -- online state --------------------------------------------------------------------------------------
+    @property
+    def state(self) -> OnlineState:
+        """Online state (profiles, counters, trending), built from the event log on first use."""
+        if self._state is None:
+            with self._state_lock:
+                if self._state is None:
+                    state = self._new_state()
+                    self._catch_up(state)
+                    self._state = state
+        else:
+            self.catch_up()
+        return self._state
+
+    def _new_state(self) -> OnlineState:
+        return OnlineState(self.settings.state, {p.id: _item_meta(p) for p in self.store.iter_products()})
+
+    def catch_up(self) -> int:
+        """Apply events stored since the state last looked (by anyone: API, importer, another process)."""
+        if self._state is None:
+            return 0
+        with self._state_lock:
+            return self._catch_up(self._state)
+
+    def _catch_up(self, state: OnlineState) -> int:
+        table = self.store.scan_events(since_seq=state.last_seq, by_time=False)
+        if not table.num_rows:
+            return 0
+        ctx = table.column("context").to_pylist()
+        ips = [orjson.loads(c).get("ip") if '"ip"' in c else None for c in ctx]
+        cols = [table.column(n).to_pylist() for n in ("seq", "type", "user_id", "session_id", "item_id", "query", "ts", "quantity", "price")]
+        return state.apply_rows(*cols, ips)
+
+    def rebuild_state(self) -> dict[str, Any]:
+        """Recompute online state from the whole event log and swap it in."""
+        started = time.perf_counter()
+        state = self._new_state()
+        n = self._catch_up(state)
+        with self._state_lock:
+            self._state = state
+            n += self._catch_up(state)
+        return {"events": n, "users": len(state.users), "items": len(state.counters.ids), "flagged_users": len(state.flagged_users()), "seconds": round(time.perf_counter() - started, 2)}
+
+    def profile(self, user_id: str) -> UserProfile:
+        """The user's profile: interests, segment, activity, heat, value, churn risk — explained."""
+        state = self.state
+        titles = self.store.get_products([i for i, _, _ in state.users[user_id].recent] if user_id in state.users else [])
+        return build_profile(state, user_id, lambda i: titles[i].title if i in titles else None)
+
+    def report(self, name: str, **options: Any) -> Any:
+        """A behaviour report over the event log (bots excluded): funnel, rfm, cohorts, queries, items."""
+        from shopmind.profiles import analytics
+
+        if name not in analytics.REPORTS:
+            raise ValueError(f"unknown report {name!r}; use one of {', '.join(analytics.REPORTS)}")
+        events = analytics._exclude(self.store.scan_events(), set(self.state.flagged_users()))
+        if name == "funnel":
+            return analytics.funnel(events, {i: m.top for i, m in self.state.items.items()}, **options)
+        if name == "items":
+            return analytics.items(events, {p.id: p.title for p in self.store.iter_products()}, **options)
+        return getattr(analytics, name)(events, **options)
+
     def delete_user(self, user_id: str) -> dict[str, Any]:
         """Remove a user everywhere: record, events, and state derived from them. Says what went."""
+        mine = self.store.scan_events(user_id=user_id, by_time=False)
         removed: dict[str, Any] = dict(self.store.delete_user(user_id))
+        if self._state is not None:
+            cols = [mine.column(n).to_pylist() for n in ("type", "item_id", "query", "ts")]
+            with self._state_lock:
+                removed["online_state"] = self._state.forget_user(user_id, *cols)
         for name, service in list(self._services.items()):
             forget = getattr(service, "forget_user", None)
             if forget is not None:
@@ -264,6 +345,8 @@ class ShopMind:
 
     # -- hooks for derived state -------------------------------------------------------------------------
     def _notify_products(self, items: list[Product]) -> None:
+        if self._state is not None:
+            self._state.set_items((p.id, _item_meta(p)) for p in items)
         for service in list(self._services.values()):
             upsert = getattr(service, "upsert", None)
             if upsert is not None:

@@ -98,3 +98,23 @@ def test_delete_user_removes_everything_and_says_what(client):
     assert r.json()["removed"]["users"] == 1 and r.json()["removed"]["events"] == 5
     assert client.get("/users/u9").status_code == 404
     assert client.get("/stats").json()["events"] == 1
+
+
+def test_profile_trending_and_reports(client, demo_data):
+    import pyarrow.parquet as pq
+
+    events = pq.read_table(demo_data / "events.parquet").slice(0, 3000).to_pylist()
+    for e in events:
+        e["timestamp"] = int(e["timestamp"])
+    assert client.post("/events/batch", headers=PUBLIC, json=events).status_code == 202
+    prof = client.get("/users/u1/profile").json()
+    assert prof["known"] and prof["interests"] and len(prof["heat"]) == 7
+    before = prof["events"]
+    client.post("/events", headers=PUBLIC, json={"type": "view", "user_id": "u1", "item_id": "m9", "timestamp": int(events[-1]["timestamp"]) + 5})
+    after = client.get("/users/u1/profile").json()
+    assert after["events"] == before + 1 and after["recent"][0]["item_id"] == "m9"
+    assert client.get("/trending").json()["items"]
+    assert client.get("/reports/funnel").status_code == 401
+    assert client.get("/reports/funnel", headers=ADMIN).json()[0]["viewers"] > 0
+    assert client.get("/reports/nope", headers=ADMIN).status_code == 404
+    assert client.post("/admin/rebuild-state", headers=ADMIN).json()["events"] == 3001

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import orjson
@@ -11,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from shopmind import __version__
 from shopmind.api.middleware import BodyLimit, Metrics
-from shopmind.api.routers import events, health, products, users
+from shopmind.api.routers import events, health, products, profiles, users
 from shopmind.engine import ShopMind
 
 KEYS_FILE = "api_keys.json"
@@ -34,14 +35,20 @@ def load_keys(shop: ShopMind) -> dict[str, list[str]]:
 
 def create_app(shop: ShopMind) -> FastAPI:
     """Build the HTTP app for an open shop."""
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        shop.state  # build online state before the first request, not during it
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="ShopMind",
         version=__version__,
         description="Search, recommendations, ads and a shopping assistant over your own catalog and events.",
     )
     app.state.shop = shop
     app.state.keys = load_keys(shop)
-    for router in (health.router, products.router, users.router, events.router):
+    for router in (health.router, products.router, users.router, events.router, profiles.router):
         app.include_router(router)
     for area in _optional_routers():
         app.include_router(area)

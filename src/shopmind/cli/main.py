@@ -184,6 +184,50 @@ def build(
             console.print(f"{name}: {info}")
 
 
+@app.command("rebuild-state")
+def rebuild_state(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
+    """Recompute online state (profiles, counters, trending, bot flags) from the event log."""
+    shop = open_shop(home)
+    try:
+        result = shop.rebuild_state()
+    finally:
+        shop.close()
+    emit_json(result) if as_json else console.print(result)
+
+
+@app.command()
+def profile(user_id: str, home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
+    """A user's profile: interests, segment, recent activity, heat, value and churn risk."""
+    shop = open_shop(home)
+    try:
+        prof = shop.profile(user_id)
+    finally:
+        shop.close()
+    if as_json:
+        emit_json(prof.model_dump(mode="json"))
+        return
+    console.print(f"[bold]{prof.user_id}[/bold]: {prof.summary}")
+    console.print(f"segment: {prof.segment} ({prof.segment_why}); churn risk {prof.churn_risk:.2f} ({prof.churn_why}); {prof.heat_why}")
+    for i in prof.interests[:10]:
+        console.print(f"  {i.kind:9} {i.value:30} {i.weight:.3f}")
+
+
+@app.command()
+def report(
+    name: Annotated[str, typer.Argument(help="funnel | rfm | cohorts | queries | items")],
+    home: HomeOpt = DEFAULT_HOME,
+    by: Annotated[str, typer.Option("--by", help="funnel: category | day")] = "category",
+) -> None:
+    """Behaviour analytics over the event log (bots excluded); prints JSON."""
+    shop = open_shop(home)
+    try:
+        emit_json(shop.report(name, **({"by": by} if name == "funnel" else {})))
+    except ValueError as exc:
+        fail(str(exc), 2)
+    finally:
+        shop.close()
+
+
 def demo_files() -> dict[str, Path]:
     """The bundled demo shop (MovieLens-100K slice; see data/demo/SOURCE.md)."""
     from importlib.resources import files

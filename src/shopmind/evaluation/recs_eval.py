@@ -104,3 +104,212 @@ def sequences_from_inter(path: str | Path, min_rating: float | None = None) -> t
     counts = np.bincount(uu[order], minlength=len(uniq_users))
     seqs = np.split(ii[order].astype(np.int32), np.cumsum(counts)[:-1])
     return seqs, len(uniq_items), [str(u) for u in uniq_users]
+
+
+# ------------------------------------------------------------------------------------------------ tuning
+GRIDS: dict[str, list[dict[str, Any]]] = {
+    "popular": [{}],
+    "itemknn": [
+        {"window": w, "recency": r, "alpha": a}
+        for w in (None, 3, 10)
+        for r in (1.0, 0.7, 0.5)
+        for a in (0.5,)
+    ],
+    "rules": [{"basket_window": w, "metric": m} for w in (None, 3) for m in ("confidence", "lift")],
+    "als": [{"factors": 64, "regularization": r, "alpha": a, "iterations": 15} for r in (0.1, 1.0) for a in (5.0, 20.0)],
+    "bpr": [{"factors": 64, "learning_rate": lr, "iterations": 100} for lr in (0.01, 0.05)],
+    "ease": [{"lam": lam, "recency": r} for lam in (100.0, 500.0) for r in (1.0, 0.5)],
+    "sasrec": [{}],
+}
+"""Validation grids per model (small on purpose: CPU budget). Recency is a query-time knob."""
+
+AUTO_MODELS = ["popular", "itemknn", "rules", "als", "ease", "sasrec"]
+"""What `model="auto"` tries (BPR is evaluated in the bench; it never wins on these sets)."""
+
+BLEND_MEMBERS = ["itemknn", "ease"]
+"""Models blended into the best single model by `auto` (weights searched on validation)."""
+
+
+def tune(
+    name: str,
+    split: LOOSplit,
+    *,
+    grid: list[dict[str, Any]] | None = None,
+    val_sample: int | None = 6000,
+    seed: int = 0,
+    max_train_s: float | None = None,
+    log: Callable[[str], None] | None = None,
+) -> tuple[Recommender, dict[str, Any], float, float]:
+    """Fit every grid point on the training view, keep the best by validation NDCG@10.
+
+    Returns (model, params, val_ndcg@10, train_s of the kept model).
+    """
+    from shopmind.recommend.base import create
+
+    best: tuple[Recommender, dict[str, Any], float, float] | None = None
+    for params in grid if grid is not None else GRIDS.get(name, [{}]):
+        params = dict(params)
+        if name == "sasrec":
+            params.setdefault("seed", seed)
+            if max_train_s is not None:
+                params["max_train_s"] = max_train_s
+        model = create(name, **params)
+        t0 = time.perf_counter()
+        if name == "sasrec":
+            model.fit(split.train, validate=lambda m: split.val_metric(m, sample=4000, seed=seed))  # type: ignore[call-arg]
+        else:
+            model.fit(split.train)
+        train_s = time.perf_counter() - t0
+        val = split.val_metric(model, sample=val_sample, seed=seed)
+        if log:
+            log(f"{name} {params} val ndcg@10 {val:.5f} train {train_s:.1f}s")
+        if best is None or val > best[2]:
+            best = (model, params, val, train_s)
+    assert best is not None
+    return best
+
+
+def blend_on_validation(
+    base: Recommender, others: list[Recommender], split: LOOSplit, *, val_sample: int | None = 6000, seed: int = 0
+) -> tuple[Recommender, float]:
+    """Blend `others` into `base` with weights searched on (a sample of) the validation targets."""
+    from shopmind.recommend.blend import Blend, normalise_rows, search_weights
+
+    idx = np.arange(len(split.val_target))
+    if val_sample is not None and val_sample < len(idx):
+        idx = np.sort(np.random.default_rng(seed + 1).choice(idx, val_sample, replace=False))
+    hist = [split.val_hist[i] for i in idx]
+    tgt = split.val_target[idx]
+    members = [base, *others]
+    scores = [normalise_rows(m.score(hist)) for m in members]
+    weights, val = search_weights(scores, hist, tgt)
+    return Blend().with_models(members, weights), val
+
+
+def evaluate_split(
+    split: LOOSplit,
+    model: str = "auto",
+    *,
+    seed: int = 0,
+    max_train_s: float | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Tune on validation, report test metrics of the chosen configuration (see module docstring)."""
+    t0 = time.perf_counter()
+    if model != "auto":
+        m, params, val, train_s = tune(model, split, seed=seed, max_train_s=max_train_s, log=log)
+        chosen, name = m, model
+    else:
+        tuned = {n: tune(n, split, seed=seed, max_train_s=max_train_s, log=log) for n in AUTO_MODELS}
+        best_name = max(tuned, key=lambda n: tuned[n][2])
+        chosen, params, val, train_s = tuned[best_name]
+        name = best_name
+        others = [tuned[n][0] for n in BLEND_MEMBERS if n in tuned and n != best_name]
+        if others:
+            blended, bval = blend_on_validation(chosen, others, split, seed=seed)
+            if log:
+                log(f"blend {best_name}+{[o.name for o in others]} weights {blended.params['weights']} val {bval:.5f}")
+            if bval > val:
+                chosen, val, name = blended, bval, "blend:" + "+".join(blended.params["members"])
+                params = {"weights": blended.params["weights"], "members": [
+                    {"name": mm.name, **mm.params} for mm in blended.models]}
+        train_s = sum(t[3] for t in tuned.values())
+    test = split.evaluate(chosen)
+    return {
+        "model": name,
+        "params": params,
+        "val_ndcg@10": round(float(val), 5),
+        **test,
+        "train_s": round(train_s, 2),
+        "total_s": round(time.perf_counter() - t0, 2),
+        "users": int(len(split.test_target)),
+        "items": int(split.n_items),
+    }
+
+
+def evaluate_recs(
+    sequences: Path,
+    model: str = "auto",
+    protocol: str = "loo-full",
+    *,
+    seed: int = 0,
+    max_train_s: float | None = None,
+) -> dict[str, Any]:
+    """Leave-one-out full-ranking evaluation of `model` (a registered name or "auto") on a seqrec file.
+
+    Returns hr@10, ndcg@10, hr@20, ndcg@20, coverage@10, train_s, users, model (+ params, val_ndcg@10).
+    `.inter` files (RecBole: user, item, rating, timestamp) are turned into time-ordered sequences first.
+    """
+    if protocol != "loo-full":
+        raise ValueError(f"protocol {protocol!r} needs timestamps: use evaluate_recs_events (protocol 'temporal')")
+    path = Path(sequences)
+    if path.suffix == ".inter":
+        seqs, n_items, users = sequences_from_inter(path)
+        split = LOOSplit(seqs, n_items, users)
+    else:
+        split = LOOSplit.from_file(path)
+    out = evaluate_split(split, model, seed=seed, max_train_s=max_train_s)
+    return {"protocol": protocol, "dataset": path.stem, **out}
+
+
+def temporal_split(interactions: Interactions, test_frac: float = 0.2) -> tuple[Interactions, list[np.ndarray], list[np.ndarray], float]:
+    """Global time split: events before the (1-test_frac) time quantile train; later new items are targets."""
+    cut = float(np.quantile(interactions.ts, 1.0 - test_frac)) if interactions.n_events else 0.0
+    before = interactions.ts < cut
+    user = interactions.user_of_event()
+    seqs: list[np.ndarray] = []
+    hist: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    for u in range(interactions.n_users):  # per user at evaluation time (offline only)
+        s, e = interactions.indptr[u], interactions.indptr[u + 1]
+        b = before[s:e]
+        h = interactions.items[s:e][b]
+        seqs.append(h)
+        t = np.setdiff1d(interactions.items[s:e][~b], h)
+        if len(h) and len(t):
+            hist.append(h)
+            targets.append(t)
+    ts = [interactions.ts[interactions.indptr[u] : interactions.indptr[u + 1]][before[interactions.indptr[u] : interactions.indptr[u + 1]]] for u in range(interactions.n_users)]
+    train = Interactions.from_sequences(seqs, interactions.n_items, ts=ts, user_ids=interactions.user_ids, item_ids=interactions.item_ids)
+    _ = user
+    return train, hist, targets, cut
+
+
+def temporal_metrics(model: Recommender, hist: list[np.ndarray], targets: list[np.ndarray], n_items: int) -> dict[str, float]:
+    """HR, NDCG (binary gains) and recall at 10/20 over multi-item targets, plus coverage@10."""
+    from shopmind.evaluation.metrics import ndcg_at_k, recall_at_k
+
+    ids, _ = model.recommend(hist, k=20, exclude_seen=True)
+    out: dict[str, float] = {}
+    for k in (10, 20):
+        hr, nd, rc = [], [], []
+        for row, t in zip(ids, targets):
+            ranked = [str(i) for i in row[:k]]
+            q = {str(i): 1.0 for i in t}
+            hr.append(float(len(q.keys() & set(ranked)) > 0))
+            nd.append(ndcg_at_k(ranked, q, k))
+            rc.append(recall_at_k(ranked, q, k, min_grade=1))
+        out[f"hr@{k}"], out[f"ndcg@{k}"], out[f"recall@{k}"] = (round(float(np.mean(x)) if x else 0.0, 5) for x in (hr, nd, rc))
+    out["coverage@10"] = round(len(np.unique(ids[:, :10][ids[:, :10] >= 0])) / max(n_items, 1), 5)
+    return out
+
+
+def evaluate_recs_events(
+    events: Any,
+    model: str | Recommender = "itemknn",
+    *,
+    test_frac: float = 0.2,
+    item_ids: list[str] | None = None,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Temporal protocol over the events table: train before a global time cut, predict what users do after."""
+    from shopmind.recommend.base import create
+
+    inter = Interactions.from_events(events, item_ids=item_ids)
+    train, hist, targets, cut = temporal_split(inter, test_frac)
+    m = create(model, **(params or {})) if isinstance(model, str) else model
+    t0 = time.perf_counter()
+    m.fit(train)
+    train_s = time.perf_counter() - t0
+    res = temporal_metrics(m, hist, targets, inter.n_items)
+    return {"protocol": "temporal", "model": m.name, **res, "train_s": round(train_s, 3), "users": len(hist), "cut_ts": cut}

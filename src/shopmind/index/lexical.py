@@ -76,7 +76,7 @@ class _Field:
                 tf = np.fromiter((t for _, t in plist), np.float32, len(plist))
                 dl = np.fromiter((self.delta_len[r] for r, _ in plist), np.float32, len(plist))
                 denom = tf + self.k1 * (1 - self.b + self.b * dl / self.avgdl)
-                np.add.at(out, rows, idf * tf * (self.k1 + 1) / denom)
+                np.add.at(out, rows, idf * tf / denom)  # bm25s "lucene" scoring (no k1+1 factor)
         return out
 
 

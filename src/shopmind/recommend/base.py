@@ -256,18 +256,14 @@ def register(name: str) -> Callable[[type[Recommender]], type[Recommender]]:
 
 def create(name: str, **params: Any) -> Recommender:
     """Instantiate a registered model by name."""
-    from shopmind.recommend import models as _models  # noqa: F401  (registers the built-in models)
-
-    if name not in REGISTRY:
-        raise KeyError(f"unknown recommender {name!r}; known: {sorted(REGISTRY)}")
-    return REGISTRY[name](**params)
+    return _lookup(name)(**params)
 
 
 def available() -> list[str]:
-    """Names of all registered models."""
-    from shopmind.recommend import models as _models  # noqa: F401
+    """Names of all registered models (lazy ones included)."""
+    from shopmind.recommend import models as _models
 
-    return sorted(REGISTRY)
+    return sorted(set(REGISTRY) | set(_models.LAZY))
 
 
 class Recommender:
@@ -395,8 +391,18 @@ class Recommender:
 
 
 def _lookup(name: str) -> type[Recommender]:
-    from shopmind.recommend import models as _models  # noqa: F401
+    """Registered class for `name`, importing its module first when it is a lazy (optional-dependency) one."""
+    import importlib
 
+    from shopmind.recommend import models as _models
+
+    if name not in REGISTRY and name in _models.LAZY:
+        try:
+            importlib.import_module(_models.LAZY[name])
+        except ImportError as exc:
+            raise ImportError(f"model {name!r} needs torch: pip install 'shopmind[seq]'") from exc
+    if name not in REGISTRY:
+        raise KeyError(f"unknown recommender {name!r}; known: {available()}")
     return REGISTRY[name]
 
 

@@ -6,7 +6,6 @@ new users and freshly updated histories are served without retraining (and BPR u
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Self
 
@@ -14,8 +13,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from shopmind.recommend.base import Interactions, Recommender, histories_csr, recency_weights, register
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 class _Factor(Recommender):
@@ -26,8 +23,11 @@ class _Factor(Recommender):
         self.item_factors = np.zeros((0, 0), dtype=np.float32)
 
     def _fit_implicit(self, model: object, interactions: Interactions) -> None:
+        from threadpoolctl import threadpool_limits
+
         x = interactions.csr(binary=True)
-        model.fit(x, show_progress=False)  # type: ignore[attr-defined]
+        with threadpool_limits(1, "blas"):  # implicit's own threads do the work; BLAS threads only fight them
+            model.fit(x, show_progress=False)  # type: ignore[attr-defined]
         f = model.item_factors  # type: ignore[attr-defined]
         self.item_factors = np.asarray(f.to_numpy() if hasattr(f, "to_numpy") else f, dtype=np.float32)
         self.n_items = interactions.n_items

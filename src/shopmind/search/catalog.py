@@ -148,9 +148,13 @@ class ProductTable:
     # ------------------------------------------------------------------ filters
     def category_mask(self, path: str) -> np.ndarray:
         """Rows whose category path starts with `path` ('a > b' matches 'a > b > c')."""
-        parts = [p.strip() for p in path.replace("/", ">").split(">") if p.strip()]
+        parts = [p.strip() for p in path.split(">") if p.strip()]
         key = CAT_SEP.join(parts)
         code = self.cats.code.get(key)
+        if code is None and ">" not in path and "/" in path:  # 'a/b/c' paths, as the importer accepts them
+            parts = [p.strip() for p in path.split("/") if p.strip()]
+            key = CAT_SEP.join(parts)
+            code = self.cats.code.get(key)
         if code is None or not parts or len(parts) > MAX_DEPTH:
             return np.zeros(len(self), bool)
         return self.cat[:, len(parts) - 1] == code

@@ -61,7 +61,7 @@ class SearchConfig(BaseModel):
     rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=0.5, ge=0, le=1, description="convex weight of the dense score")
     dense_k: int = Field(default=200, ge=1, description="dense neighbours that join the match set")
-    dense_min_sim: float = Field(default=0.80, description="dense neighbours below this cosine are not matches")
+    dense_min_sim: float = Field(default=0.0, description="dense neighbours below this cosine are not matches")
     rerank_k: int = Field(default=100, ge=1)
     entity_mode: Literal["boost", "filter"] = "boost"
     entity_boost: float = 0.15

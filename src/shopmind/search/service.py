@@ -534,15 +534,16 @@ class SearchService:
         relax: set[str] = set()
         masks = self._masks(filters, u, relax)
         t3 = time.perf_counter()
-        r = self._retrieve(lex_all, per_field, cov, qvec, self._allowed(masks), mode, dense_k, min_sim)
+        allowed = self._allowed(masks)
+        r = self._retrieve(lex_all, per_field, cov, qvec, allowed, mode, dense_k, min_sim)
         recovery = None
-        if not r.match.any() and self.config.stages.recovery:
-            for step in ("q:entities", "q:price", "user_filters", "semantic"):
+        user_allowed = self._allowed(self.table.filter_masks(filters)) if filters else self.table.alive
+        if not r.match.any() and self.config.stages.recovery and user_allowed.any():
+            # the shopper's own filters are kept (facets show where results are); what the query implied is not
+            for step in ("q:entities", "q:price", "semantic"):
                 if step == "q:entities" and not (self.config.entity_mode == "filter" and (u.brands or u.attributes)):
                     continue
                 if step == "q:price" and u.price is None:
-                    continue
-                if step == "user_filters" and not filters:
                     continue
                 relax.add(step)
                 if step == "semantic":
@@ -551,10 +552,10 @@ class SearchService:
                     if qvec is None:
                         break
                     mode = "dense"
-                    masks = self._masks(None if "user_filters" in relax else filters, u, relax)
+                    masks = self._masks(filters, u, relax)
                     r = self._retrieve(lex_all, per_field, cov, qvec, self._allowed(masks), "dense", dense_k, -1.0)
                 else:
-                    masks = self._masks(None if "user_filters" in relax else filters, u, relax)
+                    masks = self._masks(filters, u, relax)
                     r = self._retrieve(lex_all, per_field, cov, qvec, self._allowed(masks), mode, dense_k, min_sim)
                 recovery = f"relaxed {step}"
                 if r.match.any():

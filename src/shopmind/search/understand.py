@@ -68,7 +68,7 @@ class PriceIntent:
 
 def parse_price(query: str, cheap_max: float | None = None) -> PriceIntent | None:
     """Price limits in English and Chinese ('under $50', '200-300元', '便宜') → PriceIntent, or None."""
-    text = unicodedata.normalize("NFKC", query).casefold()
+    text = re.sub(r"(\d),(\d{3})\b", r"\1\2", unicodedata.normalize("NFKC", query).casefold())
     for rx, kind in PRICE_PATTERNS:
         m = rx.search(text)
         if not m:
@@ -229,6 +229,25 @@ def mine_reformulations(events, min_count: int = 2, window_s: float = 120.0) -> 
 
 
 # ---------------------------------------------------------------------------------------------- entities
+GENERIC_VALUES = frozenset(
+    "other others 其他 其它 其他品牌 见描述 无 通用 无品牌 other其他 true false none n/a not specified 默认 不详 以上都有".split()
+)
+
+
+def _usable_value(nv: str) -> bool:
+    """A normalised value worth recognising in queries: not generic, not a lone character."""
+    if not nv or nv in GENERIC_VALUES:
+        return False
+    return len(nv) >= 2 if CJK_RE.search(nv) else len(nv) >= 3
+
+
+def brand_aliases(brand: str) -> list[str]:
+    """Normalised names a shopper may type for a brand: 'Galanz/格兰仕' → ['galanz 格兰仕', 'galanz', '格兰仕']."""
+    base = re.sub(r"[（(].*?[)）]", "", brand)
+    names = [normalize(base)] + [normalize(part) for part in re.split(r"[/|]", base)]
+    return [n for n in dict.fromkeys(names) if _usable_value(n)]
+
+
 class EntityMatcher:
     """Recognises the catalog's own brand and attribute values inside a query."""
 
@@ -241,12 +260,15 @@ class EntityMatcher:
     @classmethod
     def from_table(cls, table) -> EntityMatcher:
         """Brand names and short attribute values (numbers excluded) from a ProductTable."""
-        brands = {normalize(b): b for b in table.brands.values if normalize(b)}
+        brands: dict[str, str] = {}
+        for b in table.brands.values:
+            for alias in brand_aliases(b):
+                brands.setdefault(alias, b)
         attrs: dict[str, list[list[str]]] = defaultdict(list)
         for key, voc in table.attr_vocab.items():
             for v in voc.values:
                 nv = normalize(v)
-                if nv and len(nv.split()) <= 3 and not re.fullmatch(r"[\d.\s/]+", nv) and nv not in ("true", "false"):
+                if _usable_value(nv) and len(nv.split()) <= 3 and not re.fullmatch(r"[\d.\s/]+", nv):
                     attrs[nv].append([key, v])
         return cls(brands, dict(attrs))
 

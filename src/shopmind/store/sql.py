@@ -254,8 +254,8 @@ class SqlStore:
             result = c.exec_driver_sql(self._event_sql, params)
         return max(result.rowcount, 0)
 
-    def scan_events(self, *, since_seq: int = 0, user_id: str | None = None, batch_size: int = 200_000) -> pa.Table:
-        """Events in arrival order as an Arrow table (the input contract of every trainer)."""
+    def scan_events(self, *, since_seq: int = 0, user_id: str | None = None, batch_size: int = 200_000, by_time: bool = True) -> pa.Table:
+        """Events as an Arrow table (the input contract of every trainer): by time, or by arrival (`seq`)."""
         batches = []
         last = since_seq
         while True:
@@ -272,7 +272,9 @@ class SqlStore:
             if len(rows) < batch_size:
                 break
         table = pa.Table.from_batches(batches, schema=EVENT_SCHEMA)
-        return table.sort_by([("ts", "ascending"), ("seq", "ascending")]) if table.num_rows else table
+        if by_time and table.num_rows:
+            return table.sort_by([("ts", "ascending"), ("seq", "ascending")])
+        return table
 
     def last_event_seq(self) -> int:
         with self.engine.connect() as conn:

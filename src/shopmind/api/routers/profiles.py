@@ -1,0 +1,43 @@
+"""User profiles, trending, and behaviour reports for the dashboard."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from shopmind.api.deps import RequireAdmin, RequireRead, Shop
+from shopmind.profiles.profile import UserProfile
+
+router = APIRouter(tags=["profiles"])
+
+
+@router.get("/users/{user_id}/profile", dependencies=[RequireRead])
+def user_profile(user_id: str, shop: Shop) -> UserProfile:
+    """Top interests with weights, segment, recent activity, heat by weekday × hour, value and churn risk."""
+    return shop.profile(user_id)
+
+
+@router.get("/trending", dependencies=[RequireRead])
+def trending(shop: Shop, k: Annotated[int, Query(ge=1, le=200)] = 20, category: str | None = None) -> dict[str, Any]:
+    """Items and queries with the most recent activity (bots excluded)."""
+    state = shop.state
+    return {
+        "items": [{"item_id": i, "score": round(s, 4)} for i, s in state.trending_items(k, category)],
+        "queries": [{"query": q, "score": round(s, 4)} for q, s in state.trending_queries(k)],
+    }
+
+
+@router.get("/reports/{name}", dependencies=[RequireAdmin])
+def report(name: str, shop: Shop, by: Annotated[str, Query(pattern="^(category|day)$")] = "category") -> Any:
+    """funnel (by category or day), rfm, cohorts, queries, items."""
+    try:
+        return shop.report(name, **({"by": by} if name == "funnel" else {}))
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+
+
+@router.post("/admin/rebuild-state", dependencies=[RequireAdmin])
+def rebuild_state(shop: Shop) -> dict[str, Any]:
+    """Recompute online state from the event log."""
+    return shop.rebuild_state()

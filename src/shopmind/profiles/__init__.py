@@ -1,0 +1,1 @@
+"""Online user state, profiles and behaviour analytics."""

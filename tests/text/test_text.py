@@ -1,0 +1,78 @@
+"""Normalisation, tokenisation, language detection and pinyin on real product titles."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shopmind.text import detect_language, normalize, pinyin_query_tokens, pinyin_tokens, tokenize, words
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Toro 22 in. Variable Speed", "toro 22in variable speed"),
+        ("32 inch TV", "32in tv"),
+        ("32寸电视", "32in 电视"),
+        ('12" pipe', "12in pipe"),
+        ("3/4 in. x 3 in. x 8 ft. MDF", "3/4in x 3in x 8ft mdf"),
+        ("Whirlpool 1.9 cu. ft. Over the Range", "whirlpool 1.9cuft over the range"),
+        ("2.5 gallon bucket", "2.5gal bucket"),
+        ("ＡＢＣ１２３", "abc123"),
+        ("紅色跑鞋", "红色跑鞋"),
+        ("電視機 遙控器", "电视机 遥控器"),
+        ("Briggs &amp; Stratton", "briggs stratton"),
+        ("1-gal. #SC-141 Tugboat", "1gal sc 141 tugboat"),
+        ("Drill. Bits.", "drill bits"),
+        ("60 watt bulb", "60w bulb"),
+        ("5kg 洗衣机", "5kg 洗衣机"),
+        ("", ""),
+    ],
+)
+def test_normalize(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_query_and_title_units_meet() -> None:
+    assert set(tokenize("22 inch mower")) <= set(tokenize("Toro Recycler 22 in. Self-Propelled Gas Lawn Mower"))
+    assert "32in" in tokenize("32寸 液晶电视") and "32in" in tokenize("Samsung 32 in. LED TV")
+
+
+def test_english_stemming_and_stopwords() -> None:
+    assert tokenize("Running shoes for the brackets") == ["run", "shoe", "bracket"]
+
+
+def test_chinese_words_and_bigrams() -> None:
+    toks = tokenize("红色跑鞋")
+    assert {"红色", "跑鞋", "色跑"} <= set(toks)
+    assert words("小米电视机") == ["小米", "电视机"]
+
+
+def test_mixed_title(shared_data) -> None:
+    line = (shared_data / "search" / "multicpr-zh" / "products.jsonl").read_text(encoding="utf-8").splitlines()[4]
+    title = json.loads(line)["title"]  # SEKONIC/世光 测光表…
+    toks = tokenize(title)
+    assert "sekon" in toks and "测光" in toks
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("红色跑鞋 300元以下", "zh"), ("cordless drill", "en"), ("SEKONIC/世光 测光表5米闪光灯", "zh"), ("iPhone 13 手机壳", "zh"), ("", "en")],
+)
+def test_detect_language(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+def test_pinyin_keys_meet() -> None:
+    assert "paoxie" in pinyin_tokens("红色跑鞋")
+    assert "paoxie" in pinyin_query_tokens("pao xie")
+    assert "paoxie" in pinyin_query_tokens("paoxie")
+
+
+def test_real_titles_tokenize(shared_data) -> None:
+    path = shared_data / "search" / "homedepot" / "products.jsonl"
+    titles = [json.loads(line)["title"] for line in path.read_text(encoding="utf-8").splitlines()[:300]]
+    toks = [tokenize(t) for t in titles]
+    assert all(toks)
+    assert all(t == t.lower() for ts in toks for t in ts)
