@@ -108,11 +108,11 @@ def test_profile_trending_and_reports(client, demo_data):
         e["timestamp"] = int(e["timestamp"])
     for start in range(0, len(events), 300):  # the fixture's body limit is 64 KiB
         assert client.post("/events/batch", headers=PUBLIC, json=events[start : start + 300]).status_code == 202
-    prof = client.get("/users/u1/profile").json()
+    prof = client.get("/users/u276/profile").json()
     assert prof["known"] and prof["interests"] and len(prof["heat"]) == 7
     before = prof["events"]
-    client.post("/events", headers=PUBLIC, json={"type": "view", "user_id": "u1", "item_id": "m9", "timestamp": int(events[-1]["timestamp"]) + 5})
-    after = client.get("/users/u1/profile").json()
+    client.post("/events", headers=PUBLIC, json={"type": "view", "user_id": "u276", "item_id": "m9", "timestamp": int(events[-1]["timestamp"]) + 5})
+    after = client.get("/users/u276/profile").json()
     assert after["events"] == before + 1 and after["recent"][0]["item_id"] == "m9"
     assert client.get("/trending").json()["items"]
     assert client.get("/reports/funnel").status_code == 401
