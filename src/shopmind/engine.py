@@ -307,6 +307,34 @@ class ShopMind:
                 self._services[name] = service_cls.load(self.artifacts_dir(name) / version, self.part_config(name))
             return self._services[name]
 
+    # -- the four questions ------------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        filters: dict[str, Any] | None = None,
+        facets: list[str] | None = None,
+        sort: str = "relevance",
+        page: int = 1,
+        per_page: int = 20,
+        explain: bool = True,
+        track: bool = False,
+        session_id: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> Any:
+        """Search the catalog (see search.service); `track` logs the search event with its result count."""
+        response = self.service("search").search(
+            query, user_id=user_id, filters=filters, facets=facets, sort=sort, page=page, per_page=per_page, explain=explain
+        )
+        if track and user_id:
+            self.events.track({"type": "search", "user_id": user_id, "session_id": session_id, "query": query, "context": {**(context or {}), "results": response.total}})
+        return response
+
+    def suggest(self, prefix: str, k: int = 10) -> list[str]:
+        """Completions for a prefix, from titles and popular queries."""
+        return self.service("search").suggest(prefix, k)
+
     # -- artifacts ---------------------------------------------------------------------------------------
     def artifacts_dir(self, part: str) -> Path:
         return self.home / "artifacts" / part

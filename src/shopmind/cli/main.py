@@ -184,6 +184,44 @@ def build(
             console.print(f"{name}: {info}")
 
 
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="the query, any language")],
+    home: HomeOpt = DEFAULT_HOME,
+    user: Annotated[str | None, typer.Option("--user", help="personalise for this user")] = None,
+    filters: Annotated[str | None, typer.Option("--filters", help='JSON, e.g. {"price":{"max":50}}')] = None,
+    facet: Annotated[list[str] | None, typer.Option("--facet", help="facet to count (repeatable)")] = None,
+    sort: Annotated[str, typer.Option("--sort")] = "relevance",
+    page: Annotated[int, typer.Option("--page", min=1)] = 1,
+    per_page: Annotated[int, typer.Option("--per-page", min=1, max=100)] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the built index."""
+    import orjson
+
+    from shopmind.engine import NotBuilt
+
+    try:
+        parsed = orjson.loads(filters) if filters else None
+    except orjson.JSONDecodeError as exc:
+        fail(f"--filters is not valid JSON: {exc}", 2)
+    shop = open_shop(home)
+    try:
+        resp = shop.search(query, user_id=user, filters=parsed, facets=facet, sort=sort, page=page, per_page=per_page)
+    except (NotBuilt, ValueError) as exc:
+        fail(str(exc))
+    finally:
+        shop.close()
+    if as_json:
+        emit_json(resp.model_dump(mode="json"))
+        return
+    u = resp.query
+    console.print(f"{resp.total} results for [bold]{query}[/bold]" + (f" — did you mean [italic]{u.did_you_mean}[/italic]?" if getattr(u, "did_you_mean", None) else ""))
+    for n, hit in enumerate(resp.hits, start=(page - 1) * per_page + 1):
+        price = f"  {hit.price:.2f}" if hit.price is not None else ""
+        console.print(f"{n:3}. {hit.title}{price}  [dim]{hit.id} · {hit.score:.3f}[/dim]")
+
+
 @app.command("rebuild-state")
 def rebuild_state(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
     """Recompute online state (profiles, counters, trending, bot flags) from the event log."""

@@ -1,0 +1,59 @@
+"""Search and suggestions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Query, status
+
+from shopmind.api.deps import RequireRead, Shop
+from shopmind.engine import NotBuilt
+from shopmind.search.models import SearchResponse
+
+router = APIRouter(tags=["search"])
+
+
+def parse_filters(filters: str | None) -> dict[str, Any] | None:
+    """`filters` travels as a JSON object in the query string: {"brand": ["A"], "price": {"max": 50}}."""
+    if not filters:
+        return None
+    try:
+        value = orjson.loads(filters)
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["query", "filters"], "msg": f"not valid JSON: {exc}", "type": "value_error"}]) from exc
+    if not isinstance(value, dict):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["query", "filters"], "msg": "must be a JSON object", "type": "value_error"}])
+    return value
+
+
+@router.get("/search", dependencies=[RequireRead])
+def search(
+    shop: Shop,
+    q: Annotated[str, Query(max_length=500, description="the shopper's query, any language")],
+    user_id: str | None = None,
+    session_id: str | None = None,
+    filters: Annotated[str | None, Query(description='JSON object, e.g. {"brand":["Acme"],"price":{"max":50}}')] = None,
+    facets: Annotated[list[str] | None, Query(description="facet names: brand, category, price, attributes.<name>")] = None,
+    sort: Annotated[str, Query(pattern="^(relevance|price_asc|price_desc|newest|popularity)$")] = "relevance",
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+    explain: bool = True,
+) -> SearchResponse:
+    """Hybrid (BM25 + dense) search with query understanding, filters, facets, learned ranking and `why`."""
+    try:
+        return shop.search(q, user_id=user_id, session_id=session_id, filters=parse_filters(filters), facets=facets, sort=sort,
+                           page=page, per_page=per_page, explain=explain, track=user_id is not None)
+    except NotBuilt as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+
+
+@router.get("/suggest", dependencies=[RequireRead])
+def suggest(shop: Shop, q: Annotated[str, Query(max_length=100)], k: Annotated[int, Query(ge=1, le=50)] = 10) -> dict[str, list[str]]:
+    """Prefix completions from titles and popular queries."""
+    try:
+        return {"suggestions": shop.suggest(q, k)}
+    except NotBuilt as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
