@@ -119,10 +119,11 @@ def bench_set(d: Path, work: Path, config: SearchConfig) -> dict:
     methods["dense"] = run_queries(svc, test, qrels, mode="dense", use_ranker=False)
     methods["hybrid_default"] = run_queries(svc, test, qrels, mode="hybrid", use_ranker=False)
     t0 = time.perf_counter()
-    tuned = tune_fusion(svc, {**train, **valid}, qrels)
+    memo: dict = {}
+    tuned = tune_fusion(svc, {**train, **valid}, qrels, memo)
     res["tuned"] = tuned
     methods["hybrid"] = run_queries(svc, test, qrels, mode="hybrid", use_ranker=False)
-    ranker = train_ranker(svc, train, qrels, valid)
+    ranker = train_ranker(svc, train, qrels, valid, memo)
     res["train_s"] = round(time.perf_counter() - t0, 1)
     if ranker is not None:
         methods["hybrid+ranker"] = run_queries(svc, test, qrels, mode="hybrid", use_ranker=True)

@@ -347,6 +347,18 @@ class ShopMind:
         pointer = self.artifacts_dir(part) / "current"
         return pointer.read_text().strip() if pointer.is_file() else None
 
+    def artifacts(self) -> dict[str, Any]:
+        """Every part's versions with their meta.json (config, counts, offline metrics)."""
+        out: dict[str, Any] = {}
+        for part in self._artifact_parts():
+            versions = []
+            for d in sorted((p for p in self.artifacts_dir(part).iterdir() if p.is_dir()), reverse=True):
+                meta_file = d / "meta.json"
+                meta = orjson.loads(meta_file.read_bytes()) if meta_file.is_file() else {}
+                versions.append({"version": d.name, "meta": meta})
+            out[part] = {"current": self.artifact_version(part), "versions": versions}
+        return out
+
     def new_artifact_dir(self, part: str) -> tuple[str, Path]:
         version = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid() % 1000:03d}"
         path = self.artifacts_dir(part) / version

@@ -50,8 +50,13 @@ def create_app(shop: ShopMind) -> FastAPI:
     app.state.keys = load_keys(shop)
     for router in (health.router, products.router, users.router, events.router, profiles.router):
         app.include_router(router)
-    for area in _optional_routers():
+    app.state.capabilities = []
+    for name, area in _optional_routers():
         app.include_router(area)
+        app.state.capabilities.append(name)
+    from shopmind import web
+
+    web.mount(app)
     if shop.settings.api.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=shop.settings.api.cors_origins, allow_methods=["*"], allow_headers=["*"])
     app.add_middleware(BodyLimit, max_bytes=shop.settings.api.max_body_bytes)
@@ -59,17 +64,20 @@ def create_app(shop: ShopMind) -> FastAPI:
     return app
 
 
-def _optional_routers() -> list:
+OPTIONAL_AREAS = ("search", "recommend", "ads", "chat")
+
+
+def _optional_routers() -> list[tuple[str, object]]:
     """Routers of capabilities that are installed (search, recommend…), mounted when importable."""
     import importlib
 
     out = []
-    for name in ("search", "recommend"):
+    for name in OPTIONAL_AREAS:
         try:
             module = importlib.import_module(f"shopmind.api.routers.{name}")
         except ModuleNotFoundError as exc:
             if exc.name != f"shopmind.api.routers.{name}":
                 raise
             continue
-        out.append(module.router)
+        out.append((name, module.router))
     return out

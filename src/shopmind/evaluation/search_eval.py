@@ -20,8 +20,10 @@ import numpy as np
 from shopmind.domain import Product
 from shopmind.evaluation.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 from shopmind.search.config import SearchConfig
-from shopmind.search.ranker import Ranker
 from shopmind.search.service import SearchService
+from shopmind.search.training import train_ranker, tune_fusion
+
+__all__ = ["evaluate_search", "load_products", "load_qrels", "load_queries", "run_queries", "split_of", "train_ranker", "tune_fusion"]
 
 Qrels = dict[str, dict[str, float]]
 
@@ -81,72 +83,6 @@ def run_queries(svc: SearchService, queries: Mapping[str, str], qrels: Qrels, mo
     }
 
 
-_QVEC_MEMO: dict[tuple[int, str], np.ndarray] = {}
-
-
-def _candidates(svc: SearchService, text: str, qrel: Mapping[str, float]):
-    """Training candidates with the query vector memoised (training passes see each query several times)."""
-    key = (id(svc), text)
-    qvec = _QVEC_MEMO.get(key)
-    if qvec is None and svc.vectors is not None:
-        qvec = _QVEC_MEMO[key] = svc.query_vector(svc.understand(text))
-    return svc.candidates_for_training(text, qrel, qvec=qvec)
-
-
-def _fused_ndcg(svc: SearchService, cached: list, weights: Sequence[float], fusion: str) -> list[float]:
-    out = []
-    for w in weights:
-        scores = []
-        for r, qrel in cached:
-            fused, _, _ = svc._fuse(r, "hybrid", fusion=fusion, dense_weight=w)
-            order = np.lexsort((r.cand, -fused))[:10]
-            scores.append(ndcg_at_k([svc.table.ids[int(x)] for x in r.cand[order]], qrel, 10))
-        out.append(float(np.mean(scores)) if scores else 0.0)
-    return out
-
-
-def tune_fusion(svc: SearchService, queries: Mapping[str, str], qrels: Qrels) -> dict:
-    """Pick the convex dense weight (and RRF vs convex) that maximise nDCG@10 on the given queries."""
-    cached = []
-    for qid, text in queries.items():
-        if qid in qrels:
-            _, _, r, _, _ = _candidates(svc, text, qrels[qid])
-            cached.append((r, qrels[qid]))
-    grid = [round(x, 2) for x in np.arange(0.0, 1.01, 0.1)]
-    convex = _fused_ndcg(svc, cached, grid, "convex")
-    rrf = _fused_ndcg(svc, cached, [0.5], "rrf")[0]
-    best = int(np.argmax(convex))
-    fusion = "convex" if convex[best] >= rrf else "rrf"
-    svc.set_tuned(dense_weight=grid[best], fusion=fusion)
-    return {"dense_weight": grid[best], "fusion": fusion, "convex_ndcg": dict(zip(map(str, grid), convex)), "rrf_ndcg": rrf}
-
-
-def _training_matrix(svc: SearchService, queries: Mapping[str, str], qrels: Qrels):
-    Xs, ys, groups = [], [], []
-    for qid, text in queries.items():
-        if qid not in qrels:
-            continue
-        X, y, _, _, _ = _candidates(svc, text, qrels[qid])
-        if len(y) and y.max() > 0:
-            Xs.append(X)
-            ys.append(np.clip(np.round(y), 0, 5).astype(np.int32))
-            groups.append(len(y))
-    if not Xs:
-        return None
-    return np.concatenate(Xs), np.concatenate(ys), groups
-
-
-def train_ranker(svc: SearchService, train: Mapping[str, str], qrels: Qrels, valid: Mapping[str, str] | None = None) -> Ranker | None:
-    """Fit LambdaMART on the train queries (early-stopped on valid) and attach it to the service."""
-    tr = _training_matrix(svc, train, qrels)
-    if tr is None:
-        return None
-    va = _training_matrix(svc, valid, qrels) if valid else None
-    ranker = Ranker.fit(*tr, params=dict(svc.config.ranker_params), valid=va)
-    svc.set_ranker(ranker)
-    return ranker
-
-
 def evaluate_search(
     products: Path,
     queries: Path,
@@ -179,8 +115,9 @@ def evaluate_search(
         fit_q = {q: t for q, t in tq.items() if split_of(q, 0.8, 0.2) == "train"}
         val_q = {q: t for q, t in tq.items() if q not in fit_q}
         if mode == "hybrid":
-            tune_fusion(svc, fit_q, trels)
-            trained = train_ranker(svc, fit_q, trels, val_q) is not None
+            memo: dict = {}
+            tune_fusion(svc, fit_q, trels, memo)
+            trained = train_ranker(svc, fit_q, trels, val_q, memo) is not None
     out = run_queries(svc, qs, rels, mode=mode if mode != "hybrid+ranker" else "hybrid", use_ranker=trained)
     out["index_s"] = round(index_s, 3)
     out["ranker"] = trained

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 DAY = 86400.0
 VIEWISH = ("view", "click")
-REPORTS = ("funnel", "rfm", "cohorts", "queries", "items")
+REPORTS = ("funnel", "rfm", "cohorts", "queries", "items", "placements")
 
 
 def _exclude(events: pa.Table, exclude_users: set[str] | None) -> pa.Table:
@@ -166,3 +166,23 @@ def items(events: pa.Table, title_of: Mapping[str, str], top: int = 20, min_view
 
 def parse_context(ctx: str) -> dict[str, Any]:
     return orjson.loads(ctx) if ctx and ctx != "{}" else {}
+
+
+def placements(events: pa.Table) -> list[dict[str, Any]]:
+    """CTR per placement: clicks ÷ impressions of events whose context names a placement."""
+    ev = events.filter(pc.is_in(events["type"], pa.array(["impression", "click", "add_to_cart", "purchase"])))
+    if not ev.num_rows:
+        return []
+    ctx = _col(ev, "context")
+    has = np.array(['"placement"' in c for c in ctx])
+    if not has.any():
+        return []
+    names = np.array([orjson.loads(c)["placement"] for c in ctx[has]], dtype=object).astype(str)
+    types = _col(ev, "type")[has]
+    rows = []
+    for name in np.unique(names):
+        m = names == name
+        imp, clk = int((types[m] == "impression").sum()), int((types[m] == "click").sum())
+        rows.append({"placement": str(name), "impressions": imp, "clicks": clk, "ctr": round(clk / imp, 4) if imp else None,
+                     "carts": int((types[m] == "add_to_cart").sum()), "purchases": int((types[m] == "purchase").sum())})
+    return sorted(rows, key=lambda r: -r["impressions"])

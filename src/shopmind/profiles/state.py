@@ -177,6 +177,7 @@ class OnlineState:
         self.query_totals: Counter = Counter()
         self.ip_windows: dict[str, deque] = {}
         self.flagged_ips: set[str] = set()
+        self.per_minute: Counter = Counter()  # event count by minute of event time (the dashboard's live chart)
         self.last_seq = 0
         self.last_ts = 0.0
         self.events_applied = 0
@@ -212,6 +213,7 @@ class OnlineState:
         if u is None:
             u = self.users[user_id] = UserState(recent=deque(maxlen=cfg.recent_items))
         u.events += 1
+        self.per_minute[int(ts // 60)] += 1
         if ts - u.last_ts > cfg.session_gap_s or (session_id and session_id != u.session_id):
             u.sessions += 1
             u.session_start = ts
@@ -287,6 +289,16 @@ class OnlineState:
             return []
         items = [item for item, etype, _ in u.recent if etype not in ("impression", "remove_from_cart")]
         return items[-n:] if n else items
+
+    def events_per_minute(self, minutes: int = 60, now: float | None = None) -> list[tuple[int, int]]:
+        """(minute start epoch seconds, events) for the last `minutes` minutes up to `now` (default: newest event)."""
+        with self.lock:
+            end = int((now if now is not None else max(self.per_minute, default=0) * 60) // 60)
+            out = [((m) * 60, self.per_minute.get(m, 0)) for m in range(end - minutes + 1, end + 1)]
+            if len(self.per_minute) > 20_000:  # keep about two weeks of minutes
+                for m in sorted(self.per_minute)[:-20_000]:
+                    del self.per_minute[m]
+        return out
 
     def purchased(self, user_id: str) -> set[str]:
         u = self.users.get(user_id)

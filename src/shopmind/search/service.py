@@ -147,7 +147,7 @@ class SearchService:
         speller = Speller.from_texts(
             [p.title for p in products] + [p.brand or "" for p in products] + [" ".join(p.category) for p in products],
             config.spelling_max_distance,
-            extra={w: c for w, c in query_log.items() if c >= 3},
+            extra=_query_words(query_log, min_count=3),
         )
         entities = EntityMatcher.from_table(table)
         labels = [" > ".join(p.category) if p.category else None for p in products]
@@ -183,6 +183,10 @@ class SearchService:
         svc.extras["index_s"] = time.perf_counter() - t0
         if out_dir is not None:
             svc.save(out_dir)
+        if events is not None and config.stages.ranker:
+            from shopmind.search.training import train_from_events
+
+            train_from_events(svc, events)  # a no-op unless the log holds ≥ 20 searches with clicks
         return svc
 
     @staticmethod
@@ -241,8 +245,10 @@ class SearchService:
         meta = json.loads((out_dir / "meta.json").read_text())
         config = config or SearchConfig.model_validate(meta["config"])
         tuned = meta.get("tuned", {})
-        if tuned and "dense_weight" in tuned and config.dense_weight == SearchConfig().dense_weight:
-            config = config.model_copy(update={"dense_weight": tuned["dense_weight"]})
+        defaults = SearchConfig()
+        keep = {k: v for k, v in tuned.items() if getattr(config, k, None) == getattr(defaults, k, None)}
+        if keep:  # values tuned at build time win over defaults, never over explicit settings
+            config = config.model_copy(update=keep)
         table = ProductTable.load(out_dir / "table")
         lexical = LexicalIndex.load(out_dir / "lexical", config.field_weights)
         vectors = VectorIndex.load(out_dir / "vectors") if (out_dir / "vectors").exists() and config.stages.dense else None
@@ -816,6 +822,16 @@ def _query_log(events) -> Counter:
         return Counter()
     qs = [q for t, q in zip(events.column("type").to_pylist(), events.column("query").to_pylist()) if t == "search" and q]
     return Counter(normalize(q) for q in qs)
+
+
+def _query_words(query_log: Counter, min_count: int) -> dict[str, int]:
+    """Latin words typed in searches at least min_count times (they join the spelling vocabulary)."""
+    words_: Counter = Counter()
+    for q, c in query_log.items():
+        for w in q.split():
+            if w.isascii() and w.isalpha():
+                words_[w] += c
+    return {w: c for w, c in words_.items() if c >= min_count}
 
 
 def _apply_event_stats(table: ProductTable, events) -> None:

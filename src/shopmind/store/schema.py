@@ -112,3 +112,43 @@ def current_version(conn: Connection) -> int:
     schema_version.create(conn, checkfirst=True)
     value = conn.execute(select(schema_version.c.version).order_by(schema_version.c.version.desc()).limit(1)).scalar()
     return int(value or 0)
+
+
+# -- v3: ads (campaigns and the spend ledger) -----------------------------------------------------------
+ad_campaigns = Table(
+    "ad_campaigns",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("advertiser", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("doc", Text, nullable=False),  # the whole validated Campaign as JSON
+)
+
+ad_ledger = Table(
+    "ad_ledger",
+    metadata,
+    # one row per ad event (impression, click, conversion) keyed by the source event id: a replayed
+    # event hits the primary key and is never counted or charged twice
+    Column("event_id", String(200), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("campaign_id", String(200), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("item_id", String(200), nullable=False),
+    Column("placement", String(64), nullable=False, default=""),
+    Column("ts", Float, nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("cost", Float, nullable=False, default=0.0),
+    Column("value", Float, nullable=False, default=0.0),
+    Index("ix_ad_ledger_campaign_day", "campaign_id", "day"),
+    Index("ix_ad_ledger_user_item", "user_id", "item_id"),
+)
+
+
+def _v3(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[ad_campaigns, ad_ledger])
+
+
+MIGRATIONS.append(_v3)
+LATEST = len(MIGRATIONS)

@@ -225,6 +225,11 @@ class SqlStore:
             return None
         return User(id=row.id, attributes=orjson.loads(row.attributes), created_at=row.created_at)
 
+    def list_users(self, limit: int = 100, after: str = "") -> list[str]:
+        """User ids in id order, paged by `after`."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(users.c.id).where(users.c.id > after).order_by(users.c.id).limit(limit)).scalars())
+
     def delete_user(self, user_id: str) -> dict[str, int]:
         """Remove the user's record and every event they made, atomically; return what was removed."""
         with self.engine.begin() as conn:

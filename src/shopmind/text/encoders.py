@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -99,7 +99,7 @@ class EmbeddingCache:
             self._vecs = [np.concatenate(self._vecs)]
         return self._vecs[0] if self._vecs else np.zeros((0, 0), np.float32)
 
-    def get_or_encode(self, texts: Sequence[str], encode: "callable", batch: int = 512) -> np.ndarray:
+    def get_or_encode(self, texts: Sequence[str], encode: Callable[[list[str]], np.ndarray], batch: int = 512) -> np.ndarray:
         """Vectors for texts: cached rows where known, the rest encoded (in batches, saved as they finish)."""
         self._load()
         keys = [text_key(t) for t in texts]

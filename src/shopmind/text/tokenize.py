@@ -40,9 +40,22 @@ def stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
+_DIM_RE = re.compile(r"(?<=\d)x(?=\d)")
+_NUM_UNIT_RE = re.compile(r"^(\d+(?:[./]\d+)?)[a-z]+$")
+
+
 def english_tokens(text: str) -> list[str]:
-    """Stemmed, stopword-free tokens of already-normalised Latin text."""
-    return [stem(w) for w in _WORD_RE.findall(text) if w not in EN_STOPWORDS]
+    """Stemmed, stopword-free tokens of already-normalised Latin text; '2x4' splits into 2 and 4 and a
+    number with a unit ('8ft') also yields the bare number, so '2x4' meets '2 in. x 4 in.'."""
+    out = []
+    for w in _WORD_RE.findall(_DIM_RE.sub(" ", text)):
+        if w in EN_STOPWORDS:
+            continue
+        out.append(stem(w))
+        m = _NUM_UNIT_RE.match(w)
+        if m:
+            out.append(m.group(1))
+    return out
 
 
 def chinese_tokens(run: str) -> list[str]:

@@ -41,3 +41,19 @@ def report(name: str, shop: Shop, by: Annotated[str, Query(pattern="^(category|d
 def rebuild_state(shop: Shop) -> dict[str, Any]:
     """Recompute online state from the event log."""
     return shop.rebuild_state()
+
+
+@router.get("/admin/live", dependencies=[RequireAdmin])
+def live(shop: Shop, minutes: Annotated[int, Query(ge=1, le=1440)] = 60) -> dict[str, Any]:
+    """Events per minute (by event time) up to now, for the dashboard's live chart."""
+    import time
+
+    state = shop.state
+    return {"per_minute": [{"t": t, "events": n} for t, n in state.events_per_minute(minutes, now=time.time())],
+            "events_applied": state.events_applied, "flagged_users": len(state.flagged_users())}
+
+
+@router.get("/admin/models", dependencies=[RequireAdmin])
+def models(shop: Shop) -> dict[str, Any]:
+    """Built artifacts per part: versions, the current one, and each version's meta (config, metrics)."""
+    return shop.artifacts()

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Query, status
 
 from shopmind.api.deps import RequireAdmin, RequireRead, Shop
 from shopmind.domain import User
 
 router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("", dependencies=[RequireRead])
+def list_users(shop: Shop, limit: Annotated[int, Query(ge=1, le=1000)] = 100, after: str = "") -> dict[str, Any]:
+    """User ids, paged: pass the last id as `after` for the next page."""
+    ids = shop.store.list_users(limit, after)
+    return {"users": ids, "next": ids[-1] if len(ids) == limit else None}
 
 
 @router.get("/{user_id}", dependencies=[RequireRead])

@@ -1,0 +1,151 @@
+"""Campaigns and the ad ledger in the shop's SQL store (SQLite or PostgreSQL, same SQLAlchemy Core code).
+
+The ledger holds one row per ad event keyed by the source event id; inserts use `ON CONFLICT DO NOTHING
+RETURNING`, so the caller learns exactly which rows are new and a replayed event is never charged twice.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shopmind.ads.models import Campaign, CampaignSpec, CampaignStatus, CampaignUpdate
+from shopmind.store.schema import ad_campaigns, ad_ledger
+
+_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+LEDGER_KINDS = ("impression", "click", "conversion")
+
+
+class CampaignNotFound(KeyError):
+    """No campaign with that id."""
+
+
+def day_of(ts: float) -> str:
+    """UTC calendar day of an epoch second, as YYYY-MM-DD (the unit of daily budgets and reports)."""
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+class AdsStore:
+    """Campaign CRUD and the spend ledger over a SQLAlchemy engine (migrated to schema v3)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._insert = _INSERT[engine.dialect.name]
+        self.version = 0  # bumped on every campaign write by this process (serving refreshes on change)
+
+    # -- campaigns -----------------------------------------------------------------------------------
+    def create(self, spec: CampaignSpec | dict[str, Any], campaign_id: str | None = None) -> Campaign:
+        """Validate and store a new campaign; the id is generated unless given."""
+        spec = spec if isinstance(spec, CampaignSpec) else CampaignSpec.model_validate(spec)
+        now = datetime.now(timezone.utc)
+        c = Campaign.model_validate({**spec.model_dump(), "id": campaign_id or "c_" + uuid.uuid4().hex[:12], "created_at": now, "updated_at": now})
+        with self.engine.begin() as conn:
+            if conn.execute(select(ad_campaigns.c.id).where(ad_campaigns.c.id == c.id)).first():
+                raise ValueError(f"campaign {c.id!r} already exists")
+            conn.execute(ad_campaigns.insert().values(**self._row(c)))
+        self.version += 1
+        return c
+
+    def get(self, campaign_id: str) -> Campaign:
+        with self.engine.connect() as conn:
+            doc = conn.execute(select(ad_campaigns.c.doc).where(ad_campaigns.c.id == campaign_id)).scalar()
+        if doc is None:
+            raise CampaignNotFound(campaign_id)
+        return Campaign.model_validate_json(doc)
+
+    def list(self, advertiser: str | None = None, status: CampaignStatus | str | None = None) -> list[Campaign]:
+        """Campaigns in id order, optionally of one advertiser and/or status."""
+        q = select(ad_campaigns.c.doc).order_by(ad_campaigns.c.id)
+        if advertiser:
+            q = q.where(ad_campaigns.c.advertiser == advertiser)
+        if status:
+            q = q.where(ad_campaigns.c.status == str(status))
+        with self.engine.connect() as conn:
+            return [Campaign.model_validate_json(d) for (d,) in conn.execute(q)]
+
+    def update(self, campaign_id: str, changes: CampaignUpdate | dict[str, Any]) -> Campaign:
+        """Apply a partial update; the merged campaign is validated as a whole before it is stored."""
+        changes = changes if isinstance(changes, CampaignUpdate) else CampaignUpdate.model_validate(changes)
+        current = self.get(campaign_id)
+        merged = {**current.model_dump(), **changes.model_dump(exclude_unset=True), "updated_at": datetime.now(timezone.utc)}
+        c = Campaign.model_validate(merged)
+        with self.engine.begin() as conn:
+            conn.execute(update(ad_campaigns).where(ad_campaigns.c.id == campaign_id).values(**self._row(c)))
+        self.version += 1
+        return c
+
+    def delete(self, campaign_id: str) -> bool:
+        """Delete a campaign (its ledger rows stay: spend history is the advertiser's invoice)."""
+        with self.engine.begin() as conn:
+            n = conn.execute(delete(ad_campaigns).where(ad_campaigns.c.id == campaign_id)).rowcount or 0
+        self.version += 1
+        return n > 0
+
+    @staticmethod
+    def _row(c: Campaign) -> dict[str, Any]:
+        return {"id": c.id, "advertiser": c.advertiser, "status": str(c.status), "created_at": c.created_at.timestamp(),
+                "updated_at": c.updated_at.timestamp(), "doc": c.model_dump_json()}
+
+    # -- ledger --------------------------------------------------------------------------------------
+    def known_events(self, event_ids: Iterable[str]) -> set[str]:
+        """Which of these event ids are already in the ledger."""
+        ids = list(event_ids)
+        out: set[str] = set()
+        with self.engine.connect() as conn:
+            for s in range(0, len(ids), 500):
+                out.update(r for (r,) in conn.execute(select(ad_ledger.c.event_id).where(ad_ledger.c.event_id.in_(ids[s : s + 500]))))
+        return out
+
+    def record(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Insert ledger rows, skipping event ids already present; return the ids actually inserted."""
+        if not rows:
+            return set()
+        stmt = self._insert(ad_ledger).on_conflict_do_nothing(index_elements=[ad_ledger.c.event_id]).returning(ad_ledger.c.event_id)
+        inserted: set[str] = set()
+        with self.engine.begin() as conn:
+            for s in range(0, len(rows), 1000):
+                inserted.update(r for (r,) in conn.execute(stmt, list(rows[s : s + 1000])))
+        return inserted
+
+    def spend(self, day: str | None = None) -> dict[str, float]:
+        """Total cost per campaign, on one day or over all time."""
+        q = select(ad_ledger.c.campaign_id, func.sum(ad_ledger.c.cost)).group_by(ad_ledger.c.campaign_id)
+        if day:
+            q = q.where(ad_ledger.c.day == day)
+        with self.engine.connect() as conn:
+            return {cid: float(v or 0.0) for cid, v in conn.execute(q)}
+
+    def clicks_of(self, user_ids: Iterable[str], since: float) -> list[tuple[str, str, str, float]]:
+        """(user_id, item_id, campaign_id, ts) of ad clicks by these users since `since` (for attribution)."""
+        users = list(set(user_ids))
+        out: list[tuple[str, str, str, float]] = []
+        with self.engine.connect() as conn:
+            for s in range(0, len(users), 500):
+                q = select(ad_ledger.c.user_id, ad_ledger.c.item_id, ad_ledger.c.campaign_id, ad_ledger.c.ts).where(
+                    ad_ledger.c.kind == "click", ad_ledger.c.user_id.in_(users[s : s + 500]), ad_ledger.c.ts >= since)
+                out.extend(tuple(r) for r in conn.execute(q))
+        return out
+
+    def daily(self, campaign_id: str | None = None, start: str | None = None, end: str | None = None) -> list[dict[str, Any]]:
+        """Per campaign and day: counts by kind, cost and conversion value (raw sums for reports)."""
+        c = ad_ledger.c
+        q = select(c.campaign_id, c.day, c.kind, func.count(), func.sum(c.cost), func.sum(c.value)).group_by(c.campaign_id, c.day, c.kind)
+        if campaign_id:
+            q = q.where(c.campaign_id == campaign_id)
+        if start:
+            q = q.where(c.day >= start)
+        if end:
+            q = q.where(c.day <= end)
+        with self.engine.connect() as conn:
+            return [{"campaign_id": r[0], "day": r[1], "kind": r[2], "n": int(r[3]), "cost": float(r[4] or 0), "value": float(r[5] or 0)}
+                    for r in conn.execute(q)]
+
+
+def now_ts() -> float:
+    return time.time()

@@ -1,0 +1,123 @@
+// ShopMind dashboard: charts over the admin API (key kept in this tab's sessionStorage only).
+"use strict";
+const $ = (s) => document.querySelector(s);
+const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+const charts = {};
+let liveTimer;
+
+async function api(path) {
+  const r = await fetch(path, { headers: { "X-API-Key": sessionStorage.getItem("adminKey") || "" } });
+  if (!r.ok) { const e = new Error(`${r.status} ${path}`); e.status = r.status; throw e; }
+  return r.json();
+}
+
+function draw(id, type, labels, datasets, options = {}) {
+  if (charts[id]) charts[id].destroy();
+  charts[id] = new Chart($("#" + id), { type, data: { labels, datasets }, options: { animation: false, responsive: true, plugins: { legend: { display: datasets.length > 1 } }, ...options } });
+}
+
+async function login(key) {
+  sessionStorage.setItem("adminKey", key);
+  try {
+    await api("/reports/rfm");
+  } catch (err) {
+    sessionStorage.removeItem("adminKey");
+    $("#login-error").textContent = err.status === 401 || err.status === 403 ? "That key is not an admin key." : err.message;
+    return;
+  }
+  $("#login").hidden = true;
+  $("#board").hidden = false;
+  $("#logout").hidden = false;
+  $("#who").textContent = "logged in";
+  loadAll();
+}
+
+async function loadAll() {
+  const jobs = [kpis(), live(), funnel(), queries(), ctr(), models(), rfm(), ads(), profile($("#profile-user").value)];
+  await Promise.allSettled(jobs);
+  document.body.dataset.loaded = "1";
+  clearInterval(liveTimer);
+  liveTimer = setInterval(() => { live(); kpis(); }, 5000);
+}
+
+async function kpis() {
+  const s = await api("/stats");
+  const items = [["Products", s.products], ["Users", s.users], ["Events", s.events], ...Object.entries(s.event_types || {})];
+  $("#kpis").innerHTML = items.map(([k, v]) => `<div class="kpi"><span class="note">${esc(k)}</span><b>${Number(v).toLocaleString()}</b></div>`).join("");
+}
+
+async function live() {
+  const d = await api("/admin/live?minutes=60");
+  draw("live", "line", d.per_minute.map((p) => new Date(p.t * 1000).toISOString().slice(11, 16)), [{ label: "events", data: d.per_minute.map((p) => p.events), borderColor: "#2457d6", fill: true, backgroundColor: "rgba(36,87,214,.12)", tension: 0.25 }]);
+}
+
+async function funnel() {
+  const rows = (await api("/reports/funnel")).slice(0, 8);
+  draw("funnel", "bar", rows.map((r) => r.category), [
+    { label: "viewers", data: rows.map((r) => r.viewers), backgroundColor: "#9db4f0" },
+    { label: "carters", data: rows.map((r) => r.carters), backgroundColor: "#2457d6" },
+    { label: "buyers", data: rows.map((r) => r.buyers), backgroundColor: "#0b7a3b" },
+  ]);
+}
+
+async function queries() {
+  const q = await api("/reports/queries");
+  draw("queries", "bar", q.top.slice(0, 10).map((r) => r.query), [{ label: "searches", data: q.top.slice(0, 10).map((r) => r.count), backgroundColor: "#2457d6" }], { indexAxis: "y" });
+  const zero = q.zero_result.slice(0, 8);
+  $("#zero").innerHTML = zero.length ? `<h3 style="font-size:13px">Zero-result queries · 无结果搜索</h3><table><tr><th>query</th><th>count</th></tr>${zero.map((r) => `<tr><td>${esc(r.query)}</td><td>${r.count}</td></tr>`).join("")}</table>` : `<p class="note">No zero-result queries.</p>`;
+}
+
+async function ctr() {
+  const rows = await api("/reports/placements");
+  $("#ctr-note").textContent = rows.length ? "" : "No impressions with a placement yet: the storefront sends them as shoppers browse.";
+  draw("ctr", "bar", rows.map((r) => r.placement), [{ label: "CTR", data: rows.map((r) => r.ctr ?? 0), backgroundColor: "#f5a623" }]);
+}
+
+async function models() {
+  const m = await api("/admin/models");
+  const parts = Object.entries(m);
+  $("#models").innerHTML = parts.length ? `<table><tr><th>part</th><th>version</th><th>offline metrics</th></tr>${parts.map(([name, p]) => {
+    const cur = p.versions.find((v) => v.version === p.current) || p.versions[0] || { meta: {} };
+    const metrics = cur.meta.metrics || cur.meta.offline_metrics || {};
+    const txt = Object.entries(metrics).slice(0, 6).map(([k, v]) => `${esc(k)}: ${typeof v === "number" ? v.toFixed(4) : esc(JSON.stringify(v))}`).join("<br>");
+    return `<tr><td>${esc(name)}</td><td>${esc(p.current)}<br><span class="note">${p.versions.length} kept</span></td><td>${txt || "—"}</td></tr>`;
+  }).join("")}</table>` : `<p class="note">Nothing built yet: run <code>shopmind build</code>.</p>`;
+}
+
+async function rfm() {
+  const r = await api("/reports/rfm");
+  const seg = Object.entries(r.segments || {});
+  draw("rfm", "doughnut", seg.map(([k]) => k), [{ data: seg.map(([, v]) => v), backgroundColor: ["#2457d6", "#0b7a3b", "#f5a623", "#d64545", "#7b61ff", "#9aa5b8"] }], { plugins: { legend: { display: true, position: "right" } } });
+}
+
+async function ads() {
+  try {
+    const rep = await api("/ads/report");
+    const rows = rep.rows || rep.campaigns || rep || [];
+    if (!Array.isArray(rows) || !rows.length) { $("#ads-note").textContent = "No campaigns yet."; return; }
+    draw("ads", "bar", rows.map((r) => r.campaign_name || r.campaign_id || r.name), [
+      { label: "spend", data: rows.map((r) => r.spend || 0), backgroundColor: "#2457d6" },
+      { label: "budget", data: rows.map((r) => r.budget || r.daily_budget || 0), backgroundColor: "#dfe4ec" },
+    ]);
+  } catch { $("#ads-note").textContent = "Ads are not enabled on this server."; }
+}
+
+async function profile(user) {
+  if (!user) return;
+  const p = await api("/users/" + encodeURIComponent(user) + "/profile");
+  const max = Math.max(1, ...p.heat.flat());
+  const days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+  const heat = p.heat.map((row, d) => `<span style="font-size:10px">${days[d]}</span>` + row.map((n, h) => `<span title="${days[d]} ${h}:00 — ${n}" style="background:rgba(36,87,214,${(n / max).toFixed(2)})"></span>`).join("")).join("");
+  const interests = p.interests.slice(0, 10);
+  $("#profile").innerHTML = `<p><b>${esc(p.user_id)}</b>: ${esc(p.summary)}</p>
+    <p class="note">segment <b>${esc(p.segment)}</b> (${esc(p.segment_why)}) · churn risk <b>${p.churn_risk.toFixed(2)}</b> (${esc(p.churn_why)}) · value ${p.lifetime_value} · ${esc(p.heat_why)}</p>
+    <div style="display:grid;grid-template-columns:1fr 1fr;gap:16px"><div><canvas id="interests" height="180" role="img" aria-label="Interests"></canvas></div>
+    <div><div class="heat" aria-label="Activity by weekday and hour">${heat}</div>
+    <ol class="note">${p.recent.slice(0, 6).map((a) => `<li>${esc(a.type)} · ${esc(a.title || a.item_id)}</li>`).join("")}</ol></div></div>`;
+  draw("interests", "bar", interests.map((i) => `${i.kind}: ${i.value}`), [{ label: "weight", data: interests.map((i) => i.weight), backgroundColor: "#7b61ff" }], { indexAxis: "y" });
+}
+
+$("#login").addEventListener("submit", (e) => { e.preventDefault(); login($("#key").value.trim()); });
+$("#logout").addEventListener("click", () => { sessionStorage.removeItem("adminKey"); location.reload(); });
+$("#profile-form").addEventListener("submit", (e) => { e.preventDefault(); profile($("#profile-user").value.trim()).catch((err) => { $("#profile").textContent = err.message; }); });
+if (sessionStorage.getItem("adminKey")) login(sessionStorage.getItem("adminKey"));
