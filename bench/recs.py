@@ -151,8 +151,15 @@ def main() -> None:
 
     rows = []
     t0 = time.perf_counter()
+    out = Path(args.out)
+    previous = json.loads(out.read_text()).get("rows", []) if out.exists() and not args.quick else []
     for name in args.sets.split(","):
         rows += run_set(name, args, log)
+        if not args.quick:  # keep partial results (and other sets' earlier rows) after every set
+            done = {r["set"] for r in rows}
+            merged = [r for r in previous if r["set"] not in done] + rows
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps({"bench": "recs", "partial": True, "rows": merged}, indent=1))
     header = f"{'set':9} {'model':28} {'HR@10':>7} {'NDCG@10':>8} {'HR@20':>7} {'cov@10':>7} {'train_s':>8} {'p50ms':>7} {'p99ms':>7}"
     print(header)
     for r in rows:
@@ -167,9 +174,10 @@ def main() -> None:
         "total_s": round(time.perf_counter() - t0, 1),
         "rows": rows,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     if not args.quick:
-        Path(args.out).write_text(json.dumps(result, indent=1))
+        done = {r["set"] for r in rows}
+        result["rows"] = [r for r in previous if r["set"] not in done] + rows
+        out.write_text(json.dumps(result, indent=1))
     print(json.dumps(result))
 
 

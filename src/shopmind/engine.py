@@ -237,7 +237,7 @@ class ShopMind:
     def profile(self, user_id: str) -> UserProfile:
         """The user's profile: interests, segment, activity, heat, value, churn risk — explained."""
         state = self.state
-        titles = self.store.get_products([i for i, _, _ in state.users[user_id].recent] if user_id in state.users else [])
+        titles = self.store.get_products([r[0] for r in state.users[user_id].recent] if user_id in state.users else [])
         return build_profile(state, user_id, lambda i: titles[i].title if i in titles else None)
 
     def report(self, name: str, **options: Any) -> Any:
@@ -278,15 +278,23 @@ class ShopMind:
         unknown = [n for n in names if n not in PARTS]
         if unknown:
             raise ValueError(f"unknown part(s) {unknown}; known: {', '.join(PARTS)}")
+        last_seq = self.store.last_event_seq()
         products = list(self.store.iter_products())
         events = self.store.scan_events()
-        summary: dict[str, Any] = {"products": len(products), "events": events.num_rows}
+        flagged = self.state.flagged_users()
+        if flagged and events.num_rows:  # bots' events stay in the store but never train a model
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            events = events.filter(pc.invert(pc.is_in(events["user_id"], pa.array(sorted(flagged)))))
+        summary: dict[str, Any] = {"products": len(products), "events": events.num_rows, "excluded_bot_users": len(flagged)}
         for name in names:
             service_cls, _ = _part_classes(name)
             started = time.perf_counter()
             version, out_dir = self.new_artifact_dir(name)
             try:
                 service = service_cls.build(products, events, out_dir, self.part_config(name))
+                (out_dir / "snapshot.json").write_bytes(orjson.dumps({"last_seq": last_seq, "products": len(products), "events": events.num_rows}))
             except BaseException:
                 shutil.rmtree(out_dir, ignore_errors=True)
                 raise
@@ -330,6 +338,27 @@ class ShopMind:
         if track and user_id:
             self.events.track({"type": "search", "user_id": user_id, "session_id": session_id, "query": query, "context": {**(context or {}), "results": response.total}})
         return response
+
+    def recommend(
+        self,
+        *,
+        user_id: str | None = None,
+        placement: str = "home",
+        item_id: str | None = None,
+        cart: list[str] | None = None,
+        k: int = 20,
+        context: dict[str, Any] | None = None,
+    ) -> Any:
+        """Recommendations for a placement; events the models have not seen yet are passed in fresh."""
+        service = self.service("recommend")
+        history = self.state.history_since(user_id, self.snapshot_seq("recommend")) if user_id else None
+        return service.recommend(user_id=user_id, placement=placement, item_id=item_id, cart=cart, k=k, context=context, history=history)
+
+    def snapshot_seq(self, part: str) -> int:
+        """The last event log position the part's current artifact was built from."""
+        version = self.artifact_version(part)
+        file = self.artifacts_dir(part) / version / "snapshot.json" if version else None
+        return int(orjson.loads(file.read_bytes())["last_seq"]) if file is not None and file.is_file() else 0
 
     def suggest(self, prefix: str, k: int = 10) -> list[str]:
         """Completions for a prefix, from titles and popular queries."""

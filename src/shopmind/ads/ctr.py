@@ -138,7 +138,7 @@ class CtrModel:
         """Write `ctr_model.txt` (LightGBM text) and `ctr_calibration.json`."""
         self.booster.save_model(str(out_dir / "ctr_model.txt"))
         (out_dir / "ctr_calibration.json").write_bytes(orjson.dumps(
-            {"features": list(FEATURES), "knots_x": self.knots_x.tolist(), "knots_y": self.knots_y.tolist(), "metrics": self.metrics}))
+            {"features": list(FEATURES), "knots_x": self.knots_x.tolist(), "knots_y": self.knots_y.tolist(), "metrics": self.metrics}, default=float))
 
     @classmethod
     def load(cls, out_dir: Path) -> CtrModel | None:

@@ -222,6 +222,41 @@ def search(
         console.print(f"{n:3}. {hit.title}{price}  [dim]{hit.id} · {hit.score:.3f}[/dim]")
 
 
+@app.command()
+def recommend(
+    home: HomeOpt = DEFAULT_HOME,
+    user: Annotated[str | None, typer.Option("--user")] = None,
+    placement: Annotated[str, typer.Option("--placement", help="home, product, cart, search, new, substitute, promotion")] = "home",
+    item: Annotated[str | None, typer.Option("--item", help="the product on the page (product/substitute placements)")] = None,
+    cart: Annotated[str | None, typer.Option("--cart", help="comma-separated product ids")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=100)] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recommendations for a placement, each with its reason."""
+    from shopmind.engine import NotBuilt
+
+    shop = open_shop(home)
+    try:
+        resp = shop.recommend(user_id=user, placement=placement, item_id=item, cart=[c for c in (cart or "").split(",") if c], k=k)
+        titles = shop.catalog.get_many([i.id for i in resp.items])
+    except (NotBuilt, KeyError) as exc:
+        fail(str(exc.args[0] if exc.args else exc))
+    finally:
+        shop.close()
+    if as_json:
+        emit_json(resp.model_dump(mode="json"))
+        return
+    for n, item_ in enumerate(resp.items, start=1):
+        title = titles[item_.id].title if item_.id in titles else item_.id
+        console.print(f"{n:3}. {title}  [dim]{item_.id} · {item_.reason}[/dim]")
+
+
+@app.command()
+def train(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
+    """Train every recommendation model as a new versioned artifact (same as `build --part recommend`)."""
+    build(home=home, part=["recommend"], as_json=as_json)
+
+
 @app.command("rebuild-state")
 def rebuild_state(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
     """Recompute online state (profiles, counters, trending, bot flags) from the event log."""

@@ -110,7 +110,7 @@ def build_profile(state: OnlineState, user_id: str, title_of: Callable[[str], st
         summary += f"; flagged as automated ({facts[4]})"
     return UserProfile(
         user_id=user_id, known=True, segment=segment, segment_why=seg_why, interests=interests[: top * 3],
-        recent=[Activity(item_id=i, title=title_of(i), type=t, at=_ts(ts)) for i, t, ts in reversed(recent)],
+        recent=[Activity(item_id=i, title=title_of(i), type=t, at=_ts(ts)) for i, t, ts, _ in reversed(recent)],
         heat=heat.tolist(), heat_why=heat_why, events=facts[0], sessions=facts[1], orders=facts[2], lifetime_value=round(facts[3], 2),
         churn_risk=risk, churn_why=risk_why, first_seen=_ts(facts[5]), last_seen=_ts(facts[6]), flagged=facts[4], summary=summary,
     )

@@ -62,7 +62,7 @@ class ItemMeta:
 class UserState:
     """Everything the state knows about one user."""
 
-    recent: deque = field(default_factory=lambda: deque(maxlen=50))  # (item_id, type, ts)
+    recent: deque = field(default_factory=lambda: deque(maxlen=50))  # (item_id, type, ts, seq)
     session_id: str | None = None
     session_start: float = 0.0
     last_ts: float = 0.0
@@ -200,13 +200,13 @@ class OnlineState:
             for i in range(len(seq)):
                 if seq[i] <= self.last_seq:
                     continue
-                self._apply(types[i], users[i], sessions[i], items[i], queries[i], ts[i], quantity[i], price[i], ips[i])
+                self._apply(seq[i], types[i], users[i], sessions[i], items[i], queries[i], ts[i], quantity[i], price[i], ips[i])
                 self.last_seq = seq[i]
                 applied += 1
             self.events_applied += applied
         return applied
 
-    def _apply(self, etype: str, user_id: str, session_id: str | None, item_id: str | None, query: str | None,
+    def _apply(self, seq: int, etype: str, user_id: str, session_id: str | None, item_id: str | None, query: str | None,
                ts: float, quantity: int, price: float | None, ip: str | None) -> None:
         cfg = self.config
         u = self.users.get(user_id)
@@ -223,7 +223,7 @@ class OnlineState:
         day = int(ts // 86400)
         u.heat[(day + 3) % 7, int(ts % 86400 // 3600)] += 1  # 1970-01-01 was a Thursday → Monday = 0
         if item_id is not None:
-            u.recent.append((item_id, etype, ts))
+            u.recent.append((item_id, etype, ts, seq))
             if etype == "purchase":
                 u.purchased.add(item_id)
                 u.orders += 1
@@ -287,8 +287,15 @@ class OnlineState:
         u = self.users.get(user_id)
         if u is None:
             return []
-        items = [item for item, etype, _ in u.recent if etype not in ("impression", "remove_from_cart")]
+        items = [item for item, etype, _, _ in u.recent if etype not in ("impression", "remove_from_cart")]
         return items[-n:] if n else items
+
+    def history_since(self, user_id: str, seq: int) -> list[str]:
+        """The user's items from events after log position `seq` (what a model built at `seq` has not seen)."""
+        u = self.users.get(user_id)
+        if u is None:
+            return []
+        return [item for item, etype, _, s in u.recent if s > seq and etype not in ("impression", "remove_from_cart")]
 
     def events_per_minute(self, minutes: int = 60, now: float | None = None) -> list[tuple[int, int]]:
         """(minute start epoch seconds, events) for the last `minutes` minutes up to `now` (default: newest event)."""

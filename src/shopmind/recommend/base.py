@@ -275,6 +275,8 @@ class Recommender:
 
     name: ClassVar[str] = "base"
     batch_size: ClassVar[int] = 512
+    query_params: ClassVar[frozenset[str]] = frozenset()
+    """Parameters used only at scoring time: tuning changes them without refitting."""
 
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = params

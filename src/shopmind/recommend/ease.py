@@ -19,6 +19,8 @@ from shopmind.recommend.base import Interactions, Recommender, histories_csr, re
 class EASE(Recommender):
     """Embarrassingly shallow autoencoder with L2 weight `lam` and optional recency weighting at query time."""
 
+    query_params = frozenset({"recency"})
+
     batch_size = 1024
 
     def __init__(self, lam: float = 500.0, recency: float = 1.0) -> None:

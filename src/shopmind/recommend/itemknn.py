@@ -65,6 +65,8 @@ def keep_top(m: sp.csr_matrix, k: int) -> sp.csr_matrix:
 class ItemKNN(Recommender):
     """Co-occurrence item-kNN (cosine or lift) with windowed co-occurrence and recency-weighted scoring."""
 
+    query_params = frozenset({"recency"})
+
     def __init__(
         self,
         window: int | None = None,

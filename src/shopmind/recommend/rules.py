@@ -39,6 +39,8 @@ def baskets(interactions: Interactions, window: int | None) -> sp.csr_matrix:
 class AssociationRules(Recommender):
     """Pairwise association rules; a cart/history scores B by the best (or summed) rule strength into B."""
 
+    query_params = frozenset({"aggregate"})
+
     def __init__(self, basket_window: int | None = 3, min_support: int = 2, metric: str = "confidence",
                  max_rules: int = 100, aggregate: str = "sum") -> None:
         super().__init__(basket_window=basket_window, min_support=min_support, metric=metric, max_rules=max_rules,

@@ -1,0 +1,14 @@
+"""Sponsored products: campaigns, targeting, pCTR × bid auctions with GSP prices, budgets, pacing and reports.
+
+Entry points for the facade, API and CLI: `AdsService.from_shop(shop)` / `for_shop(shop)` (one per open
+shop), `AdsModel` (the built artifact, a facade Part), `blend` and `campaign_report`.
+"""
+
+from shopmind.ads.blend import blend
+from shopmind.ads.model import AdsConfig, AdsModel
+from shopmind.ads.models import AdSlot, AdsResponse, BlendedItem, Campaign, CampaignSpec, CampaignUpdate
+from shopmind.ads.report import campaign_report
+from shopmind.ads.service import AdsService, for_shop
+
+__all__ = ["AdSlot", "AdsConfig", "AdsModel", "AdsResponse", "AdsService", "BlendedItem", "Campaign", "CampaignSpec",
+           "CampaignUpdate", "blend", "campaign_report", "for_shop"]

