@@ -29,6 +29,7 @@ test: install sysdeps  ## the whole suite, PostgreSQL included
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: install  ## every benchmark on the whole data sets (minutes to hours)
+	$(BIN)/pip install -q -e '.[all,bench]'
 	for b in bench/*.py; do $(BIN)/python $$b --json || exit 1; done
 
 clean:

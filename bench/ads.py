@@ -76,8 +76,8 @@ def split_users(ratings: dict[str, list[tuple[float, str]]]) -> dict[str, dict]:
     return out
 
 
-def make_campaigns(products: list[Product], rng: np.random.Generator, n_per_genre: int = 2) -> list[dict]:
-    """Two advertisers per genre, each promoting 4-8 real movies of that genre, seeded random CPC bids."""
+def make_campaigns(products: list[Product], rng: np.random.Generator, n_per_genre: int = 3) -> list[dict]:
+    """Three advertisers per genre, each promoting 6-14 real movies of that genre, seeded random CPC bids."""
     by_genre: dict[str, list[str]] = defaultdict(list)
     for p in products:
         by_genre[p.category[0]].append(p.id)
@@ -86,7 +86,7 @@ def make_campaigns(products: list[Product], rng: np.random.Generator, n_per_genr
         if len(ids) < 8:
             continue
         for a in range(n_per_genre):
-            n = int(rng.integers(4, 9))
+            n = min(int(rng.integers(6, 15)), len(ids))
             promoted = [str(x) for x in rng.choice(ids, size=n, replace=False)]
             bid = float(np.round(np.exp(rng.normal(np.log(0.5), 0.6)), 2))
             targeting = {"categories": [g]} if a % 2 == 0 else {}
@@ -190,14 +190,16 @@ def main() -> None:
         model.config = c
         return AdsService(AdsStore(store.engine), model, c, products=store.get_products, query_encoder=query, secret=b"bench", seed=5)
 
-    # 2. LOG day: bid-only policy, 8 slots, no budgets → impression/click events → production build of pCTR
-    log = simulate(service(model0, ranking="bid", k=8), users, "log", LOG_DAY, k=8, record=True)
+    # 2. LOG day: bid-only policy, 8 slots, no budgets, each campaign in half the auctions at random
+    #    (exploration) → impression/click events → the production build trains pCTR from them
+    explore = {"enabled": True, "p_start": 0.5, "kp": 0.0, "ki": 0.0}
+    log = simulate(service(model0, ranking="bid", k=8, pacing=explore), users, "log", LOG_DAY, k=8, record=True)
     art = tmp / "artifact"
     built = AdsModel.build(products, to_table(hist_rows + event_rows(log["events"])), art, AdsConfig(**{**base_cfg, "min_relevance": min_rel}), encode=passage)
     model = AdsModel.load(art, built.config)
 
     # 3. held-out impressions: the same logging policy on TEST users, scored by the trained model
-    test_log = simulate(service(model, ranking="bid", k=8), users, "test", TEST_DAY, k=8)
+    test_log = simulate(service(model, ranking="bid", k=8, pacing=explore), users, "test", TEST_DAY, k=8)
     p = np.array([x[0] for x in test_log["imps"]])
     y = np.array([x[1] for x in test_log["imps"]])
     test_auc = auc(p, y)

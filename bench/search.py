@@ -45,7 +45,7 @@ def discover(data: Path) -> list[Path]:
     return sorted(d for d in data.iterdir() if d.is_dir() and all((d / f).exists() for f in ("products.jsonl", "queries.tsv", "qrels.tsv")))
 
 
-def bm25_libraries(products, queries: dict[str, str], qrels, n_queries: int = 200) -> dict:
+def bm25_libraries(products, queries: dict[str, str], qrels, n_queries: int = 100) -> dict:
     """bm25s vs rank_bm25 (BM25Okapi) over titles with the same tokens: index time, query time, nDCG@10."""
     import bm25s
     from rank_bm25 import BM25Okapi

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test-suite starts for real, if they are missing.
+# Install the Debian packages the test-suite starts for real (PostgreSQL, headless Chromium), if missing.
 set -euo pipefail
 need=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+command -v chromium >/dev/null || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)  # Chinese text in screenshots
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing Debian packages: ${need[*]} — run: sudo apt-get install -y ${need[*]}" >&2

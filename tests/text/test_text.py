@@ -76,3 +76,10 @@ def test_real_titles_tokenize(shared_data) -> None:
     toks = [tokenize(t) for t in titles]
     assert all(toks)
     assert all(t == t.lower() for ts in toks for t in ts)
+
+
+def test_dimensions_meet_sizes() -> None:
+    """'2x4' (a query) meets '2 in. x 4 in.' (a title); a size also yields its bare number."""
+    assert {"2", "4"} <= set(tokenize("2 in. x 4 in. x 8 ft. Lumber"))
+    assert tokenize("2x4 lumber") == ["2", "4", "lumber"]
+    assert tokenize("60 watt bulb") == ["60w", "60", "bulb"]

@@ -25,6 +25,7 @@ FEATURES = (
     "campaign_ctr",  # smoothed CTR of the campaign in the training impressions
     "user_activity",  # log1p length of the user's recent history
     "has_query",  # 1 when the slot is on a search page
+    "cf_affinity",  # cosine of product and user in the co-occurrence (truncated SVD) space of the event log
 )
 N_FEATURES = len(FEATURES)
 

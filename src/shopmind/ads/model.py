@@ -45,6 +45,7 @@ class AdsConfig(BaseModel):
     default_ctr: float = Field(default=0.01, gt=0, lt=1, description="CTR prior when no pCTR model is trained")
     ctr_prior_weight: float = Field(default=200.0, gt=0, description="impressions' worth of the prior in smoothed CTRs")
     history_items: int = Field(default=20, ge=1, le=500)
+    cf_factors: int = Field(default=32, ge=2, le=256, description="dimensions of the co-occurrence item factors")
     attribution_window_days: float = Field(default=7.0, gt=0)
     min_training_impressions: int = Field(default=1000, ge=10)
     ctr_rounds: int = Field(default=200, ge=10, le=5000)
@@ -122,6 +123,28 @@ def token_dict(token: str, secret: bytes | None) -> dict[str, str] | None:
     return dict(zip(TOKEN_FIELDS, parts))
 
 
+def _cooccurrence_factors(rows: np.ndarray, users: np.ndarray, n_items: int, dim: int) -> np.ndarray:
+    """Item factors from a truncated SVD of the degree-normalised user × item matrix (who did what with what)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.linalg import svds
+
+    if len(rows) == 0:
+        return np.zeros((n_items, 1), np.float32)
+    uid, uinv = np.unique(users, return_inverse=True)
+    m = csr_matrix((np.ones(len(rows)), (uinv, rows)), shape=(len(uid), n_items))
+    m.data[:] = 1.0  # binary: did the user touch the item at all
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    du = np.asarray(m.sum(axis=1)).ravel()
+    di = np.asarray(m.sum(axis=0)).ravel()
+    m = csr_matrix(m.multiply(1.0 / np.sqrt(np.maximum(du, 1))[:, None]).multiply(1.0 / np.sqrt(np.maximum(di, 1))[None, :]))
+    k = min(dim, min(m.shape) - 1)
+    if k < 1:
+        return np.zeros((n_items, 1), np.float32)
+    _, sv, vt = svds(m, k=k, random_state=0)
+    return (vt.T * np.sqrt(sv)[None, :]).astype(np.float32)
+
+
 # -- features ---------------------------------------------------------------------------------------------
 def smoothed_ctr(clicks: np.ndarray, impressions: np.ndarray, prior: float, weight: float) -> np.ndarray:
     """(clicks + weight·prior) / (impressions + weight): a CTR that starts at the prior and earns its way."""
@@ -133,7 +156,8 @@ class AdsModel:
 
     def __init__(self, item_ids: list[str], vectors: np.ndarray, item_cat: np.ndarray, categories: list[str],
                  popularity: np.ndarray, item_stats: np.ndarray, campaign_stats: dict[str, tuple[float, float]],
-                 hour_curve: np.ndarray, ctr: CtrModel | None, config: AdsConfig, meta: dict[str, Any] | None = None) -> None:
+                 hour_curve: np.ndarray, ctr: CtrModel | None, config: AdsConfig, meta: dict[str, Any] | None = None,
+                 factors: np.ndarray | None = None) -> None:
         self.item_ids = item_ids
         self.index = {i: r for r, i in enumerate(item_ids)}
         self.vectors = _normalise(vectors) if len(vectors) else np.zeros((0, 0), np.float32)
@@ -150,7 +174,7 @@ class AdsModel:
         self.placement_index = {p: j for j, p in enumerate(config.placements)}
         prior = self.base_ctr
         self.item_ctr = smoothed_ctr(self.item_stats[:, 1], self.item_stats[:, 0], prior, config.ctr_prior_weight)
-        self.query_encoder: TextEncoder | None = None
+        self.factors = _normalise(factors) if factors is not None and len(factors) else np.zeros((len(item_ids), 1), np.float32)
 
     @property
     def base_ctr(self) -> float:
@@ -174,6 +198,7 @@ class AdsModel:
         self.popularity = np.concatenate([self.popularity, np.zeros(len(new))])
         self.item_stats = np.concatenate([self.item_stats, np.zeros((len(new), 2))])
         self.item_ctr = np.concatenate([self.item_ctr, np.full(len(new), self.base_ctr)])
+        self.factors = np.concatenate([self.factors, np.zeros((len(new), self.factors.shape[1]), np.float32)])
 
     def _cat(self, p: Product) -> int:
         name = p.category[0] if p.category else ""
@@ -191,6 +216,14 @@ class AdsModel:
         n = float(np.linalg.norm(v))
         return v / n if n > 0 else None
 
+    def user_factor(self, rows: np.ndarray) -> np.ndarray | None:
+        """Mean of the user's recent items in the co-occurrence space, normalised; None without history."""
+        if len(rows) == 0:
+            return None
+        v = self.factors[rows].mean(axis=0)
+        n = float(np.linalg.norm(v))
+        return v / n if n > 0 else None
+
     def campaign_ctr(self, campaign_ids: Sequence[str]) -> np.ndarray:
         """Smoothed logged CTR per campaign (prior for campaigns never logged)."""
         stats = np.array([self.campaign_stats.get(c, (0.0, 0.0)) for c in campaign_ids], np.float64).reshape(-1, 2)
@@ -198,7 +231,7 @@ class AdsModel:
 
     def features(self, item_rows: np.ndarray, campaign_ctr: np.ndarray, relevance: np.ndarray, history_rows: np.ndarray,
                  placement: str, position: np.ndarray | int = 0, has_query: bool = False,
-                 item_ctr: np.ndarray | None = None) -> np.ndarray:
+                 item_ctr: np.ndarray | None = None, user_factor: np.ndarray | None = None) -> np.ndarray:
         """The FEATURES matrix for candidates of one request (vectorised; rows = candidates)."""
         n = len(item_rows)
         X = np.empty((n, N_FEATURES), np.float64)
@@ -215,6 +248,7 @@ class AdsModel:
         X[:, 6] = campaign_ctr
         X[:, 7] = math.log1p(len(history_rows))
         X[:, 8] = float(has_query)
+        X[:, 9] = self.factors[item_rows] @ user_factor if user_factor is not None else 0.0
         return X
 
     def pctr(self, X: np.ndarray) -> np.ndarray:
@@ -257,6 +291,8 @@ class AdsModel:
         rows = np.fromiter((self.index.get(i, -1) if i is not None else -1 for i in items), np.int64, len(items))
         keep = (rows >= 0) & (types != "impression")
         self.popularity = np.log1p(np.bincount(rows[keep], minlength=len(self.item_ids)).astype(np.float64))
+        self.factors = _cooccurrence_factors(rows[keep], np.asarray(events.column("user_id").to_numpy(zero_copy_only=False))[keep],
+                                             len(self.item_ids), self.config.cf_factors)
         hours = np.bincount((ts % 86400 // 3600).astype(np.int64), minlength=24)[:24].astype(np.float64)
         self.hour_curve = (hours + 1.0) / (hours.sum() + 24.0)
 
@@ -293,10 +329,20 @@ class AdsModel:
             s[1] += y
         prior = float(labels.mean())
         w = self.config.ctr_prior_weight
-        # leave-one-out CTR features: an impression's own label never feeds its own feature
-        loo_item = smoothed_ctr(item_clk[imp_items] - labels, item_imp[imp_items] - 1, prior, w)
-        cs = np.array([camp_stats[c] for c in imp_camps])
-        loo_camp = smoothed_ctr(cs[:, 1] - labels, cs[:, 0] - 1, prior, w)
+        # ordered target statistics: an impression's CTR features use only impressions logged before it
+        # (what serving sees), never its own label (leave-one-out leaks it: a tree can read the label back)
+        loo_item, loo_camp = np.empty(len(labels)), np.empty(len(labels))
+        seen_item: dict[int, list[float]] = {}
+        seen_camp: dict[str, list[float]] = {}
+        for n, (it, c, y) in enumerate(zip(imp_items.tolist(), imp_camps, labels.tolist())):
+            si = seen_item.setdefault(it, [0.0, 0.0])
+            sc = seen_camp.setdefault(c, [0.0, 0.0])
+            loo_item[n] = (si[1] + w * prior) / (si[0] + w)
+            loo_camp[n] = (sc[1] + w * prior) / (sc[0] + w)
+            si[0] += 1
+            si[1] += y
+            sc[0] += 1
+            sc[1] += y
         # history at each impression: replay item events per user in time order
         want = set(imp_rows)
         recent: dict[str, deque] = {}
@@ -311,7 +357,8 @@ class AdsModel:
                 uvec = self.user_vector(hist)
                 rel = np.array([float(self.vectors[row[0]] @ uvec) if uvec is not None else 0.0])
                 X[out] = self.features(row, np.array([loo_camp[out]]), rel, hist, info["placement"], int(info["position"]),
-                                       info["placement"] == "search", item_ctr=np.array([loo_item[out]]))[0]
+                                       info["placement"] == "search", item_ctr=np.array([loo_item[out]]),
+                                       user_factor=self.user_factor(hist))[0]
                 out += 1
             elif types[j] not in ("impression", "search", "remove_from_cart") and items[j] in self.index:
                 recent.setdefault(users[j], deque(maxlen=hist_n)).append(self.index[items[j]])
@@ -322,6 +369,7 @@ class AdsModel:
         """Write the artifact files into `out_dir`."""
         out_dir.mkdir(parents=True, exist_ok=True)
         np.save(out_dir / "item_vectors.npy", self.vectors)
+        np.save(out_dir / "item_factors.npy", self.factors)
         np.save(out_dir / "item_arrays.npy", np.column_stack([self.item_cat, self.popularity, self.item_stats]))
         (out_dir / "items.json").write_bytes(orjson.dumps({
             "item_ids": self.item_ids, "categories": self.categories, "hour_curve": self.hour_curve.tolist(),
@@ -342,4 +390,4 @@ class AdsModel:
         config = config or AdsConfig.model_validate(meta.get("config") or {})
         return cls(items["item_ids"], np.load(out_dir / "item_vectors.npy"), arr[:, 0].astype(np.int32), items["categories"],
                    arr[:, 1], arr[:, 2:4], {k: tuple(v) for k, v in items["campaign_stats"].items()},
-                   np.array(items["hour_curve"]), CtrModel.load(out_dir), config, meta)
+                   np.array(items["hour_curve"]), CtrModel.load(out_dir), config, meta, factors=np.load(out_dir / "item_factors.npy"))

@@ -316,7 +316,8 @@ class AdsService:
             return AdsResponse(placement=placement, ads=[], candidates=n_candidates, eligible=0, took_ms=(time.perf_counter() - started) * 1e3)
 
         camps = idx.unit_camp[units]
-        X = model.features(idx.unit_item[units], idx.campaign_ctr[camps], rel, hist, placement, 0, bool(query))
+        X = model.features(idx.unit_item[units], idx.campaign_ctr[camps], rel, hist, placement, 0, bool(query),
+                           user_factor=model.user_factor(hist))
         pctr = model.pctr(X)
         bid, is_cpc = idx.bid[camps], idx.is_cpc[camps]
         rank_ctr = pctr if self.config.ranking == "ecpm" else np.full(len(units), model.base_ctr)

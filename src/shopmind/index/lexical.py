@@ -111,7 +111,7 @@ class LexicalIndex:
         """Per-field BM25 score vectors over all rows (fields with zero weight or no query tokens skipped)."""
         out = {}
         for name, field in self.fields.items():
-            toks = query.get(name) or query.get("*") or []
+            toks = query[name] if name in query else query.get("*", [])
             if toks and self.weights.get(name, 0.0) > 0:
                 out[name] = field.scores(toks, self._n)
         return out

@@ -240,7 +240,7 @@ class OnlineState:
                     if key:
                         u.affinity[key] = _decay_add(u.affinity.get(key), w, ts, self._aff_hl)
         suspicious = u.flagged is not None or (ip is not None and ip in self.flagged_ips)
-        if not suspicious and cfg.bots.enabled:
+        if not suspicious and cfg.bots.enabled and etype != "impression":  # pages send impressions in bursts
             suspicious = self._guard(u, user_id, ts, item_id, etype, ip)
         if suspicious:
             return

@@ -356,13 +356,23 @@ class SearchService:
     def _lexical(self, qfields: Mapping[str, list[str]]) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray]:
         """Weighted BM25 over all rows, per-field vectors, title coverage and all-terms flags."""
         toks = qfields.get("*", [])
-        per_field = self.lexical.field_scores({k: v for k, v in qfields.items()})
-        cov = np.zeros(self.lexical.size, np.float32)
-        uniq = list(dict.fromkeys(toks))
-        if uniq and "title" in self.lexical.fields:
-            title = self.lexical.fields["title"]
-            hits = [title.scores([t], self.lexical.size) > 0 for t in uniq[:12]]
-            cov = np.mean(hits, axis=0).astype(np.float32)
+        n = self.lexical.size
+        cov = np.zeros(n, np.float32)
+        counts = Counter(toks)
+        title = self.lexical.fields.get("title")
+        if title is None or not counts or self.lexical.weights.get("title", 0.0) <= 0:
+            per_field = self.lexical.field_scores(qfields)
+        else:
+            # title scored token by token (BM25 is a sum over terms): the same vectors give coverage
+            per_field = self.lexical.field_scores({**qfields, "title": []})
+            title_vec = np.zeros(n, np.float32)
+            hit_count = np.zeros(n, np.float32)
+            for tok, c in counts.items():
+                v = title.scores([tok], n)
+                title_vec += np.float32(c) * v
+                hit_count += v > 0
+            per_field["title"] = title_vec
+            cov = hit_count / np.float32(len(counts))
         return self.lexical.combine(per_field), per_field, cov, cov >= 0.999
 
     def _dense(self, qvec: np.ndarray | None, allowed: np.ndarray, k: int, min_sim: float) -> tuple[np.ndarray, np.ndarray]:

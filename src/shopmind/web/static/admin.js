@@ -79,7 +79,10 @@ async function models() {
   $("#models").innerHTML = parts.length ? `<table><tr><th>part</th><th>version</th><th>offline metrics</th></tr>${parts.map(([name, p]) => {
     const cur = p.versions.find((v) => v.version === p.current) || p.versions[0] || { meta: {} };
     const metrics = cur.meta.metrics || cur.meta.offline_metrics || {};
-    const txt = Object.entries(metrics).slice(0, 6).map(([k, v]) => `${esc(k)}: ${typeof v === "number" ? v.toFixed(4) : esc(JSON.stringify(v))}`).join("<br>");
+    const fmt = (v) => typeof v === "number" ? v.toFixed(4) : esc(String(v));
+    const txt = Object.entries(metrics).slice(0, 10).map(([k, v]) => v && typeof v === "object"
+      ? `<b>${esc(k)}</b> ` + Object.entries(v).filter(([, x]) => typeof x === "number").slice(0, 3).map(([m, x]) => `${esc(m)} ${fmt(x)}`).join(" · ")
+      : `${esc(k)}: ${fmt(v)}`).join("<br>");
     return `<tr><td>${esc(name)}</td><td>${esc(p.current)}<br><span class="note">${p.versions.length} kept</span></td><td>${txt || "—"}</td></tr>`;
   }).join("")}</table>` : `<p class="note">Nothing built yet: run <code>shopmind build</code>.</p>`;
 }

@@ -1,0 +1,309 @@
+"""The shopping assistant: multi-turn chat grounded in the catalog and the shop's FAQ.
+
+    assistant = Assistant.from_shop(shop)                # ShopMind facade; LLM from [assistant] llm = "..."
+    r = assistant.chat("s1", "red running shoes under 300 yuan")
+    r = assistant.chat("s1", "cheaper")                  # keeps the query and category, lowers the price
+    for part in assistant.chat_stream("s1", "what is it made of?"): ...   # str chunks, then the ChatResponse
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from shopmind.assistant.config import AssistantConfig
+from shopmind.assistant.factcheck import COLOURS, FactChecker
+from shopmind.assistant.faq import Faq
+from shopmind.assistant.grounding import answer_about, card, compare, faq_sentences, listing, short_title
+from shopmind.assistant.intents import IntentClassifier
+from shopmind.assistant.llm import LLM, LLMError, open_llm
+from shopmind.assistant.models import ChatResponse, LLMInfo, Sentence, SessionSummary, Slots, Source
+from shopmind.assistant.phrase import Phraser, messages_for
+from shopmind.assistant.slots import SlotFiller
+from shopmind.assistant.state import MemorySessionStore, SessionState, SessionStore
+from shopmind.assistant.tools import ShopTools, Tools
+from shopmind.domain import Product
+from shopmind.text.normalize import detect_language
+
+CHAT = {
+    "en": {
+        "greet": "Hello! I can find products, answer questions about them from the catalog, compare them and explain the shop's policies.",
+        "thanks": "You're welcome — anything else I can look up?",
+        "bye": "Goodbye, happy shopping!",
+        "scope": "Sorry, I can only help with this shop: finding products, questions about them, and order or policy questions.",
+        "which": "Which product do you mean? Search for it first, or ask from its page.",
+        "found": "Here is what the catalog has for “{q}”:",
+        "none": "I could not find products matching “{q}” in the catalog.",
+        "two": "Please show me two products first, then ask me to compare them.",
+        "no_prices": "The catalog has no prices for these products, so I cannot look for cheaper or pricier ones.",
+        "no_faq": "The shop's FAQ does not cover that; please contact the shop directly.",
+        "recs": "Items related to {t}:",
+    },
+    "zh": {
+        "greet": "您好！我可以帮您找商品、根据商品目录回答商品问题、对比商品，以及解释店铺政策。",
+        "thanks": "不客气～还需要帮您查什么吗？",
+        "bye": "再见，祝您购物愉快！",
+        "scope": "抱歉，我只能回答本店相关的问题：找商品、商品信息、订单和售后政策。",
+        "which": "您问的是哪件商品？请先搜索，或在商品页面提问。",
+        "found": "商品目录里与“{q}”相关的商品：",
+        "none": "商品目录里没有找到与“{q}”匹配的商品。",
+        "two": "请先搜索出两件商品，再让我对比。",
+        "no_prices": "这些商品在目录里没有价格，所以无法帮您找更便宜或更贵的。",
+        "no_faq": "店铺的常见问题里没有这一项，请直接联系店铺。",
+        "recs": "与「{t}」相关的商品：",
+    },
+}
+
+
+def _say(lang: str, key: str, **kw: Any) -> Sentence:
+    """A conversational sentence with no facts in it (source: none, or the shopper's own words)."""
+    text = CHAT.get(lang, CHAT["en"])[key].format(**kw)
+    return Sentence(text=text, source=Source(kind="query" if kw else "none"), evidence=" ".join(str(v) for v in kw.values()))
+
+
+class Assistant:
+    """Chat over a catalog: understand → tools → grounded sentences → (LLM phrasing → fact check)."""
+
+    def __init__(self, tools: Tools, config: AssistantConfig | None = None, faq: Faq | None = None,
+                 store: SessionStore | None = None, llm: LLM | None = None, intents: IntentClassifier | None = None) -> None:
+        self.config = config or AssistantConfig()
+        self.tools = tools
+        self.faq = faq or Faq.load(self.config.faq_path)
+        self.store = store or MemorySessionStore(self.config.session_ttl_s, self.config.max_sessions)
+        self.llm = llm if llm is not None else self._open_llm(self.config.llm)
+        self.intents = intents or IntentClassifier.default()
+        self.slots = SlotFiller(tools.understander())
+        self.checker = FactChecker(tools.brands())
+        self.phraser = Phraser(self.checker)
+
+    @staticmethod
+    def _open_llm(url: str) -> LLM:
+        try:
+            return open_llm(url)
+        except LLMError:
+            if url == "none":
+                raise
+            return open_llm("none")  # the assistant must answer even when its model cannot start
+
+    @classmethod
+    def from_shop(cls, shop: Any, **overrides: Any) -> Assistant:
+        """An assistant over an open ShopMind: config from [assistant] in its settings, FAQ from <home>/faq.md."""
+        raw = getattr(shop.settings, "assistant", None) or {}
+        config = AssistantConfig.model_validate({**(raw if isinstance(raw, dict) else raw.model_dump()), **overrides})
+        if config.faq_path is None and (Path(shop.home) / "faq.md").is_file():
+            config.faq_path = Path(shop.home) / "faq.md"
+        return cls(ShopTools(shop), config)
+
+    # ------------------------------------------------------------------ public
+    def chat(self, session_id: str, message: str, user_id: str | None = None, product_id: str | None = None) -> ChatResponse:
+        """One turn. `product_id`: the product page the shopper is on (puts it in focus)."""
+        response = None
+        for part in self.chat_stream(session_id, message, user_id, product_id, _collect=True):
+            if isinstance(part, ChatResponse):
+                response = part
+        assert response is not None
+        return response
+
+    def chat_stream(self, session_id: str, message: str, user_id: str | None = None, product_id: str | None = None,
+                    _collect: bool = False) -> Iterator[str | ChatResponse]:
+        """One turn as text chunks (each released after its fact check), then the final ChatResponse."""
+        t0 = time.perf_counter()
+        state = self.store.get(session_id) or SessionState(session_id=session_id, user_id=user_id)
+        if product_id:
+            state.focus = [product_id] + [i for i in state.focus if i != product_id]
+        lang = detect_language(message)
+        state.language = lang
+        pred = self.intents.predict(message, bool(state.focus))
+        slots = self.slots.fill(message, pred.intent)
+        grounded, products = self._answer(state, message, pred.intent, slots, lang, user_id)
+        info = LLMInfo(backend=self.llm.name)
+        sentences: list[Sentence] = []
+        if getattr(self.llm, "enabled", False) and grounded and pred.intent not in ("chitchat", "out_of_scope"):
+            budget = self.config.session_token_budget - state.tokens_used
+            if budget < self.config.max_tokens:
+                info.fallback = "session token budget spent"
+            else:
+                try:
+                    msgs = messages_for(message, grounded, lang)
+                    if _collect:
+                        raw, used = self.llm.complete(msgs, max_tokens=self.config.max_tokens, timeout=self.config.timeout_s)
+                        info.tokens = used or (len(raw) // 3 + sum(len(m["content"]) for m in msgs) // 3)
+                        sentences = self.phraser.check(raw, message, grounded, info)
+                    else:
+                        chunks = self.llm.stream(msgs, max_tokens=self.config.max_tokens, timeout=self.config.timeout_s)
+                        for s in self.phraser.stream_checked(chunks, message, grounded, info):
+                            sentences.append(s)
+                            yield s.text + " "
+                        info.tokens = sum(len(s.text) for s in sentences) // 3 + sum(len(m["content"]) for m in msgs) // 3
+                        sentences = self.phraser.keep_unknowns(sentences, grounded)
+                    state.tokens_used += info.tokens
+                    if not sentences:
+                        info.fallback = "the fact check removed every sentence"
+                except LLMError as exc:
+                    info.fallback = f"LLM error: {exc}"[:300]
+                    sentences = []
+        if not sentences:
+            if info.backend != "none" and info.fallback is None and pred.intent in ("chitchat", "out_of_scope"):
+                info.fallback = "no facts to phrase"
+            info.backend = "none" if info.fallback or not getattr(self.llm, "enabled", False) else info.backend
+            sentences = grounded
+            streamed = False
+        else:
+            streamed = not _collect
+        if not streamed:
+            for s in sentences:
+                yield s.text + " "
+        sep = "" if lang == "zh" else " "
+        state.add("user", message, pred.intent)
+        text = sep.join(s.text for s in sentences)
+        state.add("assistant", text)
+        self.store.put(state)
+        yield ChatResponse(
+            text=text, sentences=sentences, products=[card(p) for p in products], intent=pred.intent,
+            confidence=round(pred.confidence, 4), slots=slots, language=lang, llm=info,
+            session=SessionSummary(session_id=session_id, turns=len(state.history) // 2, focus=state.focus,
+                                   query=state.query, filters=state.filters, tokens_used=state.tokens_used),
+            took_ms=round((time.perf_counter() - t0) * 1e3, 3),
+        )
+
+    def forget(self, session_id: str) -> None:
+        """Drop a session's state."""
+        self.store.delete(session_id)
+
+    # ------------------------------------------------------------------ per intent
+    def _answer(self, state: SessionState, message: str, intent: str, slots: Slots, lang: str,
+                user_id: str | None) -> tuple[list[Sentence], list[Product]]:
+        handler = {
+            "find": self._find, "refine": self._refine, "ask": self._ask, "compare": self._compare,
+            "recommend": self._recommend, "faq": self._faq, "chitchat": self._chitchat, "out_of_scope": self._out_of_scope,
+        }[intent]
+        return handler(state, message, slots, lang, user_id)
+
+    def _focused(self, state: SessionState, refs: list[int]) -> list[Product]:
+        ids = state.focus
+        if refs:
+            ids = [ids[i] for i in refs if -len(ids) <= i < len(ids)]
+        return self.tools.get(ids)
+
+    def _run_search(self, state: SessionState, query: str, filters: dict[str, Any], lang: str) -> tuple[list[Sentence], list[Product]]:
+        search_filters = {k: v for k, v in filters.items() if k != "exclude_brands" and v not in (None, [], {})}
+        products = self.tools.search(query, search_filters, self.config.results, filters.get("exclude_brands", []))
+        state.query, state.filters = query, filters
+        if not products:
+            return [_say(lang, "none", q=query or message_of(filters))], []
+        state.focus = [p.id for p in products]
+        return [_say(lang, "found", q=query)] + [listing(p, lang) for p in products], products
+
+    def _find(self, state, message, slots, lang, user_id):
+        filters: dict[str, Any] = {}
+        if slots.price_min is not None or slots.price_max is not None:
+            filters["price"] = {"min": slots.price_min, "max": slots.price_max}
+        if slots.brands:
+            filters["brand"] = slots.brands
+        grounded, products = self._run_search(state, slots.query or message, filters, lang)
+        category = slots.category or _shared_category(products)
+        if category:
+            state.filters["category"] = category
+        return grounded, products
+
+    def _refine(self, state, message, slots, lang, user_id):
+        if state.query is None and not state.focus:
+            return self._find(state, message, slots, lang, user_id)
+        query = state.query or ""
+        filters = dict(state.filters)
+        focus = self.tools.get(state.focus)
+        prices = [p.price for p in focus if p.price is not None]
+        price = dict(filters.get("price") or {})
+        if slots.refine == "cheaper" and slots.price_max is None:
+            if not prices and price.get("max") is None:
+                return [_say(lang, "no_prices")], []
+            price["max"] = round(min(prices) - 0.01, 2) if prices else round(price["max"] * 0.8, 2)
+        elif slots.refine == "pricier" and slots.price_min is None:
+            if not prices:
+                return [_say(lang, "no_prices")], []
+            price["min"], price["max"] = round(max(prices) + 0.01, 2), None
+        if slots.price_max is not None or slots.price_min is not None:
+            price = {"min": slots.price_min, "max": slots.price_max}
+        if price:
+            filters["price"] = price
+        if slots.refine == "other_brand":
+            named = [b for b in self.checker.brands_in(message)]
+            filters["exclude_brands"] = sorted({*filters.get("exclude_brands", []), *named, *(p.brand for p in focus if p.brand)})
+            filters.pop("brand", None)
+        elif slots.brands:
+            filters["brand"] = slots.brands
+        if slots.colour:
+            query = _swap_colour(query, slots.colour, lang)
+        if slots.refine == "in_stock":
+            filters["in_stock"] = True
+        return self._run_search(state, query, filters, lang)
+
+    def _ask(self, state, message, slots, lang, user_id):
+        if slots.aspect in ("shipping", "returns", "warranty"):
+            return self._faq(state, message, slots, lang, user_id)
+        targets = self._focused(state, slots.refs)
+        if not targets:
+            section, _ = self.faq.match(message, min_score=4.0)
+            if section is not None:
+                return faq_sentences(section, lang), []
+            return [_say(lang, "which")], []
+        targets = targets[: max(len(slots.refs), 1)]
+        out: list[Sentence] = []
+        for p in targets:
+            out += answer_about(p, slots.aspect, message, lang, slots.size)
+        return out, targets
+
+    def _compare(self, state, message, slots, lang, user_id):
+        products = self._focused(state, slots.refs if len(slots.refs) >= 2 else [0, 1])
+        if len(products) < 2:
+            return [_say(lang, "two")], products
+        return compare(products[0], products[1], lang), products[:2]
+
+    def _recommend(self, state, message, slots, lang, user_id):
+        base = self._focused(state, slots.refs[:1] or [0])
+        if not base:
+            return self._find(state, message, slots, lang, user_id)
+        products, how = self.tools.recommend(base[0].id, user_id or state.user_id, self.config.results)
+        if not products:
+            return [_say(lang, "none", q=base[0].title)], []
+        state.focus = [p.id for p in products]
+        head = Sentence(text=CHAT[lang if lang in CHAT else "en"]["recs"].format(t=short_title(base[0])),
+                        source=Source(kind="catalog", product_id=base[0].id, field="title"), evidence=base[0].title)
+        return [head] + [listing(p, lang) for p in products], products
+
+    def _faq(self, state, message, slots, lang, user_id):
+        section, _ = self.faq.match(message)
+        if section is None:
+            return [_say(lang, "no_faq")], []
+        return faq_sentences(section, lang), []
+
+    def _chitchat(self, state, message, slots, lang, user_id):
+        low = message.casefold()
+        key = "thanks" if any(w in low for w in ("thank", "thx", "谢")) else "bye" if any(w in low for w in ("bye", "再见", "拜拜")) else "greet"
+        return [_say(lang, key)], []
+
+    def _out_of_scope(self, state, message, slots, lang, user_id):
+        return [_say(lang, "scope")], []
+
+
+def message_of(filters: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in filters.items())
+
+
+def _shared_category(products: list[Product]) -> str | None:
+    """The category most of the top results share (kept when the shopper refines)."""
+    cats = Counter(" > ".join(p.category) for p in products[:3] if p.category)
+    if not cats:
+        return None
+    cat, n = cats.most_common(1)[0]
+    return cat if n >= 2 or len(products) == 1 else None
+
+
+def _swap_colour(query: str, colour: str, lang: str) -> str:
+    """The previous query with any colour word replaced by the new colour."""
+    words = [w for w in query.split() if w.casefold() not in {s for spells in COLOURS.values() for s in spells}]
+    name = next((s for s in COLOURS[colour] if not s.isascii()), colour) if lang == "zh" else colour
+    return " ".join([name] + words)

@@ -1,0 +1,214 @@
+"""Grounded sentences: every factual sentence is rendered from one catalog field or FAQ section and
+carries that source and its evidence text; when the catalog is silent the sentence says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from shopmind.assistant.faq import FaqSection
+from shopmind.assistant.models import ProductCard, Sentence, Source
+from shopmind.domain import Product
+from shopmind.text.tokenize import tokenize
+
+# aspect → attribute-name fragments that answer it (EN keys are snake_case, ZH keys as the shop wrote them)
+ASPECT_KEYS: dict[str, tuple[str, ...]] = {
+    "colour": ("color", "colour", "颜色"),
+    "material": ("material", "fabric", "材质", "面料", "材料"),
+    "size": ("size", "dimension", "尺码", "尺寸", "规格"),
+    "weight": ("weight", "重量", "毛重", "净重"),
+    "brand": ("brand", "品牌"),
+}
+# question words that point at attribute names they do not spell out
+HINTS: dict[str, tuple[str, ...]] = {
+    "sun": ("sunlight",), "old": ("age",), "age": ("age",), "kid": ("age",), "toddler": ("age",), "year": ("age", "year"),
+    "batteri": ("batter",), "battery": ("batter",), "waterproof": ("water",), "water": ("water",), "ram": ("ram", "memory"),
+    "storag": ("storage", "capacity"), "gb": ("storage", "memory", "capacity"), "screen": ("display", "screen"),
+    "fit": ("compatible", "size"), "compat": ("compatible",), "work": ("compatible",), "wide": ("dimension", "width"),
+    "long": ("dimension", "length"), "tall": ("dimension", "height"), "big": ("dimension", "size"), "heavi": ("weight",),
+    "weigh": ("weight",), "made": ("material",), "power": ("power",), "plug": ("power",), "wireless": ("wireless", "connect"),
+    "bluetooth": ("wireless", "connect"), "remot": ("remote",), "includ": ("includ",), "come": ("includ",), "box": ("includ", "package"),
+    "gender": ("gender",), "boy": ("gender",), "girl": ("gender",), "caffein": ("caffeine",), "firm": ("firm",), "lens": ("lens",),
+    "zoom": ("zoom", "focal"), "mount": ("mount",), "keyboard": ("keyboard",), "bulb": ("bulb",), "talk": ("talk",),
+}
+_STOP = set("what is the of this it does do a an for how can i you are be there these those that with to in on and or my me your any".split())
+
+
+def short_title(p: Product, n_words: int = 8, n_chars: int = 24) -> str:
+    """The title cut to a readable length (its words are the catalog's own)."""
+    if re.search(r"[\u3400-\u9fff]", p.title):
+        return p.title if len(p.title) <= n_chars else p.title[:n_chars] + "…"
+    words = p.title.split()
+    return p.title if len(words) <= n_words else " ".join(words[:n_words]) + "…"
+
+
+def card(p: Product) -> ProductCard:
+    return ProductCard(id=p.id, title=p.title, price=p.price, currency=p.currency, brand=p.brand,
+                       category=" > ".join(p.category) or None, in_stock=p.in_stock)
+
+
+def fmt_value(v: Any) -> str:
+    if isinstance(v, list):
+        return ", ".join(fmt_value(x) for x in v)
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def fmt_price(p: Product) -> str:
+    return f"{p.price:.2f} {p.currency}" if p.currency else f"{p.price:.2f}"
+
+
+def evidence_of(p: Product, field: str) -> str:
+    """The exact catalog text behind a field (what a sentence about it may state)."""
+    if field == "title":
+        return p.title
+    if field == "price":
+        return f"{p.title} | price {fmt_price(p)}" if p.price is not None else p.title
+    if field == "brand":
+        return f"{p.title} | brand {p.brand or ''}"
+    if field == "category":
+        return f"{p.title} | category {' > '.join(p.category)}"
+    if field == "stock":
+        return f"{p.title} | in_stock {p.in_stock} | stock {p.stock if p.stock is not None else ''}"
+    if field.startswith("attributes."):
+        key = field.split(".", 1)[1]
+        return f"{p.title} | {key} {fmt_value(p.attributes.get(key, ''))}"
+    return p.title
+
+
+def cat_sentence(p: Product, field: str, en: str, zh: str, lang: str) -> Sentence:
+    """A sentence about one catalog field, with its source and evidence."""
+    return Sentence(text=zh if lang == "zh" else en, source=Source(kind="catalog", product_id=p.id, field=field), evidence=evidence_of(p, field))
+
+
+def unknown(p: Product, what_en: str, what_zh: str, lang: str) -> Sentence:
+    """'The catalog does not say …' — the answer when no field holds the fact."""
+    t = short_title(p)
+    text = f"商品目录没有写明「{t}」的{what_zh}。" if lang == "zh" else f"The catalog does not say {what_en} for {t}."
+    return Sentence(text=text, source=Source(kind="catalog", product_id=p.id, field="none"), evidence=p.title)
+
+
+def listing(p: Product, lang: str) -> Sentence:
+    """One found product: title, plus price and brand when the catalog has them."""
+    fields = ["title"]
+    en, zh = p.title, p.title
+    if p.brand and p.brand.casefold() not in p.title.casefold():
+        fields.append("brand")
+        en += f", by {p.brand}"
+        zh += f"，品牌{p.brand}"
+    if p.price is not None:
+        fields.append("price")
+        en += f", {fmt_price(p)}"
+        zh += f"，价格{fmt_price(p)}"
+    ev = " | ".join(evidence_of(p, f) for f in fields)
+    return Sentence(text=(zh + "。") if lang == "zh" else (en + "."), source=Source(kind="catalog", product_id=p.id, field=",".join(fields)), evidence=ev)
+
+
+def attr_items(p: Product) -> list[tuple[str, Any]]:
+    return [(k, v) for k, v in p.attributes.items() if v not in (None, "", [])]
+
+
+def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
+    """The attribute name that answers a question: by aspect first, then by the question's words."""
+    items = attr_items(p)
+    if aspect in ASPECT_KEYS:
+        for k, _ in items:
+            if any(frag in k.casefold() for frag in ASPECT_KEYS[aspect]):
+                return k
+    q = question.casefold()
+    best, best_score = None, 0.0
+    qtoks = [t for t in tokenize(question) if t not in _STOP]
+    for k, v in items:
+        key_text = k.replace("_", " ").casefold()
+        if re.search(r"[\u3400-\u9fff]", k):
+            score = 3.0 if k in q else sum(1.0 for i in range(len(k) - 1) if k[i : i + 2] in q)
+        else:
+            ktoks = set(tokenize(key_text))
+            score = 2.0 * sum(1 for t in qtoks if t in ktoks)
+            score += sum(1.5 for t in qtoks for frag in HINTS.get(t, ()) if frag in key_text)
+            vtoks = set(tokenize(fmt_value(v)))
+            score += 0.5 * sum(1 for t in qtoks if t in vtoks)
+        if score > best_score:
+            best, best_score = k, score
+    return best if best_score >= 1.5 else None
+
+
+def answer_about(p: Product, aspect: str | None, question: str, lang: str, size: str | None = None) -> list[Sentence]:
+    """Sentences answering one question about one product, from its catalog fields only."""
+    t = short_title(p)
+    if aspect == "price":
+        if p.price is None:
+            return [unknown(p, "the price", "价格", lang)]
+        return [cat_sentence(p, "price", f"{t} costs {fmt_price(p)}.", f"「{t}」的价格是{fmt_price(p)}。", lang)]
+    if aspect == "stock":
+        if p.stock is not None:
+            return [cat_sentence(p, "stock", f"{t}: {p.stock} in stock.", f"「{t}」库存{p.stock}件。", lang)]
+        if p.in_stock is None:
+            return [unknown(p, "whether it is in stock", "库存情况", lang)]
+        en = f"{t} is in stock." if p.in_stock else f"{t} is out of stock."
+        zh = f"「{t}」有货。" if p.in_stock else f"「{t}」已售罄。"
+        return [cat_sentence(p, "stock", en, zh, lang)]
+    if aspect == "brand" and p.brand:
+        return [cat_sentence(p, "brand", f"{t} is made by {p.brand}.", f"「{t}」的品牌是{p.brand}。", lang)]
+    key = find_attribute(p, aspect, question)
+    if key is not None:
+        v = fmt_value(p.attributes[key])
+        name = key.replace("_", " ")
+        field = f"attributes.{key}"
+        out = [cat_sentence(p, field, f"The {name} of {t} is {v}.", f"「{t}」的{name}是{v}。", lang)]
+        if size and size.casefold() not in v.casefold() and aspect == "size":
+            out.append(cat_sentence(p, field, f"The catalog lists no size {size} for it.", f"目录里没有{size}这个尺码。", lang))
+        return out
+    if aspect == "colour":
+        return [unknown(p, "the colour", "颜色", lang)]
+    if aspect == "material":
+        return [unknown(p, "the material", "材质", lang)]
+    if aspect == "size":
+        return [unknown(p, "the size", "尺码", lang)]
+    if aspect == "weight":
+        return [unknown(p, "the weight", "重量", lang)]
+    if aspect == "brand":
+        return [unknown(p, "the brand", "品牌", lang)]
+    return [unknown(p, "that", "这一点", lang)]
+
+
+def faq_sentences(section: FaqSection, lang: str) -> list[Sentence]:
+    src = Source(kind="faq", section=section.heading)
+    return [Sentence(text=s, source=src, evidence=section.body) for s in section.sentences()]
+
+
+def compare(a: Product, b: Product, lang: str) -> list[Sentence]:
+    """Side by side on the fields both products have; a one-line verdict on price when both have one."""
+    out: list[Sentence] = []
+    ta, tb = short_title(a), short_title(b)
+    if a.price is not None and b.price is not None:
+        for p, t in ((a, ta), (b, tb)):
+            out.append(cat_sentence(p, "price", f"{t} costs {fmt_price(p)}.", f"「{t}」价格{fmt_price(p)}。", lang))
+        if a.price != b.price:
+            cheap = a if a.price < b.price else b
+            out.append(Sentence(text=f"「{short_title(cheap)}」更便宜。" if lang == "zh" else f"{short_title(cheap)} is the cheaper of the two.",
+                                source=Source(kind="catalog", product_id=cheap.id, field="price"),
+                                evidence=evidence_of(a, "price") + " | " + evidence_of(b, "price")))
+    if a.brand and b.brand:
+        for p, t in ((a, ta), (b, tb)):
+            out.append(cat_sentence(p, "brand", f"{t} is by {p.brand}.", f"「{t}」的品牌是{p.brand}。", lang))
+    shared = [k for k, _ in attr_items(a) if k in dict(attr_items(b))][:4]
+    for k in shared:
+        name = k.replace("_", " ")
+        for p, t in ((a, ta), (b, tb)):
+            v = fmt_value(p.attributes[k])
+            out.append(cat_sentence(p, f"attributes.{k}", f"{t}: {name} {v}.", f"「{t}」的{name}：{v}。", lang))
+    if not out:
+        for p in (a, b):
+            out.append(listing(p, lang))
+        out.append(Sentence(text="目录里这两件商品没有可以直接对比的共同字段。" if lang == "zh" else "The catalog lists no fields these two share, so I cannot compare them further."))
+    return out
+
+
+def titles_of(products: Sequence[Product]) -> str:
+    return " | ".join(p.title for p in products)

@@ -1,0 +1,136 @@
+"""Slot filling: price, brand, attributes and category come from the search service's own query
+understanding; the assistant adds colour, size, what is asked about (aspect), refinements and references.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from shopmind.assistant.factcheck import colours_in
+from shopmind.assistant.models import Slots
+from shopmind.search.understand import parse_price
+
+# what a question is about: aspect → (EN pattern, ZH substrings)
+ASPECTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "shipping": (r"\b(ship|shipping|shipped|deliver|delivery|postage|arrive)\b", ("发货", "快递", "运费", "配送", "包邮", "几天到")),
+    "returns": (r"\b(return|returns|refund|send it back)\b", ("退货", "退款", "退换")),
+    "warranty": (r"\b(warranty|guarantee)\b", ("保修", "质保")),
+    "price": (r"\b(price|cost|costs|how much is|how much does|how much for|expensive|pricey)\b", ("多少钱", "价格", "价钱", "几块", "贵不贵")),
+    "stock": (r"\b(in stock|available|availability|sold out|how many (are )?left|out of stock)\b", ("有货", "库存", "现货", "还有吗", "有没有货", "卖完")),
+    "colour": (r"\b(colou?rs?|what shade)\b", ("颜色", "什么色")),
+    "material": (r"\b(material|made of|made from|fabric)\b", ("材质", "面料", "什么做的", "材料")),
+    "brand": (r"\b(brand|who makes|manufacturer|made by)\b", ("牌子", "品牌")),
+    "weight": (r"\b(weigh|weighs|weight|heavy)\b", ("重量", "多重", "几斤")),
+    "size": (r"\b(size|sizes|fit|how big|dimensions?|how large|how long|how wide|how tall)\b", ("尺码", "尺寸", "多大", "大小", "码数")),
+}
+_ASPECT_RES = {k: re.compile(en) for k, (en, _) in ASPECTS.items()}
+
+REFINES: list[tuple[str, re.Pattern[str]]] = [
+    ("cheaper", re.compile(r"cheaper|less expensive|more affordable|lower price|too expensive|便宜|太贵|实惠一?点")),
+    ("pricier", re.compile(r"more expensive|pricier|higher end|premium|贵一点|更贵|高端一?点")),
+    ("other_brand", re.compile(r"(another|a different|other) brands?|\bnot \w+|换个?(牌子|品牌)|别的牌子|不要\S+的")),
+    ("colour", re.compile(r"\b(in|any in|same but|the) (\w+)( ones?)?\b|换个颜色|要\S*色的|有\S*色的")),
+    ("size", re.compile(r"bigger|smaller|larger|大一点|小一点|大一号|小一号")),
+    ("in_stock", re.compile(r"in stock ones|only in stock|available ones|有货的")),
+]
+
+_ORD_EN = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4}
+_ORD_ZH = {"一": 0, "1": 0, "二": 1, "2": 1, "三": 2, "3": 2, "四": 3, "4": 3, "五": 4, "5": 4}
+
+FILLER = re.compile(
+    r"^(hi|hello|hey)[,!\s]+|\b(please|can you|could you|would you|i'?m looking for|i am looking for|looking for|i want to buy|i want|i'?d like|"
+    r"i would like|i need|do you have|do you sell|have you got|show me|find me|get me|search for|where can i find|help me find|any|some)\b|"
+    r"^(我想买|我想要|我要|帮我找|帮我搜|找一下|搜一下|有没有|给我看看|推荐几款|想要)|(有吗|吗|呢|吧)[?？]?$|[?？!！。]"
+)
+SIZE_RE = re.compile(r"\bsize\s*([0-9]{1,3}(?:\.5)?|xxs|xs|s|m|l|xl|xxl|xxxl)\b|([0-9]{2,3})\s*码|\b(xxs|xs|xl|xxl|xxxl)\b")
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def aspect_of(text: str) -> str | None:
+    """The first aspect named in the message (in ASPECTS order: policy topics first)."""
+    t = _fold(text)
+    for name, (_, zh) in ASPECTS.items():
+        if _ASPECT_RES[name].search(t) or any(z in t for z in zh):
+            return name
+    return None
+
+
+def refs_of(text: str) -> list[int]:
+    """Product positions the message points at: 'the first', 'second one', '第二个', 'both', '前两个'."""
+    t = _fold(text)
+    if re.search(r"\b(both|these two|the two|first two|top two)\b|这两[个款件]|前两[个款件]|两[个款件]", t):
+        return [0, 1]
+    out = [v for k, v in _ORD_EN.items() if re.search(rf"\b{k}\b", t)]
+    out += [_ORD_ZH[m] for m in re.findall(r"第\s*([一二三四五1-5])", t)]
+    if re.search(r"\blast one\b|最后一[个款件]", t):
+        out.append(-1)
+    return sorted(set(out), key=lambda i: (i < 0, i))
+
+
+def size_of(text: str) -> str | None:
+    m = SIZE_RE.search(_fold(text))
+    if not m:
+        return None
+    return next(g for g in m.groups() if g).upper()
+
+
+class SlotFiller:
+    """Slots of one message; `search` is the loaded SearchService when the shop has built one."""
+
+    def __init__(self, search: Any | None = None) -> None:
+        self.search = search
+
+    def product_text(self, message: str) -> str:
+        """The message without chat filler, price phrases and punctuation: what to search for."""
+        t = _fold(message)
+        price = parse_price(t)
+        if price is not None:
+            t = price.rest
+        prev = None
+        while prev != t:
+            prev, t = t, FILLER.sub(" ", t).strip()
+        t = re.sub(r"^(a|an|the)\s+", "", re.sub(r"\s+", " ", t)).strip(" ,.的")
+        return t
+
+    def fill(self, message: str, intent: str) -> Slots:
+        """Slots for a message whose intent is already known."""
+        s = Slots()
+        text = self.product_text(message)
+        if intent in ("find", "refine", "recommend"):
+            s.query = text or None
+        understood = self.search.understand(message) if self.search is not None else None
+        price = understood.price if understood is not None else parse_price(message)
+        if price is not None and intent in ("find", "refine", "recommend") and not _is_cheap_word_only(price):
+            s.price_min, s.price_max = price.min, price.max
+        if understood is not None and intent in ("find", "refine", "recommend"):
+            s.brands = list(dict.fromkeys(understood.brands))
+            s.attributes = {k: list(dict.fromkeys(v)) for k, v in understood.attributes.items()}
+            if understood.category and understood.category_confidence >= 0.5 and intent == "find":
+                s.category = understood.category
+        cols = colours_in(message)
+        if cols and intent in ("find", "refine", "ask", "recommend"):
+            s.colour = sorted(cols)[0]
+        if intent in ("ask", "find", "refine"):
+            s.size = size_of(message)
+        if intent in ("ask", "faq"):
+            s.aspect = aspect_of(message)
+        if intent == "refine":
+            for name, rx in REFINES:
+                if rx.search(_fold(message)) and (name != "colour" or s.colour):
+                    s.refine = name
+                    break
+            if s.refine is None and s.price_max is not None:
+                s.refine = "cheaper"
+        if intent in ("ask", "compare", "recommend", "refine"):
+            s.refs = refs_of(message)
+        return s
+
+
+def _is_cheap_word_only(price: Any) -> bool:
+    """'cheap'/'便宜' with no number: a refinement, not a limit."""
+    return price.min is None and (price.max is None or not re.search(r"\d", price.source or ""))

@@ -1,0 +1,81 @@
+"""What the assistant may call: search, recommend, product lookup — over the ShopMind facade only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from shopmind.domain import Product
+
+
+class Tools(Protocol):
+    """The catalog-facing calls; tests and other front ends may supply their own."""
+
+    def search(self, query: str, filters: dict[str, Any], k: int, exclude_brands: Sequence[str] = ()) -> list[Product]: ...
+
+    def recommend(self, product_id: str, user_id: str | None, k: int) -> tuple[list[Product], str]: ...
+
+    def get(self, ids: Iterable[str]) -> list[Product]: ...
+
+    def understander(self) -> Any | None: ...
+
+    def brands(self) -> list[str]: ...
+
+
+class ShopTools:
+    """Tools over an open ShopMind: `search`, `recommend` when built (else similar items by search), catalog."""
+
+    def __init__(self, shop: Any) -> None:
+        self.shop = shop
+
+    def _search_service(self) -> Any | None:
+        from shopmind.engine import NotBuilt
+
+        try:
+            return self.shop.service("search")
+        except NotBuilt:
+            return None
+
+    def understander(self) -> Any | None:
+        """The search service (its `understand(query)` fills price/brand/attribute/category slots)."""
+        return self._search_service()
+
+    def brands(self) -> list[str]:
+        svc = self._search_service()
+        return list(svc.table.brands.values) if svc is not None else []
+
+    def get(self, ids: Iterable[str]) -> list[Product]:
+        ids = list(ids)
+        found = self.shop.catalog.get_many(ids)
+        return [found[i] for i in ids if i in found]
+
+    def search(self, query: str, filters: dict[str, Any], k: int, exclude_brands: Sequence[str] = ()) -> list[Product]:
+        """Top products for a query under filters, minus excluded brands."""
+        if self._search_service() is None:
+            return []
+        extra = 4 if exclude_brands else 1
+        resp = self.shop.search(query or "", filters=filters or None, per_page=k * extra, explain=False)
+        products = self.get(h.id for h in resp.hits)
+        banned = {b.casefold() for b in exclude_brands}
+        return [p for p in products if not (p.brand and p.brand.casefold() in banned)][:k]
+
+    def recommend(self, product_id: str, user_id: str | None, k: int) -> tuple[list[Product], str]:
+        """The facade's recommend (placement 'product') when it exists and is built; else similar titles."""
+        from shopmind.engine import NotBuilt
+
+        rec = getattr(self.shop, "recommend", None)
+        if rec is not None:
+            try:
+                resp = rec(user_id=user_id, placement="product", item_id=product_id, k=k)
+                items = getattr(resp, "items", resp)
+                ids = [getattr(i, "id", None) or getattr(i, "item_id", None) or i for i in items]
+                products = [p for p in self.get(str(i) for i in ids) if p.id != product_id]
+                if products:
+                    return products[:k], "recommend"
+            except (NotBuilt, KeyError, ValueError, TypeError, AttributeError):
+                pass
+        base = self.get([product_id])
+        if not base:
+            return [], "none"
+        similar = [p for p in self.search(base[0].title, {}, k + 1) if p.id != product_id]
+        return similar[:k], "similar-by-search"

@@ -1,0 +1,178 @@
+"""The storefront and dashboard in a real browser (Playwright driving Debian's headless Chromium).
+
+Flows: search with suggestions and did-you-mean, facets, a product page with its rows, the cart, the
+assistant, recommendations changing after clicks, and the dashboard login. Screenshots of every page go
+to docs/screenshots/ (the README shows them).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from shopmind.engine import ShopMind
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ADMIN = "admin-test-key"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, demo_data):
+    """A demo shop (all products, the first 30k real events) built and served on loopback."""
+    import socket
+
+    import uvicorn
+
+    from shopmind.api import create_app
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: `apt-get install chromium` (make test's sysdeps does this)")
+    home = tmp_path_factory.mktemp("webshop")
+    shop = ShopMind.open(home, api={"admin_keys": [ADMIN], "public_keys": ["browser-key"]})
+    shop.import_file("products", demo_data / "products.jsonl")
+    shop.import_file("users", demo_data / "users.csv")
+    events = pq.read_table(demo_data / "events.parquet").sort_by("timestamp").slice(0, 30_000)
+    pq.write_table(events, home / "events.parquet")
+    shop.import_file("events", home / "events.parquet")
+    shop.build()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(shop), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 60
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.1)
+    yield {"url": f"http://127.0.0.1:{port}", "shop": shop}
+    srv.should_exit = True
+    thread.join(timeout=10)
+    shop.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def user_events(shop: ShopMind, user: str) -> list[dict]:
+    return [e for e in shop.store.scan_events(user_id=user).to_pylist()]
+
+
+def test_search_suggest_facets_and_did_you_mean(server, page):
+    page.goto(server["url"] + "/")
+    page.select_option("#user-select", "u1")
+    page.fill("#q", "star")
+    page.wait_for_selector("#suggestions li")
+    assert "star" in page.inner_text("#suggestions").lower()
+    page.press("#q", "Enter")
+    page.wait_for_selector("#results .card")
+    total = int(page.inner_text("#total"))
+    assert total > 0 and "Star Wars" in page.inner_text("#results")
+    shot(page, "search")
+    page.locator(".facet[data-name=category] input").first.check()
+    page.wait_for_function(f"document.querySelector('#total') && Number(document.querySelector('#total').textContent) < {total}")
+    assert "f=" in page.url
+    page.goto(server["url"] + "/#/search?q=strar%20wars")
+    page.wait_for_selector("#did-you-mean")
+    page.click("#did-you-mean")
+    page.wait_for_selector("#results .card")
+    assert "Star Wars" in page.inner_text("#results")
+    searches = [e for e in user_events(server["shop"], "u1") if e["type"] == "search"]
+    assert searches and searches[-1]["query"]
+
+
+def test_product_page_cart_and_checkout(server, page):
+    page.goto(server["url"] + "/")
+    page.select_option("#user-select", "u10")
+    page.goto(server["url"] + "/#/search?q=toy%20story")
+    page.wait_for_selector("#results .card")
+    page.locator("#results .card-link").first.click()
+    page.wait_for_selector("article.product h1")
+    page.wait_for_selector("#row-similar .card")
+    shot(page, "product")
+    page.click("#add-to-cart")
+    page.wait_for_function("document.querySelector('#cart-count').textContent === '1'")
+    page.click(".cart-link")
+    page.wait_for_selector(".cart-items li")
+    shot(page, "cart")
+    page.click("#checkout")
+    page.wait_for_selector("#thanks")
+    kinds = [e["type"] for e in user_events(server["shop"], "u10")]
+    for kind in ("click", "view", "add_to_cart", "purchase"):
+        assert kind in kinds, kinds
+
+
+def test_recommendations_change_after_clicks(server, page):
+    page.goto(server["url"] + "/")
+    page.select_option("#user-select", "u100")
+    page.wait_for_selector("#row-home .card")
+    before = page.locator("#row-home .card-link").evaluate_all("els => els.map(e => e.dataset.item)")
+    shot(page, "home")
+    for query in ("star trek", "alien"):
+        page.goto(server["url"] + "/#/search?q=" + query.replace(" ", "%20"))
+        page.wait_for_selector("#results .card")
+        page.locator("#results .card-link").nth(0).click()
+        page.wait_for_selector("article.product h1")
+    page.goto(server["url"] + "/#/")
+    page.wait_for_selector("#row-home .card")
+    after = page.locator("#row-home .card-link").evaluate_all("els => els.map(e => e.dataset.item)")
+    assert after != before
+    page.check("#why-toggle")
+    assert page.locator("#row-home .why").first.is_visible()
+
+
+def test_language_toggle(server, page):
+    page.goto(server["url"] + "/")
+    page.click("#lang")
+    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+    assert page.get_attribute("#q", "placeholder") == "搜索商品…"
+    page.click("#lang")
+
+
+def test_dashboard_login_and_charts(server, page):
+    page.goto(server["url"] + "/admin")
+    page.fill("#key", "wrong-key")
+    page.click("#login button[type=submit]")
+    page.wait_for_function("document.querySelector('#login-error').textContent.length > 0")
+    page.fill("#key", ADMIN)
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("body[data-loaded='1']", timeout=30_000)
+    assert int(page.inner_text("#kpis .kpi b").replace(",", "")) == 1682
+    for canvas in ("live", "funnel", "rfm"):
+        assert page.locator(f"#{canvas}").is_visible()
+    assert "recommend" in page.inner_text("#models") and "search" in page.inner_text("#models")
+    assert page.inner_text("#ctr-note") == ""  # the storefront's impressions and clicks made it to the report
+    shop = server["shop"]
+    assert not shop.state.flagged_users()  # a person clicking around is not a bot
+    assert "star wars" in {q["query"] for q in shop.report("queries")["top"]}
+    shot(page, "dashboard")
