@@ -49,7 +49,7 @@ DEMO = ROOT / "src" / "shopmind" / "data" / "demo" / "products.jsonl"
 LOG_DAY = 20_000 * 86400.0  # the two simulated days (2024-10-04 and -05, UTC)
 TEST_DAY = LOG_DAY + 86400.0
 HOLDOUT = 0.3
-MAX_REQUESTS_PER_USER = 12
+MAX_REQUESTS_PER_USER = 20
 
 
 def load_ratings() -> dict[str, list[tuple[float, str]]]:
@@ -199,7 +199,12 @@ def main() -> None:
     model = AdsModel.load(art, built.config)
 
     # 3. held-out impressions: the same logging policy on TEST users, scored by the trained model
-    test_log = simulate(service(model, ranking="bid", k=8, pacing=explore), users, "test", TEST_DAY, k=8)
+    test_log = simulate(service(model, ranking="bid", k=8, pacing=explore), users, "test", TEST_DAY, k=8, record=True)
+    if os.environ.get("ADS_BENCH_DUMP"):  # feature matrices for offline diagnosis (not part of the result)
+        Xtr, ytr, _, _ = built._training_log(to_table(hist_rows + event_rows(log["events"])))
+        Xte, yte, _, _ = built._training_log(to_table(hist_rows + event_rows(test_log["events"])))
+        np.savez(os.environ["ADS_BENCH_DUMP"], Xtr=Xtr, ytr=ytr, Xte=Xte, yte=yte)
+        return
     p = np.array([x[0] for x in test_log["imps"]])
     y = np.array([x[1] for x in test_log["imps"]])
     test_auc = auc(p, y)

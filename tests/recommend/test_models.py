@@ -102,7 +102,8 @@ def _blocks() -> Interactions:
 @pytest.mark.parametrize("name", ["itemknn", "ease", "rules", "als"])
 def test_block_structure_is_recovered(name: str) -> None:
     inter = _blocks()
-    m = create(name, **({"factors": 2, "iterations": 10, "regularization": 0.01} if name == "als" else {}))
+    params = {"als": {"factors": 2, "iterations": 10, "regularization": 0.01}, "rules": {"basket_window": None}}
+    m = create(name, **params.get(name, {}))
     m.fit(inter)
     ids, _ = m.recommend(inter.sequences(), k=1)
     expected = np.array([u % 5 if u < 10 else 5 + u % 5 for u in range(20)])

@@ -57,6 +57,23 @@ def isotonic_fit(scores: np.ndarray, labels: np.ndarray, max_knots: int = 256) -
     return knots_x, knots_y
 
 
+def platt_fit(scores: np.ndarray, labels: np.ndarray, iters: int = 50) -> tuple[float, float]:
+    """Platt scaling: (a, b) of p = sigmoid(a·score + b) by Newton steps on the log-loss (Platt's smoothed targets)."""
+    n_pos, n_neg = labels.sum(), len(labels) - labels.sum()
+    t = np.where(labels > 0, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+    a, b = 1.0, 0.0
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-(a * scores + b)))
+        g = np.array([((p - t) * scores).sum(), (p - t).sum()])
+        w = np.maximum(p * (1 - p), 1e-12)
+        h = np.array([[(w * scores * scores).sum(), (w * scores).sum()], [(w * scores).sum(), w.sum()]]) + 1e-9 * np.eye(2)
+        step = np.linalg.solve(h, g)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-9:
+            break
+    return float(a), float(b)
+
+
 def calibration_table(pred: np.ndarray, labels: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
     """Predicted vs observed CTR per decile of prediction (equal-count bins)."""
     order = np.argsort(pred, kind="stable")
@@ -102,28 +119,39 @@ class CtrModel:
         "num_threads": 1, "verbose": -1, "seed": 7,
     }
 
-    def __init__(self, booster: Any, knots_x: np.ndarray, knots_y: np.ndarray, metrics: dict[str, Any] | None = None) -> None:
+    def __init__(self, booster: Any, calibration: dict[str, Any], metrics: dict[str, Any] | None = None) -> None:
         self.booster = booster
-        self.knots_x = np.asarray(knots_x, np.float64)
-        self.knots_y = np.asarray(knots_y, np.float64)
+        self.calibration = calibration  # {"method": "platt", "a", "b"} or {"method": "isotonic", "x", "y"}
         self.metrics = metrics or {}
 
     @classmethod
-    def fit(cls, X: np.ndarray, y: np.ndarray, *, rounds: int = 200, calibration_share: float = 0.25, seed: int = 7) -> CtrModel:
-        """Train on one random part of the impressions, calibrate on the rest (both from the training log)."""
+    def fit(cls, X: np.ndarray, y: np.ndarray, *, groups: np.ndarray | None = None, rounds: int = 200,
+            calibration_share: float = 0.25, isotonic_min_clicks: int = 1000, seed: int = 7) -> CtrModel:
+        """Train on part of the impressions, calibrate on the rest, split by `groups` (users) when given so the
+        calibration sees scores of users the trees never saw — as serving will. Isotonic with plenty of
+        clicks in the calibration part, Platt (two parameters, stable on few clicks) otherwise."""
         import lightgbm as lgb
 
         rng = np.random.default_rng(seed)
-        calib = rng.random(len(y)) < calibration_share
+        if groups is not None:
+            uniq, inv = np.unique(groups, return_inverse=True)
+            calib = (rng.random(len(uniq)) < calibration_share)[inv]
+        else:
+            calib = rng.random(len(y)) < calibration_share
         params = dict(cls.PARAMS, seed=seed)
         train = lgb.Dataset(X[~calib], label=y[~calib], feature_name=list(FEATURES), free_raw_data=True)
         booster = lgb.train(params, train, num_boost_round=rounds)
         raw = booster.predict(X[calib], raw_score=True)
-        kx, ky = isotonic_fit(raw, y[calib])
-        model = cls(booster, kx, ky)
+        if y[calib].sum() >= isotonic_min_clicks:
+            kx, ky = isotonic_fit(raw, y[calib])
+            cal: dict[str, Any] = {"method": "isotonic", "x": kx.tolist(), "y": ky.tolist()}
+        else:
+            a, b = platt_fit(raw, y[calib])
+            cal = {"method": "platt", "a": a, "b": b}
+        model = cls(booster, cal)
         pred = model.predict(X[calib])
         weighted, worst = calibration_error(pred, y[calib])
-        model.metrics = {"impressions": int(len(y)), "clicks": int(y.sum()), "calibration_rows": int(calib.sum()),
+        model.metrics = {"calibration": cal["method"], "impressions": int(len(y)), "clicks": int(y.sum()), "calibration_rows": int(calib.sum()),
                          "calibration_auc": round(auc(pred, y[calib]), 4), "calibration_error": round(weighted, 4),
                          "calibration_worst_decile": round(worst, 4)}
         return model
@@ -133,13 +161,20 @@ class CtrModel:
         if len(X) == 0:
             return np.zeros(0)
         raw = self.booster.predict(np.ascontiguousarray(X, np.float64), raw_score=True, num_threads=1)
-        return np.interp(raw, self.knots_x, self.knots_y)
+        return self.calibrate(raw)
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        """Raw tree scores → click probabilities with the fitted calibration map."""
+        cal = self.calibration
+        if cal["method"] == "isotonic":
+            return np.interp(raw, cal["x"], cal["y"])
+        return 1 / (1 + np.exp(-(cal["a"] * raw + cal["b"])))
 
     def save(self, out_dir: Path) -> None:
         """Write `ctr_model.txt` (LightGBM text) and `ctr_calibration.json`."""
         self.booster.save_model(str(out_dir / "ctr_model.txt"))
         (out_dir / "ctr_calibration.json").write_bytes(orjson.dumps(
-            {"features": list(FEATURES), "knots_x": self.knots_x.tolist(), "knots_y": self.knots_y.tolist(), "metrics": self.metrics}, default=float))
+            {"features": list(FEATURES), "calibration": self.calibration, "metrics": self.metrics}, default=float))
 
     @classmethod
     def load(cls, out_dir: Path) -> CtrModel | None:
@@ -152,4 +187,4 @@ class CtrModel:
         cal = orjson.loads((out_dir / "ctr_calibration.json").read_bytes())
         if cal["features"] != list(FEATURES):
             raise ValueError(f"ctr model in {out_dir} was trained on features {cal['features']}, this code uses {list(FEATURES)}")
-        return cls(lgb.Booster(model_file=str(path)), np.array(cal["knots_x"]), np.array(cal["knots_y"]), cal.get("metrics"))
+        return cls(lgb.Booster(model_file=str(path)), cal["calibration"], cal.get("metrics"))

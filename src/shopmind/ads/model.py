@@ -272,11 +272,11 @@ class AdsModel:
         if events is not None and events.num_rows:
             n_events = events.num_rows
             model._learn_traffic(events)
-            X, y, stats = model._training_log(events)
+            X, y, stats, groups = model._training_log(events)
             model.item_stats, model.campaign_stats = stats
             model.item_ctr = smoothed_ctr(model.item_stats[:, 1], model.item_stats[:, 0], model.base_ctr, config.ctr_prior_weight)
             if len(y) >= config.min_training_impressions and 0 < y.sum() < len(y):
-                model.ctr = CtrModel.fit(X, y, rounds=config.ctr_rounds)
+                model.ctr = CtrModel.fit(X, y, groups=groups, rounds=config.ctr_rounds)
         model.meta = {"config": config.model_dump(), "items": len(model.item_ids), "events": n_events,
                       "ctr": model.ctr.metrics if model.ctr else None, "created": time.time(), "seconds": round(time.time() - started, 2)}
         if out_dir is not None:
@@ -291,12 +291,12 @@ class AdsModel:
         rows = np.fromiter((self.index.get(i, -1) if i is not None else -1 for i in items), np.int64, len(items))
         keep = (rows >= 0) & (types != "impression")
         self.popularity = np.log1p(np.bincount(rows[keep], minlength=len(self.item_ids)).astype(np.float64))
-        self.factors = _cooccurrence_factors(rows[keep], np.asarray(events.column("user_id").to_numpy(zero_copy_only=False))[keep],
-                                             len(self.item_ids), self.config.cf_factors)
+        self.factors = _normalise(_cooccurrence_factors(rows[keep], np.asarray(events.column("user_id").to_numpy(zero_copy_only=False))[keep],
+                                             len(self.item_ids), self.config.cf_factors))
         hours = np.bincount((ts % 86400 // 3600).astype(np.int64), minlength=24)[:24].astype(np.float64)
         self.hour_curve = (hours + 1.0) / (hours.sum() + 24.0)
 
-    def _training_log(self, events: Any) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, dict[str, tuple[float, float]]]]:
+    def _training_log(self, events: Any) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, dict[str, tuple[float, float]]], np.ndarray]:
         """Replay events in time order: every ad impression becomes a feature row, labelled by its click."""
         ctx = events.column("context").to_pylist()
         types = events.column("type").to_pylist()
@@ -314,7 +314,7 @@ class AdsModel:
             if types[j] == "click":
                 clicked.add((users[j], tok))
         imp_rows = [j for j in ad_rows if types[j] == "impression" and j in tokens and tokens[j]["item_id"] in self.index]
-        empty = (np.zeros((0, N_FEATURES)), np.zeros(0), (np.zeros((len(self.item_ids), 2)), {}))
+        empty = (np.zeros((0, N_FEATURES)), np.zeros(0), (np.zeros((len(self.item_ids), 2)), {}), np.zeros(0, dtype=object))
         if not imp_rows:
             return empty
         labels = np.array([(users[j], orjson.loads(ctx[j])["ad"]) in clicked for j in imp_rows], np.float64)
@@ -363,7 +363,8 @@ class AdsModel:
             elif types[j] not in ("impression", "search", "remove_from_cart") and items[j] in self.index:
                 recent.setdefault(users[j], deque(maxlen=hist_n)).append(self.index[items[j]])
         stats = np.stack([item_imp, item_clk], axis=1)
-        return X, labels, (stats, {c: (float(s[0]), float(s[1])) for c, s in camp_stats.items()})
+        groups = np.array([users[j] for j in imp_rows], dtype=object)
+        return X, labels, (stats, {c: (float(s[0]), float(s[1])) for c, s in camp_stats.items()}), groups
 
     def save(self, out_dir: Path) -> None:
         """Write the artifact files into `out_dir`."""

@@ -41,6 +41,7 @@ CHAT = {
         "no_prices": "The catalog has no prices for these products, so I cannot look for cheaper or pricier ones.",
         "no_faq": "The shop's FAQ does not cover that; please contact the shop directly.",
         "recs": "Items related to {t}:",
+        "no_price_match": "No product matching “{q}” has a catalog price in that range; these match without the price limit:",
     },
     "zh": {
         "greet": "您好！我可以帮您找商品、根据商品目录回答商品问题、对比商品，以及解释店铺政策。",
@@ -54,6 +55,7 @@ CHAT = {
         "no_prices": "这些商品在目录里没有价格，所以无法帮您找更便宜或更贵的。",
         "no_faq": "店铺的常见问题里没有这一项，请直接联系店铺。",
         "recs": "与「{t}」相关的商品：",
+        "no_price_match": "没有与“{q}”匹配且目录价格在该范围内的商品；以下是不限价格的匹配结果：",
     },
 }
 
@@ -156,9 +158,8 @@ class Assistant:
         if not streamed:
             for s in sentences:
                 yield s.text + " "
-        sep = "" if lang == "zh" else " "
         state.add("user", message, pred.intent)
-        text = sep.join(s.text for s in sentences)
+        text = join_sentences([s.text for s in sentences])
         state.add("assistant", text)
         self.store.put(state)
         yield ChatResponse(
@@ -192,10 +193,16 @@ class Assistant:
         search_filters = {k: v for k, v in filters.items() if k != "exclude_brands" and v not in (None, [], {})}
         products = self.tools.search(query, search_filters, self.config.results, filters.get("exclude_brands", []))
         state.query, state.filters = query, filters
+        head = [_say(lang, "found", q=query)]
+        if not products and "price" in search_filters:
+            # no match has a catalog price in range: say so, then show matches without the price limit
+            search_filters.pop("price")
+            products = self.tools.search(query, search_filters, self.config.results, filters.get("exclude_brands", []))
+            head = [_say(lang, "no_price_match", q=query)]
         if not products:
             return [_say(lang, "none", q=query or message_of(filters))], []
         state.focus = [p.id for p in products]
-        return [_say(lang, "found", q=query)] + [listing(p, lang) for p in products], products
+        return head + [listing(p, lang) for p in products], products
 
     def _find(self, state, message, slots, lang, user_id):
         filters: dict[str, Any] = {}
@@ -204,7 +211,7 @@ class Assistant:
         if slots.brands:
             filters["brand"] = slots.brands
         grounded, products = self._run_search(state, slots.query or message, filters, lang)
-        category = slots.category or _shared_category(products)
+        category = _shared_category(products)
         if category:
             state.filters["category"] = category
         return grounded, products
@@ -220,7 +227,8 @@ class Assistant:
         if slots.refine == "cheaper" and slots.price_max is None:
             if not prices and price.get("max") is None:
                 return [_say(lang, "no_prices")], []
-            price["max"] = round(min(prices) - 0.01, 2) if prices else round(price["max"] * 0.8, 2)
+            # cheaper than the first priced product the shopper is looking at
+            price["max"] = round(prices[0] - 0.01, 2) if prices else round(price["max"] * 0.8, 2)
         elif slots.refine == "pricier" and slots.price_min is None:
             if not prices:
                 return [_say(lang, "no_prices")], []
@@ -287,6 +295,14 @@ class Assistant:
 
     def _out_of_scope(self, state, message, slots, lang, user_id):
         return [_say(lang, "scope")], []
+
+
+def join_sentences(parts: list[str]) -> str:
+    """Sentences into one text: a space after Latin punctuation, none after Chinese."""
+    out = ""
+    for p in parts:
+        out += p if not out or out[-1] in "。！？：」" else " " + p
+    return out
 
 
 def message_of(filters: dict[str, Any]) -> str:

@@ -118,7 +118,7 @@ class SlotFiller:
         if intent in ("ask", "find", "refine"):
             s.size = size_of(message)
         if intent in ("ask", "faq"):
-            s.aspect = aspect_of(message)
+            s.aspect = aspect_of(message) or ("colour" if s.colour and intent == "ask" else None)
         if intent == "refine":
             for name, rx in REFINES:
                 if rx.search(_fold(message)) and (name != "colour" or s.colour):

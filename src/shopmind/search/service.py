@@ -23,7 +23,7 @@ from shopmind.index.base import top_k
 from shopmind.index.lexical import LexicalIndex
 from shopmind.index.vectors import VectorIndex
 from shopmind.search.catalog import ProductTable
-from shopmind.search.config import MerchRule, SearchConfig
+from shopmind.search.config import SearchConfig
 from shopmind.search.models import (
     Facet,
     FacetValue,
@@ -667,13 +667,6 @@ class SearchService:
         if sort == "newest":
             return np.where(np.isnan(t.created[rows]), np.inf, -t.created[rows])
         return -t.popularity[rows].astype(np.float64)
-
-    def _rule_applies(self, rule: MerchRule, u: Understood, rows: np.ndarray) -> np.ndarray | bool:
-        if rule.query is not None and normalize(rule.query) != u.normalized:
-            return False
-        if rule.category is not None:
-            return u.category is not None and u.category.startswith(rule.category) or bool(self.table.category_mask(rule.category)[rows].any())
-        return True
 
     def _apply_rules(self, u: Understood, rows: np.ndarray, score: np.ndarray, tail: np.ndarray, notes: dict[int, list[str]]):
         """Pin / boost / bury / hide ids for matching queries or categories."""

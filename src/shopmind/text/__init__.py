@@ -1,7 +1,7 @@
 """Text handling for search: normalisation, tokenisation (English, Chinese, pinyin) and dense encoders."""
 
 from shopmind.text.normalize import detect_language, normalize, normalize_units, to_simplified
-from shopmind.text.tokenize import english_tokens, chinese_tokens, pinyin_query_tokens, pinyin_tokens, tokenize, words
+from shopmind.text.tokenize import chinese_tokens, english_tokens, pinyin_query_tokens, pinyin_tokens, tokenize, words
 
 __all__ = [
     "chinese_tokens",
