@@ -8,7 +8,7 @@ from shopmind.config import ConfigError, load_settings
 
 
 def test_precedence_defaults_file_env(tmp_path):
-    assert load_settings(tmp_path, environ={}).imports.batch_size == 5000
+    assert load_settings(tmp_path, environ={}).imports.batch_size == 10_000
     (tmp_path / "shopmind.toml").write_text('[imports]\nbatch_size = 100\n[api]\nadmin_keys = ["a"]\n')
     assert load_settings(tmp_path, environ={}).imports.batch_size == 100
     s = load_settings(tmp_path, environ={"SHOPMIND_IMPORTS__BATCH_SIZE": "7", "SHOPMIND_API__PUBLIC_KEYS": '["p1","p2"]', "SHOPMIND_HOME": "/x"})

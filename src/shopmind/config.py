@@ -31,7 +31,7 @@ class StoreSettings(Section):
 
 
 class ImportSettings(Section):
-    batch_size: int = Field(default=5000, ge=1, le=1_000_000)
+    batch_size: int = Field(default=10_000, ge=1, le=1_000_000)
 
 
 class ApiSettings(Section):

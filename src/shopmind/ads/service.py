@@ -324,6 +324,11 @@ class AdsService:
         score = ecpm_of(rank_ctr, bid, is_cpc, np.ones(len(units)))
         result = gsp(score, rank_ctr, bid, is_cpc, camps, k, self.config.reserve_cpc, self.config.reserve_cpm)
 
+        if len(result.winners) and model.ctr is not None:  # report each winner's pCTR in the slot it actually got
+            Xw = X[result.winners].copy()
+            Xw[:, 0] = np.arange(len(result.winners))
+            pctr = pctr.copy()
+            pctr[result.winners] = model.pctr(Xw)
         ads = []
         nonce = secrets.token_hex(4)
         for pos, (w, price) in enumerate(zip(result.winners.tolist(), result.prices.tolist())):

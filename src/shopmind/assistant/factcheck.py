@@ -95,7 +95,7 @@ class FactChecker:
 
     def claims(self, sentence: str) -> list[Claim]:
         """Numbers, sizes, colours and catalog brand names stated in a sentence."""
-        out = [Claim("number", f"{n:g}") for n in sorted(numbers_in(sentence))]
+        out = [Claim("number", n) for n in sorted(set(_NUM_RE.findall(fold(sentence))))]
         out += [Claim("size", s) for s in sorted(sizes_in(sentence))]
         out += [Claim("colour", c) for c in sorted(colours_in(sentence))]
         out += [Claim("brand", b) for b in sorted(self.brands_in(sentence))]
@@ -108,7 +108,7 @@ class FactChecker:
         bad = []
         for c in self.claims(sentence):
             ok = {
-                "number": lambda v: float(v) in nums,
+                "number": lambda v: round(float(v), 2) in nums,
                 "colour": lambda v: v in cols,
                 "size": lambda v: v in sizes or v.lower() in ev,
                 "brand": lambda v: v in ev,

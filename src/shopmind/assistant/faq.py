@@ -54,22 +54,23 @@ def parse_faq(text: str) -> list[FaqSection]:
     return [s for s in sections if s.body]
 
 
+_STOP = frozenset("a an the i me my you your we our us it is are do does can could would will to of in on for and or with what where when how which who this that there be".split())
+
+
+def _phrase_re(phrase: str) -> re.Pattern[str]:
+    p = re.escape(phrase.casefold())
+    return re.compile(p if re.search(r"[\u3400-\u9fff]", phrase) else r"\b" + p + r"(?:s|es|ed|ing)?\b")
+
+
 class Faq:
-    """Sections ranked for a question by weighted token overlap (heading and keywords count most)."""
+    """Sections ranked for a question: keyword phrases (3 points each) plus content-word overlap."""
 
     def __init__(self, sections: list[FaqSection], source: str = "") -> None:
         self.sections = sections
         self.source = source
-        self._docs: list[Counter[str]] = []
-        df: Counter[str] = Counter()
-        for s in sections:
-            doc: Counter[str] = Counter()
-            for t in tokenize(s.heading + " " + " ".join(s.keywords)):
-                doc[t] += 3.0
-            for t in tokenize(s.body):
-                doc[t] += 0.5
-            self._docs.append(doc)
-            df.update(set(doc))
+        self._phrases = [[_phrase_re(k) for k in s.keywords] for s in sections]
+        self._words = [{t for t in tokenize(s.heading + " " + s.body) if t not in _STOP and not t.isdigit()} for s in sections]
+        df: Counter[str] = Counter(t for w in self._words for t in w)
         n = max(len(sections), 1)
         self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
 
@@ -81,12 +82,16 @@ class Faq:
         demo = files("shopmind.assistant") / "faq_demo.md"
         return cls(parse_faq(demo.read_text(encoding="utf-8")), "faq_demo.md (template)")
 
+    def score(self, question: str) -> list[float]:
+        q = question.casefold()
+        toks = {t for t in tokenize(question) if t not in _STOP}
+        return [3.0 * sum(1 for rx in phrases if rx.search(q)) + 0.25 * sum(self._idf[t] for t in toks & words)
+                for phrases, words in zip(self._phrases, self._words)]
+
     def match(self, question: str, min_score: float = 1.0) -> tuple[FaqSection | None, float]:
         """Best section for a question and its score (None below min_score)."""
-        toks = set(tokenize(question))
-        best, best_score = None, 0.0
-        for s, doc in zip(self.sections, self._docs):
-            score = sum(min(doc[t], 3.0) * self._idf.get(t, 0.0) for t in toks if t in doc)
-            if score > best_score:
-                best, best_score = s, score
-        return (best, best_score) if best_score >= min_score else (None, best_score)
+        scores = self.score(question)
+        if not scores:
+            return None, 0.0
+        i = max(range(len(scores)), key=scores.__getitem__)
+        return (self.sections[i], scores[i]) if scores[i] >= min_score else (None, scores[i])

@@ -39,7 +39,12 @@ _STOP = set("what is the of this it does do a an for how can i you are be there 
 def short_title(p: Product, n_words: int = 8, n_chars: int = 24) -> str:
     """The title cut to a readable length (its words are the catalog's own)."""
     if re.search(r"[\u3400-\u9fff]", p.title):
-        return p.title if len(p.title) <= n_chars else p.title[:n_chars] + "…"
+        if len(p.title) <= n_chars:
+            return p.title
+        cut = n_chars
+        while cut > 0 and p.title[cut].isascii() and p.title[cut].isalnum() and p.title[cut - 1].isascii() and p.title[cut - 1].isalnum():
+            cut -= 1  # never split a model number or word: a cut-off '9' would read as a new fact
+        return p.title[:cut].rstrip() + "…"
     words = p.title.split()
     return p.title if len(words) <= n_words else " ".join(words[:n_words]) + "…"
 
@@ -117,9 +122,14 @@ def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
     """The attribute name that answers a question: by aspect first, then by the question's words."""
     items = attr_items(p)
     if aspect in ASPECT_KEYS:
-        for k, _ in items:
-            if any(frag in k.casefold() for frag in ASPECT_KEYS[aspect]):
-                return k
+        hits = [k for k, _ in items if any(frag in k.casefold() for frag in ASPECT_KEYS[aspect])]
+        if hits:
+            q = question.casefold()
+            wants_pack = any(w in q for w in ("ship", "package", "packag", "box", "包装"))
+            def rank(k: str) -> tuple[int, int]:
+                packed = any(w in k.casefold() for w in ("package", "shipping", "packag"))
+                return (packed != wants_pack, len(k))
+            return min(hits, key=rank)
     q = question.casefold()
     best, best_score = None, 0.0
     qtoks = [t for t in tokenize(question) if t not in _STOP]

@@ -28,10 +28,20 @@ TRAIN_FILE = "intent_train.jsonl"
 
 # rules: (intent, pattern, needs products in focus). Only unambiguous phrasings; the model does the rest.
 RULES: list[tuple[str, re.Pattern[str], bool]] = [
-    ("chitchat", re.compile(r"^(hi|hello|hey|hiya|good (morning|afternoon|evening)|thanks?( you)?( so much| a lot)?|thx|ty|bye|goodbye|see you|ok(ay)?|cool|great|nice|你好|您好|嗨|哈喽|谢谢(你|您)?|多谢|再见|拜拜|好的|嗯|早上好|晚上好)[\s!.。！~]*$"), False),
-    ("compare", re.compile(r"\b(compare|comparison|versus|vs\.?|difference between|differences between)\b|比较一下|对比一下|有什么区别|有啥区别|哪个(更|比较)?(好|便宜|贵|轻|大|小|划算)"), False),
-    ("refine", re.compile(r"^(any(thing|one)?|something|show me|got|do you have)?\s*(a )?(cheaper|less expensive|more expensive|pricier|more affordable)( ones?| options?)?( please)?[?.!]*$|^(in|any in|what about in|how about in)\s+\w+[?.!]*$|\b(another|a different|other) brands?\b|^换个?(牌子|品牌|颜色)|^(有没有|有)?(更)?便宜(一)?点的?(吗|呢)?[?？]?$|^再便宜(一)?点"), True),
+    ("chitchat", re.compile(r"^(hi|hello|hey|hiya|yo|good (morning|afternoon|evening|night)|morning|evening|thanks?( you)?( so much| very much| a lot)?|thx|ty|cheers|bye|goodbye|see you( later| soon)?|ok(ay)?|cool|great|nice|"
+                            r"你好|您好|嗨|哈喽|谢谢(你|您)?|谢了|多谢|再见|拜拜|好的|嗯|早上好|下午好|晚上好|晚安)"
+                            r"([\s,，]*(there|again|that'?s all|that is all|all good|bye|呀|啊|啦|哈|了|哦|噢))*[\s!.。！~]*$"), False),
+    ("compare", re.compile(r"\b(compare|comparison|versus|vs\.?|difference between|differences between|side by side)\b|\b(top|first|these|the) two\b.*\bdiffer|"
+                           r"比较一下|对比一下|对比|有什么区别|有啥区别|有什么不同|哪个(更|比较)?(好|便宜|贵|轻|大|小|划算)"), False),
+    ("recommend", re.compile(r"\b(goes? (well |nicely )?with|go(es)? along with|to go with|pairs? (well |nicely )?with|match(es)? (well )?with|"
+                             r"similar (items?|products?|ones?|to)|something similar|recommend|recommendations?|suggest(ions?)?|what else)\b|搭配|推荐|类似|相似|一起买|配什么"), False),
+    ("refine", re.compile(r"^(any(thing|one)?|something|show me|got|do you have|i want|i'd like)?\s*(a |some )?(cheaper|less expensive|less pricey|more affordable|lower[- ]priced|more expensive|pricier)"
+                          r"( ones?| options?| alternatives?| items?| things?)?( please)?[?.!]*$|^(in|any in|what about in|how about in)\s+\w+[?.!]*$|"
+                          r"\b(another|a different|other) brands?\b|^换个?(牌子|品牌|颜色)|^(有没有|有)?(更)?便宜(一)?点的?(吗|呢)?[?？]?$|^再便宜(一)?点"), True),
 ]
+# intents that only make sense about products already shown
+NEEDS_FOCUS = ("refine", "ask")
+POLICY_ASPECTS = ("shipping", "returns", "warranty")
 
 
 def _clean(text: str) -> str:
@@ -172,6 +182,18 @@ class IntentClassifier:
         for intent, rx, needs_focus in RULES:
             if (has_focus or not needs_focus) and rx.search(t):
                 return IntentPrediction(intent, 1.0, "rule")
+        from shopmind.assistant.slots import aspect_of
+
         p = self.model.predict_proba(features(text, has_focus))
-        i = int(np.argmax(p))
-        return IntentPrediction(self.model.labels[i], float(p[i]), "model")
+        order = np.argsort(-p)
+        labels = [self.model.labels[i] for i in order]
+        aspect = aspect_of(text)
+        if aspect in POLICY_ASPECTS and labels[0] in ("ask", "find"):
+            return IntentPrediction("faq", float(p[order[0]]), "model+policy")
+        if not has_focus:
+            # nothing on screen: a question or refinement can only be about the catalog or the shop
+            i = next(j for j, lab in zip(order, labels) if lab not in NEEDS_FOCUS)
+            return IntentPrediction(self.model.labels[i], float(p[i]), "model" if i == order[0] else "model+context")
+        if labels[0] == "find" and aspect is not None and len(_clean(text)) <= 40:
+            return IntentPrediction("ask", float(p[order[0]]), "model+aspect")
+        return IntentPrediction(labels[0], float(p[order[0]]), "model")

@@ -14,6 +14,7 @@ from shopmind.search.understand import parse_price
 
 # what a question is about: aspect → (EN pattern, ZH substrings)
 ASPECTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "weight": (r"\b(weigh|weighs|weight|heavy)\b", ("重量", "多重", "几斤")),
     "shipping": (r"\b(ship|shipping|shipped|deliver|delivery|postage|arrive)\b", ("发货", "快递", "运费", "配送", "包邮", "几天到")),
     "returns": (r"\b(return|returns|refund|send it back)\b", ("退货", "退款", "退换")),
     "warranty": (r"\b(warranty|guarantee)\b", ("保修", "质保")),
@@ -21,8 +22,7 @@ ASPECTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stock": (r"\b(in stock|available|availability|sold out|how many (are )?left|out of stock)\b", ("有货", "库存", "现货", "还有吗", "有没有货", "卖完")),
     "colour": (r"\b(colou?rs?|what shade)\b", ("颜色", "什么色")),
     "material": (r"\b(material|made of|made from|fabric)\b", ("材质", "面料", "什么做的", "材料")),
-    "brand": (r"\b(brand|who makes|manufacturer|made by)\b", ("牌子", "品牌")),
-    "weight": (r"\b(weigh|weighs|weight|heavy)\b", ("重量", "多重", "几斤")),
+    "brand": (r"\b(brand|who makes|maker|manufacturer|manufactures|made by)\b", ("牌子", "品牌", "厂家")),
     "size": (r"\b(size|sizes|fit|how big|dimensions?|how large|how long|how wide|how tall)\b", ("尺码", "尺寸", "多大", "大小", "码数")),
 }
 _ASPECT_RES = {k: re.compile(en) for k, (en, _) in ASPECTS.items()}

@@ -47,7 +47,13 @@ EN = {
     "out_of_scope": ["what's the weather tomorrow", "tell me a joke", "who won the football game", "write a poem about cats",
                      "what is the capital of france", "help me with my homework", "translate this sentence", "book a flight to paris",
                      "what time is it", "who is the president", "solve 12 times 7", "what's the meaning of life", "play some music",
-                     "how do i fix my car engine", "what's bitcoin trading at"],
+                     "how do i fix my car engine", "what's bitcoin trading at", "who wrote hamlet", "how far is the moon",
+                     "what's a good name for my dog", "can you do my taxes", "summarize this article for me", "how many calories in an apple",
+                     "what year did world war two end", "recommend a good stock to invest in", "what's the score of the game",
+                     "how do i get to the airport", "tell me a story", "what is love", "how old is the universe", "write some python code",
+                     "what should i cook for dinner", "is it going to snow", "who is the richest person", "how do vaccines work",
+                     "what language is spoken in brazil", "convert 5 miles to km", "what's the population of china", "set an alarm for 7am",
+                     "explain the theory of relativity", "what movies are playing in theaters", "how do i lose weight", "sing me a song"],
 }
 ZH = {
     "find": ["有没有{p}", "我想买{p}", "帮我找{p}", "{p}", "{n}元以内的{p}", "给我看看{p}", "{c}的{p}", "想要{b}的{p}",
@@ -62,7 +68,11 @@ ZH = {
             "怎么联系客服", "怎么退款", "什么时候能到", "包邮吗", "能改地址吗", "转人工"],
     "chitchat": ["你好", "谢谢", "再见", "在吗", "你是谁", "好的谢谢", "早上好", "你能做什么", "辛苦了", "哈哈"],
     "out_of_scope": ["今天天气怎么样", "讲个笑话", "帮我写首诗", "北京是哪个国家的首都", "帮我做作业", "翻译一下这句话",
-                     "订一张机票", "现在几点了", "股票涨了吗", "人生的意义是什么", "放首歌", "一加一等于几"],
+                     "订一张机票", "现在几点了", "股票涨了吗", "人生的意义是什么", "放首歌", "一加一等于几", "谁写了红楼梦", "月亮离地球多远",
+                     "帮我给狗起个名字", "帮我报税", "总结一下这篇文章", "苹果有多少卡路里", "二战哪年结束的", "推荐一只股票", "比赛比分多少",
+                     "去机场怎么走", "给我讲个故事", "什么是爱情", "宇宙有多大年纪", "帮我写段代码", "晚饭吃什么好", "会下雪吗", "世界首富是谁",
+                     "疫苗是怎么起作用的", "巴西说什么语言", "五英里是多少公里", "中国有多少人口", "定一个七点的闹钟", "解释一下相对论", "最近有什么电影上映",
+                     "怎么减肥", "唱首歌给我听"],
 }
 
 

@@ -1,0 +1,53 @@
+"""The facade over both stores: the same calls give the same answers on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+
+from shopmind.engine import ShopMind
+
+
+def _open(tmp_path, store_url) -> ShopMind:
+    return ShopMind.open(tmp_path / "home", store={"url": store_url})
+
+
+def test_import_state_and_privacy_agree_across_stores(tmp_path, store_url, demo_data):
+    shop = _open(tmp_path, store_url)
+    shop.import_file("products", demo_data / "products.jsonl")
+    shop.import_file("users", demo_data / "users.csv")
+    events = pq.read_table(demo_data / "events.parquet").slice(0, 8000)
+    pq.write_table(events, tmp_path / "ev.parquet")
+    report = shop.import_file("events", tmp_path / "ev.parquet", batch_size=3000)
+    assert (report.stored, report.batches) == (8000, 3)
+    assert shop.import_file("events", tmp_path / "ev.parquet").stored == 0
+    stats = shop.stats()
+    assert (stats["products"], stats["users"], stats["events"]) == (1682, 943, 8000)
+    assert stats["store"] == store_url.split(":")[0]
+    live = shop.state.fingerprint()
+    shop.rebuild_state()
+    assert shop.state.fingerprint() == live
+    victim = events.column("user_id")[0].as_py()
+    removed = shop.delete_user(victim)
+    assert removed["users"] == 1 and removed["events"] > 0 and removed["online_state"]["profile"] == 1
+    assert shop.store.scan_events(user_id=victim).num_rows == 0
+    assert not shop.profile(victim).known
+    shop.close()
+
+
+def test_artifacts_are_versioned_and_roll_back(tmp_path):
+    shop = ShopMind.open(tmp_path / "home")
+    for version in ("20240101-000000-001", "20240102-000000-001"):
+        (shop.artifacts_dir("search") / version).mkdir(parents=True)
+        shop.publish_artifact("search", version)
+    assert shop.artifact_version("search") == "20240102-000000-001"
+    shop.rollback("search", "20240101-000000-001")
+    assert shop.artifact_version("search") == "20240101-000000-001"
+    assert [v["version"] for v in shop.artifacts()["search"]["versions"]] == ["20240102-000000-001", "20240101-000000-001"]
+    shop.close()
+
+
+def test_open_by_url_and_env_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOPMIND_HOME", str(tmp_path / "envhome"))
+    shop = ShopMind.open(f"sqlite:///{tmp_path / 'other.db'}")
+    assert shop.home == (tmp_path / "envhome").resolve() and (tmp_path / "other.db").exists()
+    shop.close()
