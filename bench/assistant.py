@@ -289,10 +289,11 @@ def run(assistant: Assistant, shop: ShopMind, turns: list[Turn], faq_text: str) 
             seen += [p.id for p in assistant.chat(sid, m).products]
         before: dict = {}
         if t.answer and t.answer[0] in ("cheaper", "other_brand"):
-            focus = shop.catalog.get_many(assistant.store.get(sid).focus if assistant.store.get(sid) else [])
-            fp = [focus[i] for i in (assistant.store.get(sid).focus if assistant.store.get(sid) else []) if i in focus]
-            prices = [p.price for p in fp if p.price is not None]
-            before = {"price": prices[0] if prices else None, "category": " > ".join(fp[0].category) if fp else None, "brands": {p.brand for p in fp if p.brand}}
+            state = assistant.store.get(sid)
+            fp = assistant.tools.get(state.focus if state else [])
+            anchor = next((p for p in fp if p.price is not None), None)  # "cheaper" = cheaper than the first priced product shown
+            before = {"price": anchor.price if anchor else None, "category": " > ".join(anchor.category) if anchor else None,
+                      "brands": {p.brand for p in fp if p.brand}}
         t0 = time.perf_counter()
         r = assistant.chat(sid, t.message, product_id=t.product_id)
         ms = (time.perf_counter() - t0) * 1e3
@@ -304,8 +305,8 @@ def run(assistant: Assistant, shop: ShopMind, turns: list[Turn], faq_text: str) 
             pred = {(k, v) for k, v in r.slots.pairs() if k.startswith(t.scored)}
             gold = {(k, v) for k, v in t.gold if k.startswith(t.scored)}
             row.update(tp=len(pred & gold), fp=len(pred - gold), fn=len(gold - pred))
-        if t.answer:
-            row["fact_ok"] = fact_correct(t, r, before)
+        if t.answer and not (t.answer[0] == "other_brand" and not before.get("brands")):
+            row["fact_ok"] = fact_correct(t, r, before)  # "another brand" is only checkable when the shown products have brands
         if t.qrels is not None:
             row["hit5"] = any(t.qrels.get(p.id, 0) >= 2 for p in r.products[:5])
         row["halluc"] = hallucinations(r, t, shop, checker, faq_text, seen)

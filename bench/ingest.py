@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import platform
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +22,10 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import free_port, machine, report  # noqa: E402
+
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SHOPMIND_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -77,11 +79,6 @@ def bulk_import(path: Path, home: Path) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _client(port: int, key: str, worker: int, batches: int, batch_size: int, out: mp.Queue) -> None:
     import httpx
@@ -101,7 +98,7 @@ def _client(port: int, key: str, worker: int, batches: int, batch_size: int, out
 
 
 def http_ingest(home: Path, clients: int = 4, batches: int = 25, batch_size: int = 500, singles: int = 1000) -> dict:
-    port = _free_port()
+    port = free_port()
     key = "bench-public-key"
     env = {**os.environ, "SHOPMIND_HOME": str(home), "SHOPMIND_API__PUBLIC_KEYS": f'["{key}"]', "SHOPMIND_API__ADMIN_KEYS": '["bench-admin"]'}
     server = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -159,22 +156,8 @@ def main() -> None:
         result: dict = {"events": n, "file_mib": round(events_file.stat().st_size / 2**20, 1)}
         result.update(bulk_import(events_file, tmp_path / "bulk"))
         result.update(http_ingest(tmp_path / "http"))
-    result["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-    from rich.console import Console
-    from rich.table import Table
-
-    bars = {"import_events_per_s": ">= 50,000", "import_peak_mib": "< 1024", "replay_added": "== 0", "http_events_per_s": ">= 5,000", "single_post_p99_ms": "<= 20"}
-    table = Table(title="ingest (bench/ingest.py)")
-    for col in ("metric", "value", "bar"):
-        table.add_column(col)
-    for k, v in result.items():
-        table.add_row(k, f"{v:,}" if isinstance(v, (int, float)) else str(v), bars.get(k, ""))
-    Console(stderr=args.json).print(table)
-    if args.json:
-        print(orjson.dumps(result).decode())
-
+    result["machine"] = machine()
+    report(result, title="ingest (bench/ingest.py)", bars={"import_events_per_s": ">= 50,000", "import_peak_mib": "< 1024", "replay_added": "== 0", "http_events_per_s": ">= 5,000", "single_post_p99_ms": "<= 20"}, out=args.out, as_json=args.json)
 
 if __name__ == "__main__":
     main()

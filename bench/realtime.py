@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,18 +24,17 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+
 import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import free_port, machine, report  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "src" / "shopmind" / "data" / "demo"
 BIN = Path(sys.executable).parent / "shopmind"
 KEY = "bench-key"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -127,7 +124,7 @@ def _prober(port: int, users: list[str], probes: int, out: mp.Queue) -> None:
 
 
 def serve_and_measure(home: Path, tail: list[dict], rate: float, batch: int) -> dict:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         import httpx
@@ -206,22 +203,8 @@ def main() -> None:
         tail = prepare(home, args.split)
         result = serve_and_measure(home, tail, args.rate, args.batch)
         result.update(rebuild(tmp_path, args.rebuild_events))
-    result["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-    from rich.console import Console
-    from rich.table import Table
-
-    bars = {"event_to_recs_p99_ms": "<= 1000", "ingest_events_per_s": ">= 2,000 sustained", "recommend_p99_ms": "<= 50", "rebuild_s": "<= 60 (1M events)"}
-    table = Table(title="real time (bench/realtime.py)")
-    for col in ("metric", "value", "bar"):
-        table.add_column(col)
-    for k, v in result.items():
-        table.add_row(k, f"{v:,}" if isinstance(v, (int, float)) else str(v), bars.get(k, ""))
-    Console(stderr=args.json).print(table)
-    if args.json:
-        print(orjson.dumps(result).decode())
-
+    result["machine"] = machine()
+    report(result, title="real time (bench/realtime.py)", bars={"event_to_recs_p99_ms": "<= 1000", "ingest_events_per_s": ">= 2,000 sustained", "recommend_p99_ms": "<= 50", "rebuild_s": "<= 60 (1M events)"}, out=args.out, as_json=args.json)
 
 if __name__ == "__main__":
     main()

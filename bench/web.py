@@ -10,18 +10,20 @@ context each time: nothing cached) and runs the real search box for a set of que
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
-import orjson
+
 import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine, report  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "src" / "shopmind" / "data" / "demo"
@@ -91,23 +93,9 @@ def main() -> None:
         "loads": len(loads),
         "searches": len(searches),
         "products": 1682,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-    from rich.console import Console
-    from rich.table import Table
-
-    bars = {"first_load_ms_p95": "<= 300", "search_roundtrip_ms_p95": "<= 100"}
-    table = Table(title="web UI (bench/web.py)")
-    for col in ("metric", "value", "bar"):
-        table.add_column(col)
-    for k, v in result.items():
-        table.add_row(k, str(v), bars.get(k, ""))
-    Console(stderr=args.json).print(table)
-    if args.json:
-        print(orjson.dumps(result).decode())
-
+    report(result, title="web UI (bench/web.py)", bars={"first_load_ms_p95": "<= 300", "search_roundtrip_ms_p95": "<= 100"}, out=args.out, as_json=args.json)
 
 if __name__ == "__main__":
     main()

@@ -216,13 +216,14 @@ class ShopMind:
             return self._catch_up(self._state)
 
     def _catch_up(self, state: OnlineState) -> int:
-        table = self.store.scan_events(since_seq=state.last_seq, by_time=False)
-        if not table.num_rows:
-            return 0
-        ctx = table.column("context").to_pylist()
-        ips = [orjson.loads(c).get("ip") if '"ip"' in c else None for c in ctx]
-        cols = [table.column(n).to_pylist() for n in ("seq", "type", "user_id", "session_id", "item_id", "query", "ts", "quantity", "price")]
-        return state.apply_rows(*cols, ips)
+        applied = 0
+        while True:
+            rows = self.store.events_since(state.last_seq)
+            if not rows:
+                return applied
+            seq, types, users, sessions, items, queries, ts, qty, price, ctx = zip(*rows)
+            ips = [orjson.loads(c).get("ip") if '"ip"' in c else None for c in ctx]
+            applied += state.apply_rows(seq, types, users, sessions, items, queries, ts, qty, price, ips)
 
     def rebuild_state(self) -> dict[str, Any]:
         """Recompute online state from the whole event log and swap it in."""

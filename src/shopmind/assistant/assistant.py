@@ -118,7 +118,7 @@ class Assistant:
             state.focus = [product_id] + [i for i in state.focus if i != product_id]
         lang = detect_language(message)
         state.language = lang
-        pred = self.intents.predict(message, bool(state.focus))
+        pred = self.intents.predict(message, bool(state.focus), self.faq.match(message, 0.0)[1])
         slots = self.slots.fill(message, pred.intent)
         grounded, products = self._answer(state, message, pred.intent, slots, lang, user_id)
         info = LLMInfo(backend=self.llm.name)
@@ -237,6 +237,9 @@ class Assistant:
             price = {"min": slots.price_min, "max": slots.price_max}
         if price:
             filters["price"] = price
+            anchor = next((p for p in focus if p.price is not None), None)
+            if "category" not in filters and anchor is not None and anchor.category:
+                filters["category"] = " > ".join(anchor.category)
         if slots.refine == "other_brand":
             named = [b for b in self.checker.brands_in(message)]
             filters["exclude_brands"] = sorted({*filters.get("exclude_brands", []), *named, *(p.brand for p in focus if p.brand)})

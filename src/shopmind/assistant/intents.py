@@ -42,6 +42,7 @@ RULES: list[tuple[str, re.Pattern[str], bool]] = [
 # intents that only make sense about products already shown
 NEEDS_FOCUS = ("refine", "ask")
 POLICY_ASPECTS = ("shipping", "returns", "warranty")
+FAQ_MIN = 3.0  # one keyword phrase of a FAQ section (see Faq.score); chosen on the training set
 
 
 def _clean(text: str) -> str:
@@ -176,8 +177,8 @@ class IntentClassifier:
                 cls._shared[key] = model
             return cls(cls._shared[key])
 
-    def predict(self, text: str, has_focus: bool) -> IntentPrediction:
-        """Intent of one message given whether products are in focus."""
+    def predict(self, text: str, has_focus: bool, faq_score: float = 0.0) -> IntentPrediction:
+        """Intent of one message given whether products are in focus and how well the shop's FAQ matches it."""
         t = _clean(text)
         for intent, rx, needs_focus in RULES:
             if (has_focus or not needs_focus) and rx.search(t):
@@ -188,8 +189,8 @@ class IntentClassifier:
         order = np.argsort(-p)
         labels = [self.model.labels[i] for i in order]
         aspect = aspect_of(text)
-        if aspect in POLICY_ASPECTS and labels[0] in ("ask", "find"):
-            return IntentPrediction("faq", float(p[order[0]]), "model+policy")
+        if labels[0] in ("ask", "find", "out_of_scope") and (aspect in POLICY_ASPECTS or (faq_score >= FAQ_MIN and (not has_focus or labels[0] != "ask"))):
+            return IntentPrediction("faq", float(p[order[0]]), "model+faq")
         if not has_focus:
             # nothing on screen: a question or refinement can only be about the catalog or the shop
             i = next(j for j, lab in zip(order, labels) if lab not in NEEDS_FOCUS)

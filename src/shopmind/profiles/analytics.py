@@ -74,8 +74,9 @@ def rfm(events: pa.Table) -> dict[str, Any]:
         return np.minimum((ranks * 5).astype(int) + 1, 5)
 
     r, f, m = score(recency, reverse=True), score(freq.astype(float)), score(money)
+    spender = (m >= 5) & (money > 0)  # top fifth by purchase value (meaningless while nobody buys)
     seg = np.select(
-        [(r >= 4) & (f >= 4), (f >= 4), (r >= 4) & (f <= 2), (r <= 2) & (f >= 3), r <= 2],
+        [(r >= 4) & ((f >= 4) | spender), (f >= 4) | spender, (r >= 4) & (f <= 2), (r <= 2) & (f >= 3), r <= 2],
         ["champions", "loyal", "new_or_promising", "at_risk", "hibernating"],
         default="needs_attention",
     )

@@ -282,6 +282,12 @@ class SqlStore:
             return table.sort_by([("ts", "ascending"), ("seq", "ascending")])
         return table
 
+    def events_since(self, seq: int, limit: int = 200_000) -> list[tuple]:
+        """Raw rows (seq, type, user_id, session_id, item_id, query, ts, quantity, price, context) after `seq`."""
+        cols = [events.c[n] for n in ("seq", "type", "user_id", "session_id", "item_id", "query", "ts", "quantity", "price", "context")]
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(select(*cols).where(events.c.seq > seq).order_by(events.c.seq).limit(limit))]
+
     def last_event_seq(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.max(events.c.seq))).scalar() or 0)
