@@ -51,3 +51,24 @@ def test_open_by_url_and_env_home(tmp_path, monkeypatch):
     shop = ShopMind.open(f"sqlite:///{tmp_path / 'other.db'}")
     assert shop.home == (tmp_path / "envhome").resolve() and (tmp_path / "other.db").exists()
     shop.close()
+
+
+def test_user_vector_follows_the_latest_items(tmp_path, demo_data):
+    import numpy as np
+
+    shop = ShopMind.open(tmp_path / "home")
+    import orjson
+
+    products = [orjson.loads(line) for line in (demo_data / "products.jsonl").read_bytes().splitlines()[:120]]
+    shop.catalog.upsert(products)
+    shop.build(["search"])
+    assert shop.user_vector("nobody") is None
+    shop.events.track({"type": "view", "user_id": "a", "item_id": "m1"})
+    first = shop.user_vector("a")
+    assert first.shape == (384,) and abs(float(first @ first) - 1) < 1e-5
+    shop.catalog.upsert([{"id": "fresh", "title": "A brand new space adventure"}])  # lands in the delta segment
+    for _ in range(5):
+        shop.events.track({"type": "view", "user_id": "a", "item_id": "fresh"})
+    later = shop.user_vector("a")
+    assert float(later @ first) < 0.999  # moved toward the new item
+    shop.close()

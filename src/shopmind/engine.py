@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import orjson
 
 from shopmind.config import Settings, default_home, load_settings
@@ -240,6 +241,20 @@ class ShopMind:
         state = self.state
         titles = self.store.get_products([r[0] for r in state.users[user_id].recent] if user_id in state.users else [])
         return build_profile(state, user_id, lambda i: titles[i].title if i in titles else None)
+
+    def user_vector(self, user_id: str, n: int = 20, half_life: float = 5.0) -> np.ndarray | None:
+        """The user's taste as one unit vector: recency-weighted mean embedding of their latest items."""
+        items = self.state.history(user_id, n)
+        search = self.service("search")
+        rows = [search.table.row_of[i] for i in items if i in search.table.row_of]
+        if not rows or search.vectors is None:
+            return None
+        index = search.vectors
+        matrix = np.concatenate([index.vectors, index.delta]) if len(index.delta) else index.vectors  # delta: upserts since build
+        weights = 0.5 ** (np.arange(len(rows))[::-1] / half_life)  # the newest item weighs 1
+        vec = (matrix[np.array(rows)] * weights[:, None]).sum(axis=0)
+        norm = float(np.linalg.norm(vec))
+        return vec / norm if norm else None
 
     def report(self, name: str, **options: Any) -> Any:
         """A behaviour report over the event log (bots excluded): funnel, rfm, cohorts, queries, items."""
