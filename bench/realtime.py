@@ -49,6 +49,7 @@ def _sh(*args: str, home: Path) -> dict:
 def prepare(home: Path, split: float) -> list[dict]:
     events = pq.read_table(DEMO / "events.parquet").sort_by("timestamp").to_pylist()
     cut = int(len(events) * split)
+    home.mkdir(parents=True, exist_ok=True)
     head = home / "head.jsonl"
     head.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events[:cut]))
     _sh("import", "products", str(DEMO / "products.jsonl"), home=home)
