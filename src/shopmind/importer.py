@@ -222,6 +222,88 @@ def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
 _DONE = object()
 
 
+@dataclass(slots=True)
+class Prepared:
+    """One validated batch, ready for the writer."""
+
+    n_good: int
+    good: list[Record] | None  # the records (None when prepared in another process: only params travel)
+    bad: list[RecordError]
+    last_line: int
+    n_rows: int
+    params: Any
+
+
+def _threaded(rows: Iterator[Row], model: type[Record], source: str, size: int, prepare: Callable | None) -> Iterator[Prepared]:
+    """Validate in a thread beside the writer (the driver releases the GIL while SQLite works)."""
+    q: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    threading.Thread(target=_produce, args=(rows, model, source, size, q, stop, prepare), daemon=True).start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def _event_lines_worker(lines: list[bytes], first_line: int, source: str) -> tuple[int, list[RecordError], int, int, list[tuple]]:
+    """In a worker process: parse and validate JSONL event lines, return row tuples (no models cross over)."""
+    from shopmind.domain import Event
+    from shopmind.store.sql import event_row
+
+    rows: list[Row] = []
+    for offset, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            rows.append((first_line + offset, orjson.loads(line)))
+        except orjson.JSONDecodeError as exc:
+            rows.append((first_line + offset, ValueError(f"not valid JSON: {exc}")))
+    good, bad, _ = validate_rows(rows, Event, source)
+    return len(good), bad, first_line + len(lines) - 1, len(rows), [event_row(e) for e in good]
+
+
+def _line_chunks(path: Path, size: int) -> Iterator[tuple[list[bytes], int]]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        chunk: list[bytes] = []
+        first = 1
+        for line in fh:
+            chunk.append(line)
+            if len(chunk) >= size:
+                yield chunk, first
+                first += len(chunk)
+                chunk = []
+        if chunk:
+            yield chunk, first
+
+
+def _pooled_events(path: Path, source: str, size: int, adapt: Callable[[list[tuple]], Any], workers: int) -> Iterator[Prepared]:
+    """JSONL events validated in worker processes, results in file order, at most 2 batches per worker ahead."""
+    import multiprocessing as mp
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        pending: deque = deque()
+        chunks = _line_chunks(path, size)
+        for lines, first in chunks:
+            pending.append(pool.submit(_event_lines_worker, lines, first, source))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            n_good, bad, last, n_rows, rows = pending.popleft().result()
+            nxt = next(chunks, None)
+            if nxt is not None:
+                pending.append(pool.submit(_event_lines_worker, nxt[0], nxt[1], source))
+            yield Prepared(n_good, None, bad, last, n_rows, adapt(rows))
+
+
 def _produce(
     rows: Iterator[Row], model: type[Record], source: str, size: int, out: queue.Queue, stop: threading.Event,
     prepare: Callable[[list[Record]], Any] | None,
@@ -229,7 +311,7 @@ def _produce(
     try:
         for batch in _batches(rows, size):
             good, bad, last = validate_rows(batch, model, source)
-            item = ((good, bad, last), len(batch), prepare(good) if prepare else good)
+            item = Prepared(len(good), good, bad, last, len(batch), prepare(good) if prepare else good)
             while not stop.is_set():
                 try:
                     out.put(item, timeout=0.2)
@@ -261,6 +343,7 @@ def import_file(
     batch_size: int = 5000,
     report_path: Path | None = None,
     on_batch: Callable[[str, list[Record]], None] | None = None,
+    workers: int = 1,
 ) -> ImportReport:
     """Import one file of `kind` (products|users|events) into the store; see the module docstring."""
     if kind not in RECORD_TYPES:
@@ -268,7 +351,8 @@ def import_file(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
-    reader = READERS[fmt or detect_format(path)]
+    fmt = fmt or detect_format(path)
+    reader = READERS[fmt]
     model = RECORD_TYPES[kind]
     prepare_name, write_name = _WRITERS[kind]
     prepare = getattr(store, prepare_name) if prepare_name else None
@@ -278,18 +362,13 @@ def import_file(
     report.import_id = store.begin_import(kind, source)
     rejected_fh = None
     started = time.perf_counter()
-    q: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
-    producer = threading.Thread(target=_produce, args=(reader(path), model, source, batch_size, q, stop, prepare), daemon=True)
-    producer.start()
+    if kind == "events" and fmt in ("jsonl", "ndjson", "json") and workers > 1:
+        batches = _pooled_events(path, source, batch_size, store.adapt_event_rows, workers)
+    else:
+        batches = _threaded(reader(path), model, source, batch_size, prepare)
     try:
-        while True:
-            item = q.get()
-            if item is _DONE:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            (good, bad, last_line), n_rows, params = item
+        for item in batches:
+            good, bad, last_line, n_rows, params = item.good, item.bad, item.last_line, item.n_rows, item.params
             report.read += n_rows
             if bad:
                 if on_error is OnError.FAIL:
@@ -311,7 +390,7 @@ def import_file(
                 store.record_import_progress(conn, report.import_id, lines=last_line, records=written, rejected=report.rejected)
             report.stored += written
             if kind == "events":
-                report.duplicates += len(good) - written
+                report.duplicates += item.n_good - written
             report.batches += 1
             report.lines_committed = last_line
             if on_batch is not None and good:
@@ -325,7 +404,7 @@ def import_file(
         store.finish_import(report.import_id, "failed", f"{type(exc).__name__}: {exc}")
         raise
     finally:
-        stop.set()
+        batches.close()  # stops the reader thread or worker pool on any exit
         report.seconds = time.perf_counter() - started
         if rejected_fh is not None:
             rejected_fh.close()

@@ -245,7 +245,10 @@ class SqlStore:
 
     def event_params(self, items: Sequence[Event]) -> list[Any]:
         """Driver parameters for events; separate so an importer can prepare them off the writer thread."""
-        rows = [event_row(e) for e in items]
+        return self.adapt_event_rows([event_row(e) for e in items])
+
+    def adapt_event_rows(self, rows: list[tuple]) -> list[Any]:
+        """Row tuples (EVENT_ROW_COLUMNS order) → this driver's parameter style."""
         if self._event_order is None:
             return [dict(zip(EVENT_ROW_COLUMNS, r)) for r in rows]
         if self._event_order != list(EVENT_ROW_COLUMNS):
