@@ -132,6 +132,8 @@ class ShopMind:
         self._services: dict[str, Any] = {}
         self._state: OnlineState | None = None
         self._state_lock = threading.Lock()
+        self._assistant: Any = None
+        self._ads: Any = None
 
     # -- opening -----------------------------------------------------------------------------------------
     @classmethod
@@ -369,6 +371,35 @@ class ShopMind:
         service = self.service("recommend")
         history = self.state.history_since(user_id, self.snapshot_seq("recommend")) if user_id else None
         return service.recommend(user_id=user_id, placement=placement, item_id=item_id, cart=cart, k=k, context=context, history=history)
+
+    @property
+    def assistant(self) -> Any:
+        """The shopping assistant over this shop's search, recommendations, catalog and FAQ (made on first use)."""
+        with self._lock:
+            if self._assistant is None:
+                from shopmind.assistant.assistant import Assistant
+
+                self._assistant = Assistant.from_shop(self)
+            return self._assistant
+
+    def chat(self, session_id: str, message: str, user_id: str | None = None, product_id: str | None = None) -> Any:
+        """One turn of the grounded, multi-turn shopping assistant."""
+        return self.assistant.chat(session_id, message, user_id=user_id, product_id=product_id)
+
+    @property
+    def ads_service(self) -> Any:
+        """Campaigns, auctions, pacing and spend for this shop (made on first use; holds pacing state)."""
+        with self._lock:
+            if self._ads is None:
+                from shopmind.ads.service import AdsService
+
+                self._ads = AdsService.from_shop(self)
+            return self._ads
+
+    def ads(self, placement: str, *, user_id: str | None = None, query: str | None = None, item_id: str | None = None,
+            k: int = 2, context: dict[str, Any] | None = None) -> Any:
+        """Sponsored products for a slot: pCTR × bid auction with GSP prices, pacing and a relevance floor."""
+        return self.ads_service.select(placement, user_id=user_id, query=query, item_id=item_id, k=k, context=context)
 
     def snapshot_seq(self, part: str) -> int:
         """The last event log position the part's current artifact was built from."""

@@ -49,10 +49,10 @@ function price(p) {
   return p.price == null ? "" : `<span class="price">${esc(p.currency === "CNY" ? "¥" : p.currency && p.currency !== "USD" ? p.currency + " " : "$")}${Number(p.price).toFixed(2)}</span>`;
 }
 
-function card(p, { why = "", placement = "", position = 0, sponsored = false, campaign = "" } = {}) {
+function card(p, { why = "", placement = "", position = 0, sponsored = false, token = "" } = {}) {
   const cat = Array.isArray(p.category) ? p.category.join(" › ") : p.category || "";
   return `<li class="card${sponsored ? " sponsored" : ""}">
-    <a href="#/p/${encodeURIComponent(p.id)}" class="card-link" data-item="${esc(p.id)}" data-placement="${esc(placement)}" data-position="${position}" data-campaign="${esc(campaign)}">
+    <a href="#/p/${encodeURIComponent(p.id)}" class="card-link" data-item="${esc(p.id)}" data-placement="${esc(placement)}" data-position="${position}" data-ad="${esc(token)}">
       ${sponsored ? `<span class="badge">${t("sponsored")}</span>` : ""}
       <span class="title">${esc(p.title)}</span>
       <span class="meta">${esc(p.brand || "")} ${esc(cat)}</span>
@@ -66,7 +66,7 @@ document.addEventListener("click", (e) => {
   const link = e.target.closest(".card-link");
   if (link) {
     const ctx = { placement: link.dataset.placement || undefined, position: Number(link.dataset.position) || 0 };
-    if (link.dataset.campaign) ctx.campaign_id = link.dataset.campaign;
+    if (link.dataset.ad) ctx.ad = link.dataset.ad;  // the ad's token: charges the click exactly once
     track("click", link.dataset.item, ctx);
   }
 });
@@ -147,11 +147,16 @@ async function viewSearch() {
     main.innerHTML = `<p class="note">${err.status === 503 ? t("notBuilt") : esc(err.message)}</p>`;
     return;
   }
-  const ads = await sponsored({ placement: "search", query: s.q });
+  const ads = await sponsored({ placement: "search", q: s.q });
   const adCards = [];
+  const adProducts = await products(ads.map((ad) => ad.item_id));
   for (const [n, ad] of ads.entries()) {
-    const [p] = await products([ad.product_id || ad.item_id || ad.id]);
-    if (p) adCards.push(card(p, { why: ad.reason || ad.why || "", placement: "search_ads", position: n, sponsored: true, campaign: ad.campaign_id || "" }));
+    const p = adProducts.find((x) => x.id === ad.item_id);
+    if (p) adCards.push(card(p, { why: ad.reason, placement: "search_ads", position: n, sponsored: true, token: ad.token }));
+  }
+  if (store.user && ads.length) {
+    const events = ads.map((ad, n) => ({ type: "impression", user_id: store.user, session_id: store.session, item_id: ad.item_id, context: { placement: "search_ads", position: n, ad: ad.token, device: "web" } }));
+    api("/events/batch", { method: "POST", body: JSON.stringify(events) }).catch(() => {});
   }
   const u = res.query || {};
   const dym = u.did_you_mean ? `<p class="dym">${t("didYouMean")} <a href="${searchHash({ ...s, q: u.did_you_mean, page: 1 })}" id="did-you-mean">${esc(u.did_you_mean)}</a>?</p>` : "";
