@@ -41,11 +41,11 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
-from shopmind.assistant import Assistant, ChatResponse  # noqa: E402
-from shopmind.assistant import datasets as ds  # noqa: E402
-from shopmind.assistant.factcheck import FactChecker  # noqa: E402
-from shopmind.domain import Product  # noqa: E402
-from shopmind.engine import ShopMind  # noqa: E402
+from shopmind.assistant import Assistant, ChatResponse
+from shopmind.assistant import datasets as ds
+from shopmind.assistant.factcheck import FactChecker
+from shopmind.domain import Product
+from shopmind.engine import ShopMind
 
 REPO = Path(__file__).resolve().parents[1]
 csv.field_size_limit(10**8)

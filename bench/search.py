@@ -111,18 +111,26 @@ def bench_set(d: Path, work: Path, config: SearchConfig) -> dict:
     res: dict = {"products": len(products), "queries": {"train": len(train), "valid": len(valid), "test": len(test)}, "index_s": round(index_s, 2)}
     print(f"[{name}] built {len(products)} products in {index_s:.1f}s", file=sys.stderr, flush=True)
     methods = {}
+
+    def log(msg: str) -> None:
+        print(f"[{name}] {msg}", file=sys.stderr, flush=True)
+
     methods["bm25"] = run_queries(svc, test, qrels, mode="bm25", use_ranker=False)
+    log(f"bm25 {methods['bm25']['ndcg@10']:.4f}")
     plain = svc.config
     svc.config = plain.model_copy(update={"stages": plain.stages.model_copy(update={"spelling": False, "synonyms": False, "entities": False, "price": False, "category_intent": False})})
     methods["bm25_plain"] = run_queries(svc, test, qrels, mode="bm25", use_ranker=False)
     svc.config = plain
     methods["dense"] = run_queries(svc, test, qrels, mode="dense", use_ranker=False)
+    log(f"dense {methods['dense']['ndcg@10']:.4f}")
     methods["hybrid_default"] = run_queries(svc, test, qrels, mode="hybrid", use_ranker=False)
+    log(f"hybrid_default {methods['hybrid_default']['ndcg@10']:.4f}")
     t0 = time.perf_counter()
     memo: dict = {}
     tuned = tune_fusion(svc, {**train, **valid}, qrels, memo)
     res["tuned"] = tuned
     methods["hybrid"] = run_queries(svc, test, qrels, mode="hybrid", use_ranker=False)
+    log(f"hybrid (tuned w={tuned['dense_weight']}) {methods['hybrid']['ndcg@10']:.4f}")
     ranker = train_ranker(svc, train, qrels, valid, memo)
     res["train_s"] = round(time.perf_counter() - t0, 1)
     if ranker is not None:

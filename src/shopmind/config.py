@@ -61,6 +61,8 @@ class Settings(Section):
     state: StateConfig = Field(default_factory=StateConfig)
     search: dict[str, Any] = Field(default_factory=dict)
     recommend: dict[str, Any] = Field(default_factory=dict)
+    ads: dict[str, Any] = Field(default_factory=dict)
+    assistant: dict[str, Any] = Field(default_factory=dict)
 
 
 class ConfigError(ValueError):

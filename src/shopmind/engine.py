@@ -44,6 +44,7 @@ class Part(Protocol):
 PARTS: dict[str, tuple[str, str, str]] = {
     "search": ("shopmind.search.service", "SearchService", "SearchConfig"),
     "recommend": ("shopmind.recommend.service", "RecommendService", "RecommendConfig"),
+    "ads": ("shopmind.ads.model", "AdsModel", "AdsConfig"),
 }
 
 
@@ -115,6 +116,8 @@ class Events:
         new = self._shop.store.add_events(items)
         if new and self._shop._state is not None:
             self._shop.catch_up()
+        if new and self._shop._ads is not None:  # ad impressions and clicks are charged at once (ledger: exactly once)
+            self._shop._ads.ingest(items)
         return new
 
 
@@ -279,6 +282,12 @@ class ShopMind:
             cols = [mine.column(n).to_pylist() for n in ("type", "item_id", "query", "ts")]
             with self._state_lock:
                 removed["online_state"] = self._state.forget_user(user_id, *cols)
+        if self._ads is not None:
+            removed["ads_ledger_rows_anonymised"] = self._ads.forget_user(user_id)
+        else:  # the ledger lives in the store whether or not the ads service is loaded
+            from shopmind.ads.store import AdsStore
+
+            removed["ads_ledger_rows_anonymised"] = AdsStore(self.store.engine).forget_user(user_id)
         for name, service in list(self._services.items()):
             forget = getattr(service, "forget_user", None)
             if forget is not None:

@@ -12,15 +12,15 @@ from shopmind.recommend.base import Interactions, read_seqrec
 
 @pytest.fixture(scope="session")
 def beauty_slice(shared_data: Path) -> tuple[list[np.ndarray], int]:
-    """First 2,000 users of Beauty (item indexes re-numbered densely over the slice)."""
+    """First 2,000 users of Beauty, items seen ≥ 3 times in the slice, re-numbered densely."""
     seqs, _ = read_seqrec(shared_data / "seqrec" / "Beauty.txt")
     seqs = seqs[:2000]
-    uniq, inv = np.unique(np.concatenate(seqs), return_inverse=True)
-    out, pos = [], 0
-    for s in seqs:
-        out.append(inv[pos : pos + len(s)].astype(np.int32))
-        pos += len(s)
-    return out, len(uniq)
+    counts = np.bincount(np.concatenate(seqs))
+    keep = np.flatnonzero(counts >= 3)
+    remap = np.full(len(counts), -1, dtype=np.int64)
+    remap[keep] = np.arange(len(keep))
+    out = [remap[s][remap[s] >= 0].astype(np.int32) for s in seqs]
+    return [s for s in out if len(s) >= 3], len(keep)
 
 
 @pytest.fixture(scope="session")

@@ -131,9 +131,33 @@ def test_popularity_counts_and_trending_decay() -> None:
 def test_sasrec_learns_a_deterministic_sequence() -> None:
     """A cyclic next-item rule (i → i+1 mod 8) is learned in a few seconds; predictions follow it."""
     rng = np.random.default_rng(0)
-    seqs = [((rng.integers(0, 8) + np.arange(rng.integers(4, 10))) % 8).astype(np.int32) for _ in range(300)]
-    m = create("sasrec", hidden=16, epochs=30, batch=64, lr=5e-3, dropout=0.0, loss="ce", max_len=10, weight_decay=0.0)
+    seqs = [((rng.integers(0, 8) + np.arange(rng.integers(4, 10))) % 8).astype(np.int32) for _ in range(256)]
+    m = create("sasrec", hidden=16, epochs=12, batch=64, lr=1e-2, dropout=0.0, loss="ce", max_len=10, weight_decay=0.0)
     m.fit(Interactions.from_sequences(seqs, 8))
     hist = [np.array([3, 4, 5], dtype=np.int32), np.array([6, 7], dtype=np.int32)]
     ids, _ = m.recommend(hist, k=1)
     assert ids[:, 0].tolist() == [6, 0]
+
+
+def test_blend_round_trip_and_weight_search(beauty_slice, tmp_path) -> None:
+    from shopmind.evaluation.recs_eval import LOOSplit, blend_on_validation
+
+    seqs, n = beauty_slice
+    split = LOOSplit(seqs, n)
+    knn = create("itemknn", window=3, recency=0.7).fit(split.train)
+    pop = create("popular").fit(split.train)
+    blended, val = blend_on_validation(knn, [pop], split)
+    assert blended.params["weights"][0] == 1.0 and val >= split.val_metric(knn, sample=6000) - 1e-9
+    blended.save(tmp_path / "b")
+    back = Recommender.load(tmp_path / "b")
+    hist = split.test_hist[:20]
+    np.testing.assert_allclose(back.score(hist), blended.score(hist), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss", ["ce", "bce", "gbce"])
+def test_sasrec_losses_train(loss: str) -> None:
+    rng = np.random.default_rng(1)
+    seqs = [rng.integers(0, 30, rng.integers(3, 12)).astype(np.int32) for _ in range(64)]
+    m = create("sasrec", hidden=8, epochs=1, batch=32, loss=loss, negatives=8, max_len=8)
+    m.fit(Interactions.from_sequences(seqs, 30))
+    assert np.isfinite(m.history[-1]["loss"])  # type: ignore[attr-defined]

@@ -70,3 +70,17 @@ def test_build_with_events(hd_slice, tmp_path) -> None:
     assert res.total > 0
     assert "strongtie" in svc.speller.counts  # the query log joins the spelling vocabulary
     assert svc.suggest("simpson s")[0] == "simpson strongtie"
+
+
+def test_ranker_trained_from_click_log(hd_slice, tmp_path) -> None:
+    """≥ 20 searches followed by clicks: build() tunes fusion and trains the ranker from the log alone."""
+    prods = hd_slice[:400]
+    rows = []
+    for i, p in enumerate(prods[:40]):
+        q = " ".join(p.title.split()[1:4])  # words of the title the shopper then clicked
+        rows.append((f"s{i}", "search", f"u{i}", f"s{i}", None, q, float(10 * i)))
+        rows.append((f"c{i}", "click", f"u{i}", f"s{i}", p.id, None, float(10 * i + 1)))
+    svc = SearchService.build(prods, _events(rows), tmp_path, SearchConfig(stages=StageSwitches(dense=False)))
+    assert svc.ranker is not None and (tmp_path / "ranker.txt").exists()
+    res = svc.search(" ".join(prods[3].title.split()[1:4]))
+    assert "ranker" in res.query.stages and res.hits[0].why.ranker is not None

@@ -160,6 +160,10 @@ def test_language_toggle(server, page):
 
 
 def test_dashboard_login_and_charts(server, page):
+    page.goto(server["url"] + "/")
+    page.select_option("#user-select", "u1")
+    page.goto(server["url"] + "/#/search?q=star%20wars")  # a search with impressions: the reports have something
+    page.wait_for_selector("#results .card")
     page.goto(server["url"] + "/admin")
     page.fill("#key", "wrong-key")
     page.click("#login button[type=submit]")

@@ -6,7 +6,14 @@ shop), `AdsModel` (the built artifact, a facade Part), `blend` and `campaign_rep
 
 from shopmind.ads.blend import blend
 from shopmind.ads.model import AdsConfig, AdsModel
-from shopmind.ads.models import AdSlot, AdsResponse, BlendedItem, Campaign, CampaignSpec, CampaignUpdate
+from shopmind.ads.models import (
+           AdSlot,
+           AdsResponse,
+           BlendedItem,
+           Campaign,
+           CampaignSpec,
+           CampaignUpdate,
+)
 from shopmind.ads.report import campaign_report
 from shopmind.ads.service import AdsService, for_shop
 

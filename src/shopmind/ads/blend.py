@@ -13,7 +13,7 @@ def _item_id(x: Any) -> str:
         return x
     if isinstance(x, dict):
         return str(x.get("item_id") or x.get("id"))
-    return str(getattr(x, "item_id", None) or getattr(x, "id"))
+    return str(getattr(x, "item_id", None) or x.id)
 
 
 def blend(organic: Sequence[Any], ads: Sequence[AdSlot], slots: Sequence[int] = (0, 4), *,

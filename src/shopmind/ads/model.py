@@ -23,7 +23,7 @@ import numpy as np
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from shopmind.ads.ctr import FEATURES, N_FEATURES, CtrModel
+from shopmind.ads.ctr import N_FEATURES, CtrModel
 from shopmind.ads.pacing import PacingConfig
 from shopmind.domain import Product
 
@@ -49,8 +49,10 @@ class AdsConfig(BaseModel):
     attribution_window_days: float = Field(default=7.0, gt=0)
     min_training_impressions: int = Field(default=1000, ge=10)
     ctr_rounds: int = Field(default=200, ge=10, le=5000)
-    campaign_refresh_s: float = Field(default=5.0, ge=0)
+    campaign_refresh_s: float = Field(default=1.0, ge=0, description="seconds between re-reads of campaigns, new spend events and the artifact")
     query_cache_size: int = Field(default=10_000, ge=0)
+    query_encoding: Literal["background", "inline"] = Field(
+        default="background", description="an unseen query is encoded off the request (keyword-targeted ads only meanwhile) or inline")
     pacing: PacingConfig = Field(default_factory=PacingConfig)
 
 
@@ -84,7 +86,8 @@ def product_text(p: Product) -> str:
 
 def _normalise(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.where(norm > 1e-6, x / np.maximum(norm, 1e-6), 0.0).astype(np.float32)
 
 
 # -- ad tokens: what an impression/click event carries back in context.ad --------------------------------
@@ -142,7 +145,9 @@ def _cooccurrence_factors(rows: np.ndarray, users: np.ndarray, n_items: int, dim
     if k < 1:
         return np.zeros((n_items, 1), np.float32)
     _, sv, vt = svds(m, k=k, random_state=0)
-    return (vt.T * np.sqrt(sv)[None, :]).astype(np.float32)
+    out = (vt.T * np.sqrt(sv)[None, :]).astype(np.float32)
+    out[di == 0] = 0.0  # items nobody touched have no position in this space (not numerical noise)
+    return out
 
 
 # -- features ---------------------------------------------------------------------------------------------

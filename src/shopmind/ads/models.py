@@ -7,13 +7,13 @@ auction never has to second-guess a record it reads back from the store.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shopmind.domain import parse_time, _check_id
+from shopmind.domain import _check_id, parse_time
 
 
 class BidType(StrEnum):
@@ -37,11 +37,11 @@ def _clean_list(v: Any, field: str) -> list[str]:
     if isinstance(v, str):
         v = [p for p in v.split(",")]
     if not isinstance(v, (list, tuple, set)):
-        raise ValueError(f"{field} must be a list of strings")
+        raise ValueError(f"{field} must be a list of strings")  # noqa: TRY004 (pydantic reports ValueError as a field error)
     out = []
     for x in v:
         if not isinstance(x, (str, int)) or isinstance(x, bool):
-            raise ValueError(f"{field} entries must be strings")
+            raise ValueError(f"{field} entries must be strings")  # noqa: TRY004 (pydantic reports ValueError as a field error)
         s = str(x).strip()
         if s and s.lower() not in out:
             out.append(s.lower())
@@ -119,7 +119,7 @@ class CampaignSpec(_Model):
         if isinstance(v, str):
             v = v.split(",")
         if not isinstance(v, (list, tuple)):
-            raise ValueError("products must be a list of product ids")
+            raise ValueError("products must be a list of product ids")  # noqa: TRY004 (pydantic reports ValueError as a field error)
         out: list[str] = []
         for i, x in enumerate(v):
             pid = _check_id(x, f"products[{i}]")
@@ -145,8 +145,8 @@ class Campaign(CampaignSpec):
     """A stored campaign: the spec plus its id and timestamps."""
 
     id: str
-    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
-    updated_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @field_validator("id", mode="before")
     @classmethod

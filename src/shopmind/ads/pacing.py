@@ -23,6 +23,7 @@ class PacingConfig(BaseModel):
     p_min: float = Field(default=0.005, gt=0, le=1)
     p_start: float = Field(default=0.3, gt=0, le=1)
     lookahead_s: float = Field(default=600.0, ge=0, description="aim at the curve this far ahead (offsets reaction lag)")
+    finish_by_h: float = Field(default=22.0, gt=1, le=24, description="the curve is compressed to end here: slack for noisy clicks")
 
 
 def target_share(curve: np.ndarray, hours: np.ndarray, ts: float) -> np.ndarray:
@@ -72,7 +73,8 @@ class Pacer:
         if ts - self.last_update < cfg.interval_s:
             return self.p
         self.last_update = ts
-        target = target_share(self.curve, hours, min(ts + cfg.lookahead_s, day * 86400 + 86399.0))
+        sec = (ts - day * 86400 + cfg.lookahead_s) * 24.0 / cfg.finish_by_h
+        target = target_share(self.curve, hours, day * 86400 + min(sec, 86399.0))
         err = target - spend_today / np.maximum(daily_budget, 1e-12)  # > 0: behind the curve
         log_p = np.log(cfg.p_start) + cfg.kp * err + cfg.ki * (self.integral + err)
         # anti-windup: only integrate while p is not pinned at a limit in the error's direction

@@ -22,11 +22,27 @@ from typing import Any
 
 import numpy as np
 import orjson
+import pyarrow as pa
 
 from shopmind.ads.auction import ecpm as ecpm_of
 from shopmind.ads.auction import gsp
-from shopmind.ads.models import AdSlot, AdsResponse, BidType, Campaign, CampaignSpec, CampaignStatus, CampaignUpdate
-from shopmind.ads.model import ENCODERS, AdsConfig, AdsModel, TextEncoder, encode_token, token_dict
+from shopmind.ads.model import (
+    ENCODERS,
+    AdsConfig,
+    AdsModel,
+    TextEncoder,
+    encode_token,
+    token_dict,
+)
+from shopmind.ads.models import (
+    AdSlot,
+    AdsResponse,
+    BidType,
+    Campaign,
+    CampaignSpec,
+    CampaignStatus,
+    CampaignUpdate,
+)
 from shopmind.ads.pacing import Pacer
 from shopmind.ads.store import AdsStore, day_of
 from shopmind.domain import Event, Product
@@ -123,7 +139,8 @@ class AdsService:
     def __init__(self, store: AdsStore, model: AdsModel, config: AdsConfig | None = None, *,
                  history: Callable[[str], list[str]] | None = None, products: Callable[[Sequence[str]], dict[str, Product]] | None = None,
                  query_encoder: TextEncoder | None = None, passage_encoder: TextEncoder | None = None,
-                 secret: bytes | None = None, seed: int | None = None) -> None:
+                 secret: bytes | None = None, seed: int | None = None, event_store: Any = None,
+                 model_source: Callable[[], AdsModel | None] | None = None) -> None:
         self.store = store
         self.model = model
         self.config = config or model.config
@@ -144,7 +161,12 @@ class AdsService:
         self._freq: dict[str, Counter] = {}
         self._freq_day = ""
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._pending: set[str] = set()
+        self._pool: Any = None
         self._day = ""
+        self.synced_seq = 0  # last event seq accounted by `catch_up`
+        self._event_store = event_store  # where `_refresh` pulls new events from (SqlStore), if given
+        self._model_source = model_source  # the currently published artifact, checked on refresh
 
     # -- wiring --------------------------------------------------------------------------------------
     @classmethod
@@ -155,9 +177,11 @@ class AdsService:
         elif isinstance(config, dict):
             config = AdsConfig.model_validate(config)
         model = None
+        from shopmind.engine import NotBuilt
+
         try:
             model = shop.service("ads")
-        except Exception:  # not registered in the facade or not built yet: vectors now, CTR prior
+        except (NotBuilt, KeyError):  # not registered in the facade or not built yet: vectors now, CTR prior
             model = None
         passage = query = encode
         if encode is None:
@@ -165,9 +189,12 @@ class AdsService:
         if model is None:
             model = AdsModel.build(list(shop.store.iter_products()), None, None, config, encode=passage)
         n = config.history_items
-        return cls(AdsStore(shop.store.engine), model, config,
+        svc = cls(AdsStore(shop.store.engine), model, config,
                    history=lambda uid: shop.state.history(uid, n), products=shop.store.get_products,
-                   query_encoder=query, passage_encoder=passage, secret=_secret(Path(shop.home)))
+                   query_encoder=query, passage_encoder=passage, secret=_secret(Path(shop.home)),
+                   event_store=shop.store, model_source=lambda: _published(shop))
+        svc.catch_up(shop.store)  # account the existing log now, at start-up, not inside the first request
+        return svc
 
     # -- campaigns -----------------------------------------------------------------------------------
     def create_campaign(self, spec: CampaignSpec | dict[str, Any], campaign_id: str | None = None) -> Campaign:
@@ -194,6 +221,13 @@ class AdsService:
         if idx is not None and self._index_version == self.store.version and wall - self._index_at < self.config.campaign_refresh_s:
             return idx
         with self._lock:
+            if self._event_store is not None:
+                self.catch_up(self._event_store)  # spend from events stored since the last look (budgets stay live)
+            if self._model_source is not None:
+                fresh = self._model_source()
+                if fresh is not None and fresh is not self.model:  # a new build was published: serve it
+                    self.model = fresh
+                    self._pacer.curve = fresh.hour_curve
             campaigns = [c for c in self.store.list() if c.status is CampaignStatus.ACTIVE]
             wanted = sorted({p for c in campaigns for p in c.products})
             available: dict[str, bool] = {}
@@ -235,19 +269,43 @@ class AdsService:
 
     # -- serving -------------------------------------------------------------------------------------
     def _query_vector(self, query: str) -> np.ndarray | None:
+        """The cached query vector; on a miss, encode inline or (default) in the background and return None now."""
         key = query.strip().lower()
         v = self._qcache.get(key)
-        if v is None:
-            if self._query_encoder is None:
-                return None
-            v = np.asarray(self._query_encoder([query]), np.float32)[0]
-            v = v / max(float(np.linalg.norm(v)), 1e-12)
-            self._qcache[key] = v
-            if len(self._qcache) > self.config.query_cache_size:
-                self._qcache.popitem(last=False)
-        else:
+        if v is not None:
             self._qcache.move_to_end(key)
-        return v
+            return v
+        if self._query_encoder is None:
+            return None
+        if self.config.query_encoding == "inline":
+            return self._encode_queries([key])[0]
+        with self._lock:
+            if key not in self._pending:
+                self._pending.add(key)
+                if self._pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ads-query")
+                self._pool.submit(self._encode_queries, [key])
+        return None
+
+    def _encode_queries(self, keys: list[str]) -> np.ndarray:
+        vecs = np.asarray(self._query_encoder(keys), np.float32)
+        vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        with self._lock:
+            for key, v in zip(keys, vecs):
+                self._qcache[key] = v
+                self._pending.discard(key)
+            while len(self._qcache) > self.config.query_cache_size:
+                self._qcache.popitem(last=False)
+        return vecs
+
+    def warm_queries(self, queries: Sequence[str]) -> int:
+        """Encode queries ahead of traffic in one batch (e.g. the shop's trending queries at start-up)."""
+        keys = sorted({q.strip().lower() for q in queries if q and q.strip()} - set(self._qcache))
+        if keys and self._query_encoder is not None:
+            self._encode_queries(keys)
+        return len(keys)
 
     def select(self, placement: str, *, user_id: str | None = None, query: str | None = None, item_id: str | None = None,
                k: int | None = None, context: dict[str, Any] | None = None, user_history: list[str] | None = None,
@@ -301,6 +359,8 @@ class AdsService:
             qv = self._query_vector(query)
             if qv is not None:
                 ctx_vecs.append(qv)
+            elif len(units):  # no vector yet (being encoded): only campaigns that bought one of the query's keywords
+                units = units[~idx.any["keywords"][idx.unit_camp[units]]]
         uv = model.user_vector(hist)
         if uv is not None:
             ctx_vecs.append(uv)
@@ -362,7 +422,7 @@ class AdsService:
     def _ingest(self, rows: list[tuple]) -> dict[str, int | float]:
         ad_rows, purchases, invalid = [], [], 0
         for r in rows:
-            eid, etype, uid, iid, ts, price, qty, ctx = r
+            eid, etype, uid, iid, ts, _price, _qty, ctx = r
             tok = ctx.get("ad") if ctx else None
             if etype in ("impression", "click") and tok:
                 info = token_dict(str(tok), self.secret)
@@ -446,10 +506,26 @@ class AdsService:
         for eid, _, uid, iid, ts, price, qty, _ in purchases:
             hits = [(t, c) for t, c in last.get((uid, iid), ()) if ts - window <= t <= ts]
             if hits:
-                t, cid = max(hits)
+                _, cid = max(hits)
                 rows.append({"event_id": eid, "kind": "conversion", "campaign_id": cid, "user_id": uid, "item_id": iid,
                              "placement": "", "ts": ts, "day": day_of(ts), "cost": 0.0, "value": float(price or 0.0) * int(qty or 1)})
         return len(self.store.record(rows))
+
+    def catch_up(self, store: Any) -> dict[str, int | float]:
+        """Account events the shop stored since the last call (any writer: API, importer, another process)."""
+        with self._lock:
+            table = store.scan_events(since_seq=self.synced_seq, by_time=False)
+            if not table.num_rows:
+                return {}
+            out = self._ingest(_event_rows(table))
+            self.synced_seq = int(table.column("seq")[-1].as_py())
+            return out
+
+    def forget_user(self, user_id: str) -> int:
+        """Remove a user from ads: ledger rows anonymised, frequency counts dropped; returns ledger rows changed."""
+        with self._lock:
+            self._freq.pop(user_id, None)
+            return self.store.forget_user(user_id)
 
     def spend(self, campaign_id: str, day: str | None = None) -> float:
         """Cost charged to a campaign on a day (default: all time), from the ledger."""
@@ -465,6 +541,11 @@ class AdsService:
 def _event_rows(events: Any) -> list[tuple]:
     """(id, type, user, item, ts, price, quantity, context dict) from Events, dicts or an events Arrow table."""
     if hasattr(events, "column") and hasattr(events, "num_rows"):
+        import pyarrow.compute as pc
+
+        ad = pc.and_(pc.is_in(events.column("type"), value_set=pa.array(["impression", "click"])),
+                     pc.match_substring(events.column("context"), '"ad"'))
+        events = events.filter(pc.or_(ad, pc.equal(events.column("type"), "purchase")))  # the rest never costs money
         cols = [events.column(n).to_pylist() for n in ("id", "type", "user_id", "item_id", "ts", "price", "quantity", "context")]
         return [(a, b, c, d, e, f, g, orjson.loads(h) if h and '"ad"' in h else {}) for a, b, c, d, e, f, g, h in zip(*cols)]
     out = []
@@ -473,6 +554,16 @@ def _event_rows(events: Any) -> list[tuple]:
         ctx = e.context.model_dump(exclude_none=True) if e.context is not None else {}
         out.append((e.id, str(e.type), e.user_id, e.item_id, e.timestamp.timestamp(), e.price, e.quantity, ctx))
     return out
+
+
+def _published(shop: Any) -> AdsModel | None:
+    """The shop's current `ads` artifact, or None where the facade has none (yet)."""
+    from shopmind.engine import NotBuilt
+
+    try:
+        return shop.service("ads")
+    except (NotBuilt, KeyError):
+        return None
 
 
 def _secret(home: Path) -> bytes:
@@ -491,14 +582,8 @@ def _secret(home: Path) -> bytes:
     return path.read_bytes()
 
 
-_SERVICES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_SERVICES_LOCK = threading.Lock()
 
 
 def for_shop(shop: Any) -> AdsService:
-    """One AdsService per open shop (pacing, frequency caps and spend live in it), made on first use."""
-    with _SERVICES_LOCK:
-        svc = _SERVICES.get(shop)
-        if svc is None:
-            svc = _SERVICES[shop] = AdsService.from_shop(shop)
-        return svc
+    """The shop's one AdsService (pacing, frequency caps and spend live in it): the facade owns it."""
+    return shop.ads_service

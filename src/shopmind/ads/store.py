@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, update
@@ -28,7 +28,7 @@ class CampaignNotFound(KeyError):
 
 def day_of(ts: float) -> str:
     """UTC calendar day of an epoch second, as YYYY-MM-DD (the unit of daily budgets and reports)."""
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d")
 
 
 class AdsStore:
@@ -43,7 +43,7 @@ class AdsStore:
     def create(self, spec: CampaignSpec | dict[str, Any], campaign_id: str | None = None) -> Campaign:
         """Validate and store a new campaign; the id is generated unless given."""
         spec = spec if isinstance(spec, CampaignSpec) else CampaignSpec.model_validate(spec)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         c = Campaign.model_validate({**spec.model_dump(), "id": campaign_id or "c_" + uuid.uuid4().hex[:12], "created_at": now, "updated_at": now})
         with self.engine.begin() as conn:
             if conn.execute(select(ad_campaigns.c.id).where(ad_campaigns.c.id == c.id)).first():
@@ -73,7 +73,7 @@ class AdsStore:
         """Apply a partial update; the merged campaign is validated as a whole before it is stored."""
         changes = changes if isinstance(changes, CampaignUpdate) else CampaignUpdate.model_validate(changes)
         current = self.get(campaign_id)
-        merged = {**current.model_dump(), **changes.model_dump(exclude_unset=True), "updated_at": datetime.now(timezone.utc)}
+        merged = {**current.model_dump(), **changes.model_dump(exclude_unset=True), "updated_at": datetime.now(UTC)}
         c = Campaign.model_validate(merged)
         with self.engine.begin() as conn:
             conn.execute(update(ad_campaigns).where(ad_campaigns.c.id == campaign_id).values(**self._row(c)))
@@ -112,6 +112,11 @@ class AdsStore:
             for s in range(0, len(rows), 1000):
                 inserted.update(r for (r,) in conn.execute(stmt, list(rows[s : s + 1000])))
         return inserted
+
+    def forget_user(self, user_id: str) -> int:
+        """Privacy delete: the user's ledger rows lose the user id (costs stay: they are the advertisers' invoices)."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(ad_ledger).where(ad_ledger.c.user_id == user_id).values(user_id="")).rowcount or 0
 
     def spend(self, day: str | None = None) -> dict[str, float]:
         """Total cost per campaign, on one day or over all time."""

@@ -3,6 +3,13 @@ that only phrase facts (and a fact check that drops any sentence stating somethi
 
 from shopmind.assistant.assistant import Assistant
 from shopmind.assistant.config import AssistantConfig
-from shopmind.assistant.models import ChatResponse, GeneratedText, ProductCard, Sentence, Slots, Source
+from shopmind.assistant.models import (
+    ChatResponse,
+    GeneratedText,
+    ProductCard,
+    Sentence,
+    Slots,
+    Source,
+)
 
 __all__ = ["Assistant", "AssistantConfig", "ChatResponse", "GeneratedText", "ProductCard", "Sentence", "Slots", "Source"]

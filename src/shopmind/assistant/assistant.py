@@ -17,10 +17,26 @@ from typing import Any
 from shopmind.assistant.config import AssistantConfig
 from shopmind.assistant.factcheck import COLOURS, FactChecker
 from shopmind.assistant.faq import Faq
-from shopmind.assistant.grounding import answer_about, card, compare, faq_sentences, listing, short_title
+from shopmind.assistant.generate import generator_for
+from shopmind.assistant.grounding import (
+    answer_about,
+    card,
+    compare,
+    faq_sentences,
+    listing,
+    short_title,
+)
 from shopmind.assistant.intents import IntentClassifier
 from shopmind.assistant.llm import LLM, LLMError, open_llm
-from shopmind.assistant.models import ChatResponse, LLMInfo, Sentence, SessionSummary, Slots, Source
+from shopmind.assistant.models import (
+    ChatResponse,
+    GeneratedText,
+    LLMInfo,
+    Sentence,
+    SessionSummary,
+    Slots,
+    Source,
+)
 from shopmind.assistant.phrase import Phraser, messages_for
 from shopmind.assistant.slots import SlotFiller
 from shopmind.assistant.state import MemorySessionStore, SessionState, SessionStore
@@ -75,19 +91,28 @@ class Assistant:
         self.tools = tools
         self.faq = faq or Faq.load(self.config.faq_path)
         self.store = store or MemorySessionStore(self.config.session_ttl_s, self.config.max_sessions)
+        self.llm_error: str | None = None
         self.llm = llm if llm is not None else self._open_llm(self.config.llm)
         self.intents = intents or IntentClassifier.default()
-        self.slots = SlotFiller(tools.understander())
+        self._search = tools.understander()
+        self.slots = SlotFiller(self._search)
         self.checker = FactChecker(tools.brands())
         self.phraser = Phraser(self.checker)
 
-    @staticmethod
-    def _open_llm(url: str) -> LLM:
+    def _refresh(self) -> None:
+        """After a rebuild the shop serves a new search service: re-read its understanding and brand list."""
+        current = self.tools.understander()
+        if current is not self._search:
+            self._search = current
+            self.slots = SlotFiller(current)
+            self.checker = FactChecker(self.tools.brands())
+            self.phraser = Phraser(self.checker)
+
+    def _open_llm(self, url: str) -> LLM:
         try:
             return open_llm(url)
-        except LLMError:
-            if url == "none":
-                raise
+        except LLMError as exc:
+            self.llm_error = f"LLM unavailable: {exc}"[:300]
             return open_llm("none")  # the assistant must answer even when its model cannot start
 
     @classmethod
@@ -113,6 +138,7 @@ class Assistant:
                     _collect: bool = False) -> Iterator[str | ChatResponse]:
         """One turn as text chunks (each released after its fact check), then the final ChatResponse."""
         t0 = time.perf_counter()
+        self._refresh()
         state = self.store.get(session_id) or SessionState(session_id=session_id, user_id=user_id)
         if product_id:
             state.focus = [product_id] + [i for i in state.focus if i != product_id]
@@ -121,7 +147,7 @@ class Assistant:
         pred = self.intents.predict(message, bool(state.focus), self.faq.match(message, 0.0)[1])
         slots = self.slots.fill(message, pred.intent)
         grounded, products = self._answer(state, message, pred.intent, slots, lang, user_id)
-        info = LLMInfo(backend=self.llm.name)
+        info = LLMInfo(backend=self.llm.name, fallback=self.llm_error)
         sentences: list[Sentence] = []
         if getattr(self.llm, "enabled", False) and grounded and pred.intent not in ("chitchat", "out_of_scope"):
             budget = self.config.session_token_budget - state.tokens_used
@@ -169,6 +195,20 @@ class Assistant:
                                    query=state.query, filters=state.filters, tokens_used=state.tokens_used),
             took_ms=round((time.perf_counter() - t0) * 1e3, 3),
         )
+
+    def describe(self, product_id: str) -> GeneratedText | None:
+        """A fact-checked description of a catalog product (None if the id is unknown)."""
+        found = self.tools.get([product_id])
+        return generator_for(self).description(found[0]) if found else None
+
+    def ad_copy(self, product_id: str) -> GeneratedText | None:
+        """A fact-checked ad line for a catalog product (None if the id is unknown)."""
+        found = self.tools.get([product_id])
+        return generator_for(self).ad_copy(found[0]) if found else None
+
+    def rewrite_query(self, message: str) -> GeneratedText:
+        """A search query for a chat message (LLM when configured, else the message minus chat filler)."""
+        return generator_for(self).rewrite_query(message, self.slots.product_text(message) or message)
 
     def forget(self, session_id: str) -> None:
         """Drop a session's state."""
@@ -277,7 +317,7 @@ class Assistant:
         base = self._focused(state, slots.refs[:1] or [0])
         if not base:
             return self._find(state, message, slots, lang, user_id)
-        products, how = self.tools.recommend(base[0].id, user_id or state.user_id, self.config.results)
+        products, _how = self.tools.recommend(base[0].id, user_id or state.user_id, self.config.results)
         if not products:
             return [_say(lang, "none", q=base[0].title)], []
         state.focus = [p.id for p in products]

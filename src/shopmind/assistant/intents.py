@@ -8,6 +8,7 @@ about a second on first use and is cached on disk as plain .npy + JSON (keyed by
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -56,7 +58,7 @@ def features(text: str, has_focus: bool) -> list[str]:
     feats = ["__focus__" if has_focus else "__nofocus__"]
     words = re.findall(r"[a-z]+|0|\$|¥|\?", t)
     feats += [f"w:{w}" for w in words]
-    feats += [f"b:{a}_{b}" for a, b in zip(words, words[1:])]
+    feats += [f"b:{a}_{b}" for a, b in itertools.pairwise(words)]
     if words:
         feats.append(f"first:{words[0]}")
         feats.append(f"len:{min(len(words), 8)}")
@@ -150,7 +152,7 @@ def load_training(path: Path | None = None) -> list[dict]:
 class IntentClassifier:
     """Rules, then the linear model; `predict(text, has_focus)`."""
 
-    _shared: dict[str, LinearIntentModel] = {}
+    _shared: ClassVar[dict[str, LinearIntentModel]] = {}
     _lock = threading.Lock()
 
     def __init__(self, model: LinearIntentModel) -> None:

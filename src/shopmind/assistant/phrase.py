@@ -38,6 +38,19 @@ def attribute(text: str, grounded: list[Sentence]) -> Sentence:
     return Sentence(text=text, source=best.source, evidence=best.evidence)
 
 
+def echoes_prompt(sentence: str) -> bool:
+    """A small model sometimes repeats its instructions or the FACTS header: that is never an answer."""
+    low = sentence.casefold()
+    if re.search(r"\bfacts\s*[:：]|shopper\s*[:：]|事实[:：]", low):
+        return True
+    grams = {low[i : i + 3] for i in range(max(len(low) - 2, 1))}
+    for prompt in SYSTEM.values():
+        p = prompt.casefold()
+        if sum(g in p for g in grams) / max(len(grams), 1) > 0.6:  # most of the sentence is copied from the instructions
+            return True
+    return False
+
+
 class Phraser:
     """Checks LLM output sentence by sentence against the evidence of the grounded answer."""
 
@@ -52,7 +65,7 @@ class Phraser:
         ev = self.evidence(message, grounded)
         out = []
         for s in split_sentences(raw):
-            if self.checker.unsupported(s, ev):
+            if echoes_prompt(s) or self.checker.unsupported(s, ev):
                 info.dropped.append(s)
             else:
                 out.append(attribute(s, grounded))
@@ -76,13 +89,13 @@ class Phraser:
             parts = split_sentences(buf)
             if len(parts) > 1 and re.search(r"[.!?。！？\n]\s*\S*$", buf):
                 for s in parts[:-1]:
-                    if self.checker.unsupported(s, ev):
+                    if echoes_prompt(s) or self.checker.unsupported(s, ev):
                         info.dropped.append(s)
                     else:
                         yield attribute(s, grounded)
                 buf = parts[-1]
         for s in split_sentences(buf):
-            if self.checker.unsupported(s, ev):
+            if echoes_prompt(s) or self.checker.unsupported(s, ev):
                 info.dropped.append(s)
             else:
                 yield attribute(s, grounded)

@@ -28,7 +28,7 @@ ASPECTS: dict[str, tuple[str, tuple[str, ...]]] = {
 _ASPECT_RES = {k: re.compile(en) for k, (en, _) in ASPECTS.items()}
 
 REFINES: list[tuple[str, re.Pattern[str]]] = [
-    ("cheaper", re.compile(r"cheaper|less expensive|more affordable|lower price|too expensive|便宜|太贵|实惠一?点")),
+    ("cheaper", re.compile(r"cheaper|less expensive|less pricey|more affordable|lower[- ]price[ds]?|too expensive|便宜|太贵|实惠一?点")),
     ("pricier", re.compile(r"more expensive|pricier|higher end|premium|贵一点|更贵|高端一?点")),
     ("other_brand", re.compile(r"(another|a different|other) brands?|\bnot \w+|换个?(牌子|品牌)|别的牌子|不要\S+的")),
     ("colour", re.compile(r"\b(in|any in|same but|the) (\w+)( ones?)?\b|换个颜色|要\S*色的|有\S*色的")),
@@ -90,7 +90,7 @@ class SlotFiller:
         t = _fold(message)
         price = parse_price(t)
         if price is not None:
-            t = price.rest
+            t = re.sub(r"^(yuan|rmb|dollars?|bucks|usd|元|块钱?)\b|\b(yuan|rmb|dollars?|bucks|usd)\b", " ", price.rest).strip()
         prev = None
         while prev != t:
             prev, t = t, FILLER.sub(" ", t).strip()
@@ -114,7 +114,7 @@ class SlotFiller:
                 s.category = understood.category
         cols = colours_in(message)
         if cols and intent in ("find", "refine", "ask", "recommend"):
-            s.colour = sorted(cols)[0]
+            s.colour = min(cols)
         if intent in ("ask", "find", "refine"):
             s.size = size_of(message)
         if intent in ("ask", "faq"):

@@ -162,12 +162,46 @@ def build(shared: Path, per_template: int = 14, seed: int = 7) -> list[dict]:
     return rows
 
 
+def attribute_associations(shared: Path, min_pos: int = 2) -> dict[str, dict[str, float]]:
+    """Question word → attribute-name word weights from semiPQA's *test* splits (labelled answering attribute
+    among each product's attributes): log of how much more often the word's questions pick that attribute."""
+    import math
+    from collections import Counter
+
+    from shopmind.text.tokenize import tokenize
+
+    pos: Counter[tuple[str, str]] = Counter()
+    neg: Counter[tuple[str, str]] = Counter()
+    for split in ("testseen", "testunseen"):
+        with open(shared / f"productqa/semiPQA__attribute_ranking__{split}.csv", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f, delimiter="\t"))
+        for r in rows:
+            words = set(tokenize(r["question"]))
+            key_toks = set(tokenize(r["candidate"].split(":")[0].replace("_", " ")))
+            bucket = pos if r["label"] == "1" else neg
+            for w in words:
+                for k in key_toks:
+                    bucket[(w, k)] += 1
+    base = sum(pos.values()) / max(sum(pos.values()) + sum(neg.values()), 1)
+    out: dict[str, dict[str, float]] = {}
+    for (w, k), c in pos.items():
+        if c < min_pos:
+            continue
+        weight = math.log((c + 0.1) / (c + neg[(w, k)] + 1.0)) - math.log(base)
+        if weight > 0.5:
+            out.setdefault(w, {})[k] = round(weight, 3)
+    return out
+
+
 def main(argv: list[str]) -> None:
     shared = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parents[4] / "shared" / "data"
     rows = build(shared)
     out = Path(__file__).with_name("intent_train.jsonl")
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     print(f"wrote {len(rows)} rows to {out}")
+    assoc = attribute_associations(shared)
+    Path(__file__).with_name("attr_assoc.json").write_text(json.dumps(assoc, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    print(f"wrote {sum(len(v) for v in assoc.values())} question-word → attribute-word weights to attr_assoc.json")
 
 
 if __name__ == "__main__":

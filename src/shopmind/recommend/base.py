@@ -234,6 +234,13 @@ def histories_csr(histories: Sequence[np.ndarray], n_items: int, weights: Sequen
     return m
 
 
+def dot_t(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b.T; for a few rows (request path) without BLAS threads, which stall badly on a busy machine."""
+    if a.shape[0] <= 16:
+        return np.einsum("ik,jk->ij", a, b, optimize=False)
+    return a @ b.T
+
+
 def recency_weights(histories: Sequence[np.ndarray], decay: float) -> list[np.ndarray]:
     """Per-history weights decay**(age) with age 0 for the newest item (decay=1 → uniform)."""
     return [np.power(decay, np.arange(len(h) - 1, -1, -1, dtype=np.float32)) for h in histories]

@@ -11,7 +11,7 @@ from typing import Self
 
 import numpy as np
 
-from shopmind.recommend.base import Interactions, Recommender, histories_csr, recency_weights, register
+from shopmind.recommend.base import Interactions, Recommender, dot_t, histories_csr, recency_weights, register
 
 Encoder = Callable[[list[str]], np.ndarray]
 
@@ -64,7 +64,7 @@ class ContentKNN(Recommender):
         """Cosine of every item to the recency-weighted mean history vector."""
         w = recency_weights(histories, float(self.params["recency"]))
         h = histories_csr(histories, self.n_items, w)
-        return np.asarray(h @ self.vectors, dtype=np.float32) @ self.vectors.T
+        return dot_t(np.asarray(h @ self.vectors, dtype=np.float32), self.vectors)
 
     def encode_new(self, texts: list[str]) -> np.ndarray:
         """Normalised vectors for items not in the catalog yet (cold start)."""

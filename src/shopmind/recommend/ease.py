@@ -36,7 +36,8 @@ class EASE(Recommender):
         p = scipy.linalg.inv(g, overwrite_a=True, check_finite=False).astype(np.float32)
         b = p / (-np.diag(p))[None, :]
         b[np.diag_indices_from(b)] = 0.0
-        self.B = b
+        # LAPACK hands back Fortran order; scipy's sparse @ dense would copy all of B on every call
+        self.B = np.ascontiguousarray(b)
         return self
 
     def score(self, histories: Sequence[np.ndarray]) -> np.ndarray:
@@ -56,4 +57,4 @@ class EASE(Recommender):
         return {"B": self.B}
 
     def _set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        self.B = arrays["B"]
+        self.B = np.ascontiguousarray(arrays["B"])

@@ -12,7 +12,7 @@ from typing import Self
 import numpy as np
 import scipy.sparse as sp
 
-from shopmind.recommend.base import Interactions, Recommender, histories_csr, recency_weights, register
+from shopmind.recommend.base import Interactions, Recommender, dot_t, histories_csr, recency_weights, register
 
 
 class _Factor(Recommender):
@@ -58,7 +58,7 @@ class _Factor(Recommender):
 
     def score(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         """Dot product of folded-in user vectors and item factors."""
-        return self.user_vectors(histories) @ self.item_factors.T
+        return dot_t(self.user_vectors(histories), self.item_factors)
 
     def item_vectors(self) -> np.ndarray:
         """Item factors (cosine neighbours for similar_items)."""

@@ -1,9 +1,12 @@
-"""SASRec+ : a causal transformer over item sequences trained with full-softmax cross-entropy.
+"""SASRec+ : a causal transformer over item sequences trained with softmax cross-entropy on every position.
 
-Why this loss: on sparse Amazon data, SASRec trained with CE over *all* items on *every* position beats the
-original BCE/one-negative training by a wide margin (Klenitskiy & Vasilev, RecSys 2023). `loss="bce"` keeps
-the original recipe as a reference; `loss="gbce"` is gSASRec (Petrov & Macdonald, RecSys 2023).
-torch is imported only here. Output embeddings are tied to the input item embeddings.
+Why this loss: on sparse Amazon data, SASRec trained with CE over the catalog on *every* position beats the
+original BCE/one-negative training by a wide margin (Klenitskiy & Vasilev, RecSys 2023). Losses:
+`"ce"` full softmax over all items; `"sce"` (default) softmax over the target + `negatives` uniformly sampled
+items shared by the batch — measured on Beauty on this 2-core machine: 29–45 s/epoch against 84–140 s/epoch
+for full CE, so ~3× more epochs fit the 20-minute budget; `"bce"` the original one-negative recipe
+(reference); `"gbce"` gSASRec (Petrov & Macdonald, RecSys 2023). Batches are bucketed by length so short
+sequences cost little. Output embeddings are tied to the input item embeddings. torch is imported only here.
 """
 
 from __future__ import annotations
@@ -234,7 +237,7 @@ class SASRec(Recommender):
     def score(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         """Next-item scores from the last hidden state against all item embeddings (batched)."""
         assert self.net is not None, "fit or load first"
-        torch.set_num_threads(int(self.params["threads"]))
+        torch.set_num_threads(1 if len(histories) <= 16 else int(self.params["threads"]))  # request path: 1 thread
         self.net.eval()
         seq = _pad_left(histories, int(self.params["max_len"]))
         t = torch.from_numpy(seq)

@@ -363,8 +363,10 @@ class RecommendService:
             if m is None or not len(hist):
                 return None
             recent = hist[-50:]
-            s = np.asarray(m.score([recent])[0], dtype=np.float32)
-            return s, "because_you_viewed", None  # source item resolved for the final picks only
+            cache = self._request_cache
+            if id(m) not in cache:  # "sequential" may fall back to the same model as another source
+                cache[id(m)] = np.asarray(m.score([recent])[0], dtype=np.float32)
+            return cache[id(m)], "because_you_viewed", None  # source item resolved for the final picks only
         if name == "similar" or name == "substitute":
             if item is None:
                 return None
@@ -516,6 +518,7 @@ class RecommendService:
         used: list[str] = []
         self._segment_label = ""
         self._fav_cat = ""
+        self._request_cache: dict[int, np.ndarray] = {}
         for name, weight in list(pc.sources.items()) + [(f, 1e-3) for f in pc.fallback]:
             is_fallback = name in pc.fallback and name not in pc.sources
             if is_fallback and int(((total > 0) & allowed).sum()) >= k:
@@ -524,13 +527,10 @@ class RecommendService:
             if got is None:
                 continue
             s, code, src = got
-            s = np.where(allowed, s, 0.0)
-            if not s.any():
+            nz = np.flatnonzero((s > 0) & allowed)
+            if not len(nz):
                 continue
-            top = np.argpartition(-s, min(pc.candidates, self.n_items) - 1)[: pc.candidates]
-            top = top[s[top] > 0]
-            if not len(top):
-                continue
+            top = nz if len(nz) <= pc.candidates else nz[np.argpartition(-s[nz], pc.candidates - 1)[: pc.candidates]]
             part = np.zeros(self.n_items, dtype=np.float32)
             part[top] = weight * s[top] / s[top].max()
             total += part

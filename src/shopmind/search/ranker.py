@@ -17,6 +17,8 @@ FEATURES = [
     "bm25_description",
     "bm25_pinyin",
     "title_coverage",
+    "title_idf_coverage",
+    "title_last_term",
     "title_all_terms",
     "dense_cos",
     "dense_cos_gap",

@@ -357,7 +357,7 @@ class SearchService:
         """Weighted BM25 over all rows, per-field vectors, title coverage and all-terms flags."""
         toks = qfields.get("*", [])
         n = self.lexical.size
-        cov = np.zeros(n, np.float32)
+        cov = np.zeros((n, 3), np.float32)  # title coverage, IDF-weighted coverage, last query term matched
         counts = Counter(toks)
         title = self.lexical.fields.get("title")
         if title is None or not counts or self.lexical.weights.get("title", 0.0) <= 0:
@@ -367,13 +367,23 @@ class SearchService:
             per_field = self.lexical.field_scores({**qfields, "title": []})
             title_vec = np.zeros(n, np.float32)
             hit_count = np.zeros(n, np.float32)
+            idf_hit = np.zeros(n, np.float32)
+            idf_total = 0.0
+            last = toks[-1]
             for tok, c in counts.items():
                 v = title.scores([tok], n)
                 title_vec += np.float32(c) * v
-                hit_count += v > 0
+                hit = v > 0
+                hit_count += hit
+                idf = title.idf(tok)
+                idf_hit += np.float32(idf) * hit
+                idf_total += idf
+                if tok == last:
+                    cov[:, 2] = hit
             per_field["title"] = title_vec
-            cov = hit_count / np.float32(len(counts))
-        return self.lexical.combine(per_field), per_field, cov, cov >= 0.999
+            cov[:, 0] = hit_count / np.float32(len(counts))
+            cov[:, 1] = idf_hit / np.float32(max(idf_total, 1e-9))
+        return self.lexical.combine(per_field), per_field, cov, cov[:, 0] >= 0.999
 
     def _dense(self, qvec: np.ndarray | None, allowed: np.ndarray, k: int, min_sim: float) -> tuple[np.ndarray, np.ndarray]:
         if qvec is None or self.vectors is None:
@@ -416,7 +426,7 @@ class SearchService:
             lex=lex,
             per_field={k: v[cand] for k, v in per_field.items()},
             coverage=cov[cand],
-            all_terms=cov[cand] >= 0.999,
+            all_terms=cov[cand, 0] >= 0.999,
             cos=cos,
             lex_rank=lex_rank,
             dense_rank=dense_rank,
@@ -487,7 +497,9 @@ class SearchService:
             "bm25_attributes": r.per_field.get("attributes", np.zeros(len(r.cand)))[idx],
             "bm25_description": r.per_field.get("description", np.zeros(len(r.cand)))[idx],
             "bm25_pinyin": r.per_field.get("pinyin", np.zeros(len(r.cand)))[idx],
-            "title_coverage": r.coverage[idx],
+            "title_coverage": r.coverage[idx, 0],
+            "title_idf_coverage": r.coverage[idx, 1],
+            "title_last_term": r.coverage[idx, 2],
             "title_all_terms": r.all_terms[idx].astype(np.float32),
             "dense_cos": cos,
             "dense_cos_gap": dmax - cos,
@@ -537,7 +549,7 @@ class SearchService:
         fut = self._pool.submit(self.encoder.encode_queries, [u.text or u.normalized or query]) if want_dense else None
         t1 = time.perf_counter()
         qfields = self._query_fields(u)
-        lex_all, per_field, cov, _ = self._lexical(qfields) if mode != "dense" else (np.zeros(len(self.table), np.float32), {}, np.zeros(len(self.table), np.float32), None)
+        lex_all, per_field, cov, _ = self._lexical(qfields) if mode != "dense" else (np.zeros(len(self.table), np.float32), {}, np.zeros((len(self.table), 3), np.float32), None)
         timings["lexical"] = (time.perf_counter() - t1) * 1e3
         t2 = time.perf_counter()
         qvec = fut.result()[0] if fut is not None else None

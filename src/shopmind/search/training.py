@@ -114,11 +114,15 @@ def judgments_from_events(events, window_s: float = 1800.0, min_queries: int = 1
     return {q: t for q, t in queries.items() if q in qrels}, dict(qrels)
 
 
-def train_from_events(svc: SearchService, events) -> Ranker | None:
-    """Tune fusion and fit the ranker from click logs when they hold enough searches with clicks."""
+def train_from_events(svc: SearchService, events, max_queries: int = 2000) -> Ranker | None:
+    """Tune fusion and fit the ranker from click logs when they hold ≥ 20 searches with clicks
+    (the max_queries most-judged queries, one in five held out for early stopping)."""
     queries, qrels = judgments_from_events(events)
     if len(qrels) < 20:
         return None
+    keep = sorted(qrels, key=lambda q: (-len(qrels[q]), q))[:max_queries]
+    train = {q: queries[q] for i, q in enumerate(keep) if i % 5}
+    valid = {q: queries[q] for i, q in enumerate(keep) if not i % 5}
     memo: Memo = {}
-    tune_fusion(svc, queries, qrels, memo)
-    return train_ranker(svc, queries, qrels, memo=memo)
+    tune_fusion(svc, train, qrels, memo)
+    return train_ranker(svc, train, qrels, valid, memo)

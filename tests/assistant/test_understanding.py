@@ -1,0 +1,77 @@
+"""Intents and slots, English and Chinese, with and without products in focus."""
+
+from __future__ import annotations
+
+import pytest
+
+from shopmind.assistant.intents import IntentClassifier
+from shopmind.assistant.slots import SlotFiller, refs_of
+
+
+@pytest.fixture(scope="module")
+def clf() -> IntentClassifier:
+    return IntentClassifier.default()
+
+
+@pytest.mark.parametrize(
+    ("text", "focus", "intent"),
+    [
+        ("red running shoes under 300 yuan", False, "find"),
+        ("do you have cordless drills", False, "find"),
+        ("我想买一双红色跑鞋", False, "find"),
+        ("300元以下的蓝牙耳机", False, "find"),
+        ("cheaper", True, "refine"),
+        ("in blue", True, "refine"),
+        ("换个牌子", True, "refine"),
+        ("便宜点的", True, "refine"),
+        ("what is it made of?", True, "ask"),
+        ("is it in stock", True, "ask"),
+        ("这个是什么材质的", True, "ask"),
+        ("第二个多少钱", True, "ask"),
+        ("compare the first two", True, "compare"),
+        ("第一个和第二个有什么区别", True, "compare"),
+        ("something to go with it", True, "recommend"),
+        ("有什么可以搭配的", True, "recommend"),
+        ("what is your return policy", False, "faq"),
+        ("多久发货", False, "faq"),
+        ("hello", False, "chitchat"),
+        ("谢谢", False, "chitchat"),
+        ("what's the weather tomorrow", False, "out_of_scope"),
+        ("讲个笑话", False, "out_of_scope"),
+    ],
+)
+def test_intents(clf, text, focus, intent):
+    assert clf.predict(text, focus).intent == intent
+
+
+def test_ask_needs_something_in_focus(clf):
+    # with nothing shown, a product question cannot be 'ask' about a product
+    assert clf.predict("what colour is it?", False).intent != "ask"
+
+
+def test_slots_reuse_search_understanding_en(shop):
+    f = SlotFiller(shop.service("search"))
+    s = f.fill("red running shoes under 300 yuan", "find")
+    assert s.price_max == 300 and s.price_min is None
+    assert s.colour == "red"
+    assert s.query == "red running shoes"
+
+
+def test_slots_zh(shop):
+    f = SlotFiller(shop.service("search"))
+    s = f.fill("300元以下的红色跑鞋", "find")
+    assert s.price_max == 300
+    assert s.colour == "red"
+    s = f.fill("有没有圆领的连衣裙", "find")
+    assert s.attributes.get("领型") == ["圆领"]  # a value the catalog's own attributes hold (MEPAVE)
+
+
+def test_slots_refine_and_refs():
+    f = SlotFiller(None)
+    assert f.fill("cheaper", "refine").refine == "cheaper"
+    assert f.fill("换个牌子", "refine").refine == "other_brand"
+    assert f.fill("in blue", "refine").colour == "blue"
+    assert f.fill("what is the weight of the second one", "ask").aspect == "weight"
+    assert refs_of("compare the first and third") == [0, 2]
+    assert refs_of("这两个有什么区别") == [0, 1]
+    assert refs_of("第二个多少钱") == [1]
