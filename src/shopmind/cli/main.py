@@ -303,6 +303,25 @@ def report(
         shop.close()
 
 
+def _demo_campaigns(shop) -> None:
+    """Three labelled demo campaigns over the most-watched movies of three genres (no real ad data exists)."""
+    ads = shop.ads_service
+    if ads.list_campaigns():
+        return
+    stats = shop.state.item_stats()
+    order = sorted(range(len(stats["ids"])), key=lambda i: -stats["counts"]["view"][i])
+    by_genre: dict[str, list[str]] = {}
+    for i in order:
+        item = stats["ids"][i]
+        meta = shop.state.items.get(item)
+        if meta is not None and meta.top in ("Comedy", "Action", "Drama"):
+            by_genre.setdefault(meta.top, []).append(item)
+    for genre, items in sorted(by_genre.items()):
+        ads.create_campaign({"advertiser": f"Demo advertiser ({genre})", "name": f"{genre} favourites (demo)", "products": items[5:15],
+                             "bid": 0.5, "daily_budget": 25.0}, campaign_id=f"demo-{genre.lower()}")
+    console.print(f"created {len(by_genre)} demo ad campaigns (advertiser 'Demo advertiser …')")
+
+
 def demo_files() -> dict[str, Path]:
     """The bundled demo shop (MovieLens-100K slice; see data/demo/SOURCE.md)."""
     from importlib.resources import files
@@ -326,6 +345,7 @@ def demo(
             console.print(f"{kind}: {report.read:,} read, {report.stored:,} new/updated ({report.seconds:.1f}s)")
         console.print("building indexes and models …")
         console.print(shop.build())
+        _demo_campaigns(shop)
     finally:
         shop.close()
     if not no_serve:
