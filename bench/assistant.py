@@ -366,6 +366,8 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("SHOPMIND_SHARED_DATA", REPO.parent / "shared" / "data")))
     ap.add_argument("--backend", action="append", default=None, help="LLM URL (repeatable); default: none")
     ap.add_argument("--limit", type=int, default=0, help="turns per non-`none` backend (a stratified sample; 0 = all)")
+    ap.add_argument("--max-tokens", type=int, default=None, help="LLM reply budget (default: the assistant's config)")
+    ap.add_argument("--timeout", type=float, default=None, help="LLM call timeout in seconds (default: the assistant's config)")
     ap.add_argument("--json", action="store_true", help="print only the final JSON line after the table")
     args = ap.parse_args()
     rng = random.Random(13)
@@ -378,7 +380,8 @@ def main() -> None:
               f"search build {cat['build_s']:.1f}s; {len(turns)} turns ({sum(t.lang == 'zh' for t in turns)} zh)", file=sys.stderr)
         results: dict[str, dict] = {}
         for backend in args.backend or ["none"]:
-            assistant = Assistant.from_shop(shop, llm=backend)
+            limits = {k: v for k, v in (("max_tokens", args.max_tokens), ("timeout_s", args.timeout)) if v is not None}
+            assistant = Assistant.from_shop(shop, llm=backend, **limits)
             subset = turns
             if backend != "none" and args.limit:
                 subset = random.Random(5).sample(turns, min(args.limit, len(turns)))
@@ -392,7 +395,7 @@ def main() -> None:
     final["find_hit@5"] = head["find_hit@5"]
     final["backends"] = {b: {k: v for k, v in r.items() if k not in ("by_kind",)} for b, r in results.items()}
     final["seconds"] = round(time.perf_counter() - t0, 1)
-    out = REPO / "bench" / "results" / "assistant.json"
+    out = REPO / "bench" / "results" / ("assistant.json" if (args.backend or ["none"])[0] == "none" else "assistant-llm.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({**final, "by_kind": {b: r["by_kind"] for b, r in results.items()}}, ensure_ascii=False, indent=2), encoding="utf-8")
     print(json.dumps(final, ensure_ascii=False))

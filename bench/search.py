@@ -133,6 +133,7 @@ def bench_set(d: Path, work: Path, config: SearchConfig) -> dict:
     log(f"hybrid (tuned w={tuned['dense_weight']}) {methods['hybrid']['ndcg@10']:.4f}")
     ranker = train_ranker(svc, train, qrels, valid, memo)
     res["train_s"] = round(time.perf_counter() - t0, 1)
+    res["validation"] = dict(svc.extras.get("metrics", {}))
     if ranker is not None:
         methods["hybrid+ranker"] = run_queries(svc, test, qrels, mode="hybrid", use_ranker=True)
         imp = ranker.importance()

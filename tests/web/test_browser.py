@@ -41,6 +41,7 @@ def server(tmp_path_factory, demo_data):
     pq.write_table(events, home / "events.parquet")
     shop.import_file("events", home / "events.parquet")
     shop.build()
+    shop.ads_service.create_campaign({"advertiser": "test studio", "products": ["m222", "m227", "m228", "m229", "m230"], "bid": 0.6, "daily_budget": 50}, "trek")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -109,6 +110,21 @@ def test_search_suggest_facets_and_did_you_mean(server, page):
     assert "Star Wars" in page.inner_text("#results")
     searches = [e for e in user_events(server["shop"], "u1") if e["type"] == "search"]
     assert searches and searches[-1]["query"]
+    for _ in range(20):  # a query new to the ad auction is embedded in the background; then ads appear
+        page.goto(server["url"] + "/#/")
+        page.goto(server["url"] + "/#/search?q=star%20trek")
+        page.wait_for_selector("#results .card")
+        if page.locator(".ads .card.sponsored .badge").count():
+            break
+        time.sleep(0.5)
+    assert page.locator(".ads .card.sponsored .badge").count()
+    shot(page, "search-sponsored")
+    page.locator(".ads .card-link").first.click()
+    page.wait_for_selector("article.product h1")
+    clicks = [e for e in user_events(server["shop"], "u1") if e["type"] == "click" and '"ad"' in e["context"]]
+    assert clicks, "a click on a sponsored slot carries the ad token"
+    report = server["shop"].ads_service.report()
+    assert any(r["clicks"] >= 1 and r["spend"] > 0 for r in report)
 
 
 def test_product_page_cart_and_checkout(server, page):

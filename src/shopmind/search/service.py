@@ -805,6 +805,11 @@ class SearchService:
         if self.out_dir is not None and ranker is not None:
             ranker.save(self.out_dir)
 
+    def record_metrics(self, **values: Any) -> None:
+        """Record offline metrics (e.g. validation nDCG) in meta.json."""
+        self.extras.setdefault("metrics", {}).update(values)
+        self.set_tuned()
+
     def set_tuned(self, **values: Any) -> None:
         """Record tuned settings (e.g. dense_weight) in the config and meta.json."""
         self.config = self.config.model_copy(update=values)
@@ -813,6 +818,7 @@ class SearchService:
             meta_p = self.out_dir / "meta.json"
             meta = json.loads(meta_p.read_text())
             meta["tuned"] = self.extras["tuned"]
+            meta["metrics"] = self.extras.get("metrics", {})
             meta["config"] = json.loads(self.config.model_dump_json())
             meta_p.write_text(json.dumps(meta, indent=1, default=str))
 

@@ -79,8 +79,30 @@ def train_ranker(
         return None
     va = _training_matrix(svc, valid, qrels, memo) if valid else None
     ranker = Ranker.fit(*tr, params=dict(svc.config.ranker_params), valid=va)
+    if valid:
+        fused, ranked = _validation_ndcg(svc, ranker, valid, qrels, memo)
+        svc.record_metrics(ranker_valid_ndcg=round(ranked, 4), fused_valid_ndcg=round(fused, 4), ranker_kept=ranked > fused)
+        if ranked <= fused:  # keep the ranker only where it beats the fused order on held-out queries
+            return None
     svc.set_ranker(ranker)
     return ranker
+
+
+def _validation_ndcg(svc: SearchService, ranker: Ranker, queries: Mapping[str, str], qrels: Qrels, memo: Memo | None) -> tuple[float, float]:
+    """nDCG@10 on held-out queries of the fused order and of the ranker's order of the same candidates."""
+    fused, ranked = [], []
+    for qid, text in queries.items():
+        if qid not in qrels:
+            continue
+        X, _, r, _, order = _candidates(svc, text, qrels[qid], memo)
+        ids = [svc.table.ids[int(x)] for x in r.cand[order]]
+        fused.append(ndcg_at_k(ids, qrels[qid], 10))
+        if len(ids):
+            s = ranker.predict(X)
+            ranked.append(ndcg_at_k([ids[i] for i in np.argsort(-s, kind="stable")], qrels[qid], 10))
+        else:
+            ranked.append(0.0)
+    return (float(np.mean(fused)) if fused else 0.0), (float(np.mean(ranked)) if ranked else 0.0)
 
 
 
