@@ -161,8 +161,10 @@ async function viewSearch() {
   const u = res.query || {};
   const dym = u.did_you_mean ? `<p class="dym">${t("didYouMean")} <a href="${searchHash({ ...s, q: u.did_you_mean, page: 1 })}" id="did-you-mean">${esc(u.did_you_mean)}</a>?</p>` : "";
   const understood = [u.price ? `${t("price")} ${u.price.min ?? ""}–${u.price.max ?? ""}` : "", ...(u.brands || []), u.category ? `${t("category")}: ${u.category}` : ""].filter(Boolean);
-  const hits = res.hits.map((h, n) => card(h, { why: whyText(h.why), placement: "search", position: (s.page - 1) * 20 + n }));
-  impressions(res.hits.map((h) => h.id), "search");
+  const sponsoredIds = new Set(ads.map((ad) => ad.item_id));  // a sponsored product is not shown twice
+  const organic = res.hits.filter((h) => !sponsoredIds.has(h.id));
+  const hits = organic.map((h, n) => card(h, { why: whyText(h.why), placement: "search", position: (s.page - 1) * 20 + n }));
+  impressions(organic.map((h) => h.id), "search");
   const pages = Math.ceil(res.total / res.per_page);
   main.innerHTML = `
     <div class="search-layout">
