@@ -252,6 +252,8 @@ def fact_correct(t: Turn, r: ChatResponse, before: dict) -> bool:
         return any(s.source.kind == "faq" and (s.source.section or "").startswith(t.answer[1]) for s in r.sentences)
     if kind == "cheaper":
         cap, cat_ = before.get("price"), before.get("category")
+        if cap is not None and not before.get("cheaper_exists"):
+            return not r.products  # nothing cheaper in that category: the right answer is "none found"
         return bool(r.products) and cap is not None and all(p.price is not None and p.price < cap and (p.category or "") == (cat_ or "") for p in r.products)
     if kind == "other_brand":
         old = before.get("brands", set())
@@ -294,6 +296,9 @@ def run(assistant: Assistant, shop: ShopMind, turns: list[Turn], faq_text: str) 
             anchor = next((p for p in fp if p.price is not None), None)  # "cheaper" = cheaper than the first priced product shown
             before = {"price": anchor.price if anchor else None, "category": " > ".join(anchor.category) if anchor else None,
                       "brands": {p.brand for p in fp if p.brand}}
+            if anchor is not None:
+                priced = [p for p in shop.store.iter_products() if p.price is not None]
+                before["cheaper_exists"] = any(p.price < anchor.price and p.category == anchor.category for p in priced)
         t0 = time.perf_counter()
         r = assistant.chat(sid, t.message, product_id=t.product_id)
         ms = (time.perf_counter() - t0) * 1e3

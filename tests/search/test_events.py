@@ -81,6 +81,10 @@ def test_ranker_trained_from_click_log(hd_slice, tmp_path) -> None:
         rows.append((f"s{i}", "search", f"u{i}", f"s{i}", None, q, float(10 * i)))
         rows.append((f"c{i}", "click", f"u{i}", f"s{i}", p.id, None, float(10 * i + 1)))
     svc = SearchService.build(prods, _events(rows), tmp_path, SearchConfig(stages=StageSwitches(dense=False)))
-    assert svc.ranker is not None and (tmp_path / "ranker.txt").exists()
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert "dense_weight" in meta["tuned"] and "ranker_valid_ndcg" in meta["metrics"]
+    # the ranker is kept only if it beats the fused order on the held-out fifth of the log
+    kept = meta["metrics"]["ranker_kept"]
+    assert kept == (svc.ranker is not None) == (tmp_path / "ranker.txt").exists()
     res = svc.search(" ".join(prods[3].title.split()[1:4]))
-    assert "ranker" in res.query.stages and res.hits[0].why.ranker is not None
+    assert ("ranker" in res.query.stages) == kept

@@ -196,3 +196,17 @@ def test_dashboard_login_and_charts(server, page):
     assert not shop.state.flagged_users()  # a person clicking around is not a bot
     assert "star wars" in {q["query"] for q in shop.report("queries")["top"]}
     shot(page, "dashboard")
+
+
+def test_assistant_panel(server, page):
+    page.goto(server["url"] + "/")
+    page.click("#chat-toggle")
+    page.fill("#chat-input", "star trek movies")
+    page.press("#chat-input", "Enter")
+    page.wait_for_selector("#chat-log li.bot", timeout=60_000)
+    reply = page.inner_text("#chat-log li.bot")
+    assert "Star Trek" in reply and "error" not in page.get_attribute("#chat-log li.bot", "class")
+    page.fill("#chat-input", "is the first one in stock?")
+    page.press("#chat-input", "Enter")
+    page.wait_for_function("document.querySelectorAll('#chat-log li.bot').length === 2", timeout=60_000)
+    shot(page, "assistant")

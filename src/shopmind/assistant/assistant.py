@@ -53,6 +53,7 @@ CHAT = {
         "which": "Which product do you mean? Search for it first, or ask from its page.",
         "found": "Here is what the catalog has for “{q}”:",
         "none": "I could not find products matching “{q}” in the catalog.",
+        "none_cheaper": "The catalog has nothing matching “{q}” at a lower price in that category.",
         "two": "Please show me two products first, then ask me to compare them.",
         "no_prices": "The catalog has no prices for these products, so I cannot look for cheaper or pricier ones.",
         "no_faq": "The shop's FAQ does not cover that; please contact the shop directly.",
@@ -67,6 +68,7 @@ CHAT = {
         "which": "您问的是哪件商品？请先搜索，或在商品页面提问。",
         "found": "商品目录里与“{q}”相关的商品：",
         "none": "商品目录里没有找到与“{q}”匹配的商品。",
+        "none_cheaper": "目录里该类目下没有与“{q}”匹配且更便宜的商品。",
         "two": "请先搜索出两件商品，再让我对比。",
         "no_prices": "这些商品在目录里没有价格，所以无法帮您找更便宜或更贵的。",
         "no_faq": "店铺的常见问题里没有这一项，请直接联系店铺。",
@@ -229,18 +231,20 @@ class Assistant:
             ids = [ids[i] for i in refs if -len(ids) <= i < len(ids)]
         return self.tools.get(ids)
 
-    def _run_search(self, state: SessionState, query: str, filters: dict[str, Any], lang: str) -> tuple[list[Sentence], list[Product]]:
+    def _run_search(self, state: SessionState, query: str, filters: dict[str, Any], lang: str,
+                    relax_price: bool = True) -> tuple[list[Sentence], list[Product]]:
         search_filters = {k: v for k, v in filters.items() if k != "exclude_brands" and v not in (None, [], {})}
         products = self.tools.search(query, search_filters, self.config.results, filters.get("exclude_brands", []))
         state.query, state.filters = query, filters
         head = [_say(lang, "found", q=query)]
-        if not products and "price" in search_filters:
+        if not products and "price" in search_filters and relax_price:
             # no match has a catalog price in range: say so, then show matches without the price limit
             search_filters.pop("price")
             products = self.tools.search(query, search_filters, self.config.results, filters.get("exclude_brands", []))
             head = [_say(lang, "no_price_match", q=query)]
         if not products:
-            return [_say(lang, "none", q=query or message_of(filters))], []
+            key = "none" if relax_price or "price" not in search_filters else "none_cheaper"
+            return [_say(lang, key, q=query or message_of(filters))], []
         state.focus = [p.id for p in products]
         return head + [listing(p, lang) for p in products], products
 
@@ -278,8 +282,8 @@ class Assistant:
         if price:
             filters["price"] = price
             anchor = next((p for p in focus if p.price is not None), None)
-            if "category" not in filters and anchor is not None and anchor.category:
-                filters["category"] = " > ".join(anchor.category)
+            if anchor is not None and anchor.category and slots.refine in ("cheaper", "pricier"):
+                filters["category"] = " > ".join(anchor.category)  # cheaper than *this*, in its category
         if slots.refine == "other_brand":
             named = [b for b in self.checker.brands_in(message)]
             filters["exclude_brands"] = sorted({*filters.get("exclude_brands", []), *named, *(p.brand for p in focus if p.brand)})
@@ -290,7 +294,7 @@ class Assistant:
             query = _swap_colour(query, slots.colour, lang)
         if slots.refine == "in_stock":
             filters["in_stock"] = True
-        return self._run_search(state, query, filters, lang)
+        return self._run_search(state, query, filters, lang, relax_price=False)
 
     def _ask(self, state, message, slots, lang, user_id):
         if slots.aspect in ("shipping", "returns", "warranty"):

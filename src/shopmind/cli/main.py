@@ -11,11 +11,13 @@ from rich.table import Table
 
 from shopmind.cli.common import DEFAULT_HOME, HomeOpt, JsonOpt, emit_json, fail, open_shop
 from shopmind.cli.ads import ads_app
+from shopmind.cli.assistant import assistant_app
 from shopmind.cli.evaluate import eval_app
 
 app = typer.Typer(name="shopmind", help="ShopMind: search, recommendations, ads and a shopping assistant for your shop.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(eval_app, name="eval")
 app.add_typer(ads_app, name="ads")
+app.add_typer(assistant_app, name="assistant")
 console = Console()
 
 

@@ -129,7 +129,7 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
 AUTO_MODELS = ["popular", "itemknn", "rules", "als", "ease", "sasrec"]
 """What `model="auto"` tries (BPR is evaluated in the bench; it never wins on these sets)."""
 
-BLEND_MEMBERS = ["itemknn", "ease"]
+BLEND_MEMBERS = ["itemknn", "ease", "rules"]
 """Models blended into the best single model by `auto` (weights searched on validation)."""
 
 

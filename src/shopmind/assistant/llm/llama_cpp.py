@@ -43,7 +43,8 @@ class LlamaCppLLM:
             from llama_cpp import Llama
         except ModuleNotFoundError as exc:
             raise LLMError(INSTALL_HINT) from exc
-        threads = n_threads or int(os.environ.get("SHOPMIND_LLM_THREADS", "2"))
+        # llama.cpp threads spin while waiting: on a small shared box fewer threads are much faster
+        threads = n_threads or int(os.environ.get("SHOPMIND_LLM_THREADS", max(1, (os.cpu_count() or 2) // 2)))
         self._llm = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=threads, verbose=False)
         self._lock = threading.Lock()
 
