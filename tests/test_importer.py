@@ -159,3 +159,25 @@ def test_kill_during_import_leaves_committed_batches(tmp_path, shared_data):
     assert shop.stats()["events"] == len(records)
     assert again.duplicates == again.read - (len(records) - run["records_committed"])
     shop.close()
+
+
+def test_worker_processes_give_the_same_result(tmp_path, shared_data):
+    """The multi-process JSONL path stores, rejects and reports exactly like the in-process one."""
+    records: list = _beauty_events(shared_data, 400)
+    records[10]["type"] = "teleport"
+    records[500]["quantity"] = -1
+    path = tmp_path / "ev.jsonl"
+    _write_jsonl(path, records)
+    with open(path, "ab") as fh:
+        fh.write(b"\n{broken\n")
+    results = []
+    for workers in (1, 2):
+        shop = ShopMind.open(tmp_path / f"shop{workers}")
+        rep = shop.import_file("events", path, on_error="skip", batch_size=700, workers=workers, report_path=tmp_path / f"r{workers}.jsonl")
+        results.append(((rep.read, rep.stored, rep.rejected, rep.lines_committed), sorted((e.line, e.field) for e in rep.errors), shop.stats()["events"]))
+        with pytest.raises(ImportFailed) as info:
+            ShopMind.open(tmp_path / f"fail{workers}").import_file("events", path, batch_size=700, workers=workers)
+        results.append(str(info.value).split(" stopped at ")[1].split(";")[0])
+        shop.close()
+    assert results[0] == results[2] and results[1] == results[3]
+    assert results[0][0][2] == 3 and results[0][2] == len(records) - 2

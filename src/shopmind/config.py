@@ -32,6 +32,8 @@ class StoreSettings(Section):
 
 class ImportSettings(Section):
     batch_size: int = Field(default=10_000, ge=1, le=1_000_000)
+    workers: int = Field(default=2, ge=1, le=64, description="processes validating large JSONL event files (1: in-process)")
+    pool_min_bytes: int = Field(default=8 * 1024 * 1024, ge=0, description="files smaller than this are not worth starting workers")
 
 
 class ApiSettings(Section):

@@ -174,8 +174,12 @@ class ShopMind:
         on_error: OnError | str = OnError.FAIL,
         batch_size: int | None = None,
         report_path: str | os.PathLike[str] | None = None,
+        workers: int | None = None,
     ) -> ImportReport:
         """Bulk-import a JSONL/CSV/Parquet file of products, users or events (see importer)."""
+        cfg = self.settings.imports
+        if workers is None:
+            workers = cfg.workers if Path(path).stat().st_size >= cfg.pool_min_bytes else 1
         return import_file(
             self.store,
             kind,
@@ -185,6 +189,7 @@ class ShopMind:
             batch_size=batch_size or self.settings.imports.batch_size,
             report_path=Path(report_path) if report_path else None,
             on_batch=self._on_import_batch,
+            workers=workers,
         )
 
     def stats(self) -> dict[str, Any]:

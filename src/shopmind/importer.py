@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 import queue
 import threading
 import time
@@ -268,6 +269,19 @@ def _event_lines_worker(lines: list[bytes], first_line: int, source: str) -> tup
     return len(good), bad, first_line + len(lines) - 1, len(rows), [event_row(e) for e in good]
 
 
+def _die_with_parent() -> None:
+    """Worker initializer: a killed importer must not leave its workers behind (Linux PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: workers still exit when their task pipe closes
+        pass
+    if os.getppid() == 1:  # the parent died before the signal was armed
+        os._exit(1)
+
+
 def _line_chunks(path: Path, size: int) -> Iterator[tuple[list[bytes], int]]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as fh:
@@ -289,7 +303,7 @@ def _pooled_events(path: Path, source: str, size: int, adapt: Callable[[list[tup
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_die_with_parent) as pool:
         pending: deque = deque()
         chunks = _line_chunks(path, size)
         for lines, first in chunks:

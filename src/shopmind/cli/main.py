@@ -30,6 +30,7 @@ def import_cmd(
     report: Annotated[Path | None, typer.Option("--report", help="where --on-error skip writes rejected rows (JSONL)")] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="jsonl | csv | parquet (default: from the file name)")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1)] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="processes validating JSONL events (default: imports.workers for large files)")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import products, users or events from a file; replays are idempotent."""
@@ -44,7 +45,7 @@ def import_cmd(
         fail(f"no such file: {file}", 2)
     shop = open_shop(home)
     try:
-        result = shop.import_file(kind, file, fmt=fmt, on_error=on_error, batch_size=batch_size, report_path=report)
+        result = shop.import_file(kind, file, fmt=fmt, on_error=on_error, batch_size=batch_size, report_path=report, workers=workers)
     except ImportFailed as exc:
         if as_json:
             emit_json(exc.report.to_json())
