@@ -48,3 +48,24 @@ def test_bad_file_exits_nonzero_and_names_line_and_field(tmp_path):
 def test_usage_errors(tmp_path):
     assert run("import", "orders", "x.jsonl", home=tmp_path, check=False).returncode == 2
     assert run("import", "events", str(tmp_path / "missing.jsonl"), home=tmp_path, check=False).returncode == 2
+
+
+def test_eval_contracts_print_one_json_object_last(tmp_path, shared_data):
+    lines = (shared_data / "seqrec" / "Beauty.txt").read_text().splitlines()[:400]
+    (tmp_path / "seq.txt").write_text("\n".join(lines) + "\n")
+    out = run("eval", "recs", "--sequences", str(tmp_path / "seq.txt"), "--model", "itemknn", "--protocol", "loo-full", "--json", home=tmp_path / "h")
+    result = orjson.loads(out.stdout.strip().splitlines()[-1])
+    assert {"hr@10", "ndcg@10", "hr@20", "ndcg@20", "coverage@10", "train_s", "users"} <= result.keys() and result["users"] == 400
+    hd = shared_data / "search" / "homedepot"
+    products = [line for line in (hd / "products.jsonl").read_text().splitlines()[:3000]]
+    (tmp_path / "p.jsonl").write_text("\n".join(products) + "\n")
+    ids = {orjson.loads(p)["id"] for p in products}
+    qrels = [r for r in (hd / "qrels.tsv").read_text().splitlines() if r.split("\t")[1] in ids]
+    qids = {r.split("\t")[0] for r in qrels}
+    (tmp_path / "q.tsv").write_text("\n".join(q for q in (hd / "queries.tsv").read_text().splitlines() if q.split("\t")[0] in qids) + "\n")
+    (tmp_path / "r.tsv").write_text("\n".join(qrels) + "\n")
+    out = run("eval", "search", "--products", str(tmp_path / "p.jsonl"), "--queries", str(tmp_path / "q.tsv"), "--qrels", str(tmp_path / "r.tsv"),
+              "--no-train", "--mode", "bm25", "--json", home=tmp_path / "h")
+    result = orjson.loads(out.stdout.strip().splitlines()[-1])
+    assert {"ndcg@10", "mrr@10", "recall@100", "queries", "latency_ms_p50", "latency_ms_p99", "index_s"} <= result.keys()
+    assert result["queries"] == len(qids) and result["ndcg@10"] > 0.2

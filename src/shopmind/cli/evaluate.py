@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from shopmind.cli.common import JsonOpt, emit_json, fail
+from shopmind.cli.common import DEFAULT_HOME, HomeOpt, JsonOpt, emit_json, fail, open_shop
 
 eval_app = typer.Typer(help="Offline evaluation of search and recommendations.", no_args_is_help=True)
 
@@ -48,15 +48,29 @@ def eval_search(
 
 @eval_app.command("recs")
 def eval_recs(
-    sequences: Annotated[Path, typer.Option("--sequences", help="one user per line: user item1 item2 … in time order")],
+    sequences: Annotated[Path | None, typer.Option("--sequences", help="one user per line: user item1 item2 … in time order")] = None,
     model: Annotated[str, typer.Option("--model", help="a model name, or auto (chosen on the validation item)")] = "auto",
-    protocol: Annotated[str, typer.Option("--protocol", help="loo-full")] = "loo-full",
+    protocol: Annotated[str, typer.Option("--protocol", help="loo-full (a --sequences file) or temporal (the shop's own events, --home)")] = "loo-full",
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    max_train_s: Annotated[float | None, typer.Option("--max-train-s", help="training-time budget per model (sequential models stop early)")] = None,
+    home: HomeOpt = DEFAULT_HOME,
     as_json: JsonOpt = False,
 ) -> None:
-    """Leave-one-out evaluation ranking against all items; last line is one JSON object with --json."""
-    if not sequences.is_file():
-        fail(f"no such file: {sequences}", 2)
+    """Offline recommendation evaluation ranking against all items; last line is one JSON object with --json."""
+    if protocol == "temporal":
+        from shopmind.evaluation.recs_eval import evaluate_recs_events
+
+        shop = open_shop(home)
+        try:
+            events = shop.store.scan_events()
+        finally:
+            shop.close()
+        if not events.num_rows:
+            fail(f"the shop at {home} has no events to evaluate", 2)
+        _print(evaluate_recs_events(events, "itemknn" if model == "auto" else model), as_json)
+        return
+    if sequences is None or not sequences.is_file():
+        fail(f"--sequences must name a file for --protocol {protocol}", 2)
     from shopmind.evaluation.recs_eval import evaluate_recs
 
-    _print(evaluate_recs(sequences, model=model, protocol=protocol, seed=seed), as_json)
+    _print(evaluate_recs(sequences, model=model, protocol=protocol, seed=seed, max_train_s=max_train_s), as_json)
