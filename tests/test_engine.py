@@ -72,3 +72,20 @@ def test_user_vector_follows_the_latest_items(tmp_path, demo_data):
     later = shop.user_vector("a")
     assert float(later @ first) < 0.999  # moved toward the new item
     shop.close()
+
+
+def test_fresh_purchases_and_stock_changes_reach_recommendations_at_once(tmp_path, demo_data):
+    shop = ShopMind.open(tmp_path / "home")
+    shop.import_file("products", demo_data / "products.jsonl")
+    events = pq.read_table(demo_data / "events.parquet").sort_by("timestamp").slice(0, 20_000)
+    pq.write_table(events, tmp_path / "ev.parquet")
+    shop.import_file("events", tmp_path / "ev.parquet")
+    shop.build(["recommend"])
+    shown = [i.id for i in shop.recommend(user_id="u1", placement="home", k=10).items]
+    assert shown
+    shop.events.track({"type": "purchase", "user_id": "u1", "item_id": shown[0]})
+    assert shown[0] not in [i.id for i in shop.recommend(user_id="u1", placement="home", k=10).items]
+    product = shop.catalog.get(shown[1])
+    shop.catalog.upsert([product.model_copy(update={"stock": 0, "in_stock": False})])
+    assert shown[1] not in [i.id for i in shop.recommend(user_id="u1", placement="home", k=10).items]
+    shop.close()

@@ -384,7 +384,9 @@ class ShopMind:
         """Recommendations for a placement; events the models have not seen yet are passed in fresh."""
         service = self.service("recommend")
         history = self.state.history_since(user_id, self.snapshot_seq("recommend")) if user_id else None
-        return service.recommend(user_id=user_id, placement=placement, item_id=item_id, cart=cart, k=k, context=context, history=history)
+        purchased = self.state.purchased(user_id) if user_id else None
+        return service.recommend(user_id=user_id, placement=placement, item_id=item_id, cart=cart, k=k, context=context,
+                                 history=history, purchased=purchased)
 
     @property
     def assistant(self) -> Any:
@@ -477,6 +479,10 @@ class ShopMind:
     def _notify_products(self, items: list[Product]) -> None:
         if self._state is not None:
             self._state.set_items((p.id, _item_meta(p)) for p in items)
+        recs = self._services.get("recommend")
+        if recs is not None:  # stock changes filter recommendations at once, without a rebuild
+            for p in items:
+                recs.set_stock(p.id, p.available)
         for service in list(self._services.values()):
             upsert = getattr(service, "upsert", None)
             if upsert is not None:

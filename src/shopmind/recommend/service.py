@@ -484,21 +484,29 @@ class RecommendService:
         k: int = 20,
         context: dict[str, Any] | None = None,
         history: list[str] | None = None,
+        purchased: list[str] | set[str] | None = None,
     ) -> RecommendResponse:
-        """Run one placement's pipeline: candidates → filter → rank → diversify → fallback → reasons."""
+        """Run one placement's pipeline: candidates → filter → rank → diversify → fallback → reasons.
+
+        `history`: the user's items since the build (fresh, in order); `purchased`: everything they bought,
+        including since the build (the facade passes its online state), for the already-purchased filter.
+        """
         t0 = time.perf_counter()
         if placement not in self.config.placements:
             raise KeyError(f"unknown placement {placement!r}; configured: {sorted(self.config.placements)}")
         pc = self.config.placements[placement]
         context = context or {}
-        hist, purchased = self._history(user_id, history)
+        hist, purchased_idx = self._history(user_id, history)
+        if purchased:
+            fresh = np.array([self.index[i] for i in purchased if i in self.index], dtype=purchased_idx.dtype)
+            purchased_idx = np.union1d(purchased_idx, fresh)
         item = self.index.get(item_id) if item_id is not None else None
         cart_idx = np.array([self.index[c] for c in (cart or []) if c in self.index], dtype=np.int64)
 
         # filter mask (True = allowed)
         allowed = self.in_stock & ~self.excluded
-        if pc.exclude_purchased and len(purchased):
-            allowed[purchased] = False
+        if pc.exclude_purchased and len(purchased_idx):
+            allowed[purchased_idx] = False
         if pc.exclude_seen and len(hist):
             allowed[hist] = False
         if item is not None:
