@@ -75,6 +75,7 @@ def page(browser):
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append("console: " + m.text) if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
     yield pg
     context.close()
     assert not errors, f"JavaScript errors: {errors}"
@@ -188,10 +189,11 @@ def test_dashboard_login_and_charts(server, page):
     page.click("#login button[type=submit]")
     page.wait_for_selector("body[data-loaded='1']", timeout=30_000)
     assert int(page.inner_text("#kpis .kpi b").replace(",", "")) == 1682
-    for canvas in ("live", "funnel", "rfm"):
+    for canvas in ("live", "funnel", "rfm", "coverage", "ads", "pacing"):
         assert page.locator(f"#{canvas}").is_visible()
     assert "recommend" in page.inner_text("#models") and "search" in page.inner_text("#models")
     assert page.inner_text("#ctr-note") == ""  # the storefront's impressions and clicks made it to the report
+    assert page.inner_text("#ads-note").startswith("Cumulative spend")
     shop = server["shop"]
     assert not shop.state.flagged_users()  # a person clicking around is not a bot
     assert "star wars" in {q["query"] for q in shop.report("queries")["top"]}

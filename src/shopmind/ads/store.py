@@ -118,6 +118,18 @@ class AdsStore:
         with self.engine.begin() as conn:
             return conn.execute(update(ad_ledger).where(ad_ledger.c.user_id == user_id).values(user_id="")).rowcount or 0
 
+    def pacing_curve(self, day: str) -> dict[str, list[float]]:
+        """Cumulative spend per campaign at the end of each UTC hour of `day` (the dashboard's pacing chart)."""
+        import numpy as np
+
+        q = select(ad_ledger.c.campaign_id, ad_ledger.c.ts, ad_ledger.c.cost).where(ad_ledger.c.day == day, ad_ledger.c.cost > 0)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        out: dict[str, np.ndarray] = {}
+        for campaign, ts, cost in rows:
+            out.setdefault(campaign, np.zeros(24))[int(ts % 86400 // 3600)] += cost
+        return {c: np.cumsum(v).round(4).tolist() for c, v in out.items()}
+
     def spend(self, day: str | None = None) -> dict[str, float]:
         """Total cost per campaign, on one day or over all time."""
         q = select(ad_ledger.c.campaign_id, func.sum(ad_ledger.c.cost)).group_by(ad_ledger.c.campaign_id)

@@ -86,3 +86,15 @@ def ads_report(shop: Shop, campaign_id: str | None = None, start: str | None = N
     svc.catch_up(shop.store)
     return svc.report(campaign_id, start, end)
 
+
+
+@router.get("/ads/pacing", dependencies=[RequireAdmin])
+def ads_pacing(shop: Shop, day: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None) -> dict[str, Any]:
+    """Cumulative spend by UTC hour per campaign for one day (default today), with each daily budget."""
+    import time as _time
+
+    svc = _ads(shop)
+    svc.catch_up(shop.store)
+    day = day or _time.strftime("%Y-%m-%d", _time.gmtime())
+    budgets = {c.id: c.daily_budget for c in svc.list_campaigns()}
+    return {"day": day, "curves": svc.store.pacing_curve(day), "daily_budgets": budgets}

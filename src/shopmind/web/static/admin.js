@@ -85,6 +85,9 @@ async function models() {
       : `${esc(k)}: ${fmt(v)}`).join("<br>");
     return `<tr><td>${esc(name)}</td><td>${esc(p.current)}<br><span class="note">${p.versions.length} kept</span></td><td>${txt || "—"}</td></tr>`;
   }).join("")}</table>` : `<p class="note">Nothing built yet: run <code>shopmind build</code>.</p>`;
+  const recs = m.recommend && (m.recommend.versions.find((v) => v.version === m.recommend.current) || {}).meta;
+  const cov = Object.entries((recs && recs.metrics) || {}).filter(([, v]) => v && typeof v["coverage@10"] === "number");
+  draw("coverage", "bar", cov.map(([k]) => k), [{ label: "coverage@10 (share of the catalog in someone's top 10)", data: cov.map(([, v]) => v["coverage@10"]), backgroundColor: "#0b7a3b" }]);
 }
 
 async function rfm() {
@@ -95,13 +98,19 @@ async function rfm() {
 
 async function ads() {
   try {
-    const rep = await api("/ads/report");
-    const rows = rep.rows || rep.campaigns || rep || [];
-    if (!Array.isArray(rows) || !rows.length) { $("#ads-note").textContent = "No campaigns yet."; return; }
-    draw("ads", "bar", rows.map((r) => r.campaign_name || r.campaign_id || r.name), [
-      { label: "spend", data: rows.map((r) => r.spend || 0), backgroundColor: "#2457d6" },
-      { label: "budget", data: rows.map((r) => r.budget || r.daily_budget || 0), backgroundColor: "#dfe4ec" },
+    const pace = await api("/ads/pacing");
+    const totals = (await api("/ads/report")).filter((r) => r.day === "total");
+    const ids = Object.keys(pace.daily_budgets);
+    if (!ids.length) { $("#ads-note").textContent = "No campaigns yet."; return; }
+    const spent = Object.fromEntries(totals.map((r) => [r.campaign_id, r.spend]));
+    draw("ads", "bar", ids, [
+      { label: "spend (all time)", data: ids.map((c) => spent[c] || 0), backgroundColor: "#2457d6" },
+      { label: "daily budget", data: ids.map((c) => pace.daily_budgets[c]), backgroundColor: "#dfe4ec" },
     ]);
+    $("#ads-note").textContent = `Cumulative spend by UTC hour on ${pace.day} (pacing spreads it over the day).`;
+    const curves = Object.entries(pace.curves);
+    const colors = ["#2457d6", "#0b7a3b", "#f5a623", "#d64545", "#7b61ff"];
+    draw("pacing", "line", [...Array(24).keys()].map((h) => `${h}:00`), curves.map(([c, v], n) => ({ label: `${c} (budget ${pace.daily_budgets[c] ?? "?"})`, data: v, borderColor: colors[n % colors.length], tension: 0.2 })));
   } catch { $("#ads-note").textContent = "Ads are not enabled on this server."; }
 }
 

@@ -107,6 +107,8 @@ async function sponsored(params) {
 
 // ---------------------------------------------------------------- views
 async function viewHome() {
+  const mine = renderToken;  // a slower earlier view must not paint over this one
+  if (mine !== renderToken) return;
   main.innerHTML = `<p class="note">${t("loading")}</p>`;
   const rows = await Promise.all([
     recRow(t("forYou"), { placement: "home" }, "row-home"),
@@ -118,6 +120,7 @@ async function viewHome() {
     const ps = await products(tr.items.map((i) => i.item_id));
     if (ps.length) trending = `<section class="row"><h2>${t("trending")}</h2><ul class="cards">${ps.map((p, n) => card(p, { placement: "trending", position: n })).join("")}</ul></section>`;
   } catch {}
+  if (mine !== renderToken) return;
   main.innerHTML = rows.join("") + trending || `<p class="note">${t("noResults")}</p>`;
 }
 
@@ -135,19 +138,24 @@ function searchHash(s) {
 }
 
 async function viewSearch() {
+  const mine = renderToken;  // a slower earlier view must not paint over this one
   const s = searchState();
   $("#q").value = s.q;
+  if (mine !== renderToken) return;
   main.innerHTML = `<p class="note">${t("loading")}</p>`;
   const q = new URLSearchParams({ q: s.q, sort: s.sort, page: s.page, per_page: 20 });
   ["category", "brand", "price"].forEach((f) => q.append("facets", f));
   if (Object.keys(s.filters).length) q.set("filters", JSON.stringify(s.filters));
   if (store.user) { q.set("user_id", store.user); q.set("session_id", store.session); }
+  // ads never hold up organic results: they get a short time budget and are asked for in parallel
+  const adsPromise = Promise.race([sponsored({ placement: "search", q: s.q }), new Promise((ok) => setTimeout(() => ok([]), 400))]);
   let res;
   try { res = await api("/search?" + q); } catch (err) {
-    main.innerHTML = `<p class="note">${err.status === 503 ? t("notBuilt") : esc(err.message)}</p>`;
+    if (mine !== renderToken) return;
+  main.innerHTML = `<p class="note">${err.status === 503 ? t("notBuilt") : esc(err.message)}</p>`;
     return;
   }
-  const ads = await sponsored({ placement: "search", q: s.q });
+  const ads = await adsPromise;
   const adCards = [];
   const adProducts = await products(ads.map((ad) => ad.item_id));
   for (const [n, ad] of ads.entries()) {
@@ -166,6 +174,7 @@ async function viewSearch() {
   const hits = organic.map((h, n) => card(h, { why: whyText(h.why), placement: "search", position: (s.page - 1) * 20 + n }));
   impressions(organic.map((h) => h.id), "search");
   const pages = Math.ceil(res.total / res.per_page);
+  if (mine !== renderToken) return;
   main.innerHTML = `
     <div class="search-layout">
       <aside class="facets" aria-label="${t("filters")}">${facetsHtml(res.facets || [], s)}</aside>
@@ -242,9 +251,12 @@ function facetsHtml(facets, s) {
 }
 
 async function viewProduct(id) {
+  const mine = renderToken;  // a slower earlier view must not paint over this one
+  if (mine !== renderToken) return;
   main.innerHTML = `<p class="note">${t("loading")}</p>`;
   let p;
-  try { p = await api("/products/" + encodeURIComponent(id)); } catch { main.innerHTML = `<p class="note">${t("noResults")}</p>`; return; }
+  try { p = await api("/products/" + encodeURIComponent(id)); } catch { if (mine !== renderToken) return;
+  main.innerHTML = `<p class="note">${t("noResults")}</p>`; return; }
   productCache.set(p.id, p);
   await track("view", p.id, { page: "product" });
   const attrs = Object.entries(p.attributes || {}).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(Array.isArray(v) ? v.join(", ") : v)}</dd>`).join("");
@@ -252,6 +264,7 @@ async function viewProduct(id) {
     recRow(t("similar"), { placement: "product", item_id: p.id }, "row-similar"),
     recRow(t("fbt"), { placement: "cart", cart: p.id }, "row-fbt"),
   ]);
+  if (mine !== renderToken) return;
   main.innerHTML = `<article class="product">
       <h1>${esc(p.title)}</h1>
       <p class="meta">${esc(p.brand || "")} ${esc((p.category || []).join(" › "))}</p>
@@ -268,9 +281,11 @@ async function viewProduct(id) {
 }
 
 async function viewCart() {
+  const mine = renderToken;  // a slower earlier view must not paint over this one
   const ids = store.cart;
   const ps = ids.length ? await products(ids) : [];
   const recs = ids.length ? await recRow(t("cartRecs"), { placement: "cart", cart: ids.join(",") }, "row-cart") : "";
+  if (mine !== renderToken) return;
   main.innerHTML = `<h1>${t("cart")}</h1>
     ${ps.length ? `<ul class="cart-items">${ps.map((p) => `<li>${esc(p.title)} ${price(p)} <button type="button" class="remove" data-id="${esc(p.id)}">${t("remove")}</button></li>`).join("")}</ul>
       <button id="checkout" type="button">${t("checkout")}</button>` : `<p class="note">${t("emptyCart")}</p>`}
@@ -285,11 +300,14 @@ async function viewCart() {
     const events = ps.map((p) => ({ type: "purchase", user_id: store.user, session_id: store.session, item_id: p.id, price: p.price ?? undefined, context: { page: "cart", device: "web" } }));
     if (store.user && events.length) await api("/events/batch", { method: "POST", body: JSON.stringify(events) }).catch(() => {});
     store.cart = [];
-    main.innerHTML = `<p class="note" id="thanks">${t("bought")}</p>`;
+    if (mine !== renderToken) return;
+  main.innerHTML = `<p class="note" id="thanks">${t("bought")}</p>`;
   });
 }
 
+let renderToken = 0;
 function route() {
+  renderToken += 1;
   const hash = location.hash || "#/";
   const [path] = hash.slice(1).split("?");
   if (path.startsWith("/search")) return viewSearch();
