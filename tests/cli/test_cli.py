@@ -69,3 +69,10 @@ def test_eval_contracts_print_one_json_object_last(tmp_path, shared_data):
     result = orjson.loads(out.stdout.strip().splitlines()[-1])
     assert {"ndcg@10", "mrr@10", "recall@100", "queries", "latency_ms_p50", "latency_ms_p99", "index_s"} <= result.keys()
     assert result["queries"] == len(qids) and result["ndcg@10"] > 0.2
+
+
+def test_imports_lists_runs_with_checkpoints(tmp_path, demo_data):
+    home = tmp_path / "shop"
+    run("import", "users", str(demo_data / "users.csv"), home=home)
+    rows = orjson.loads(run("imports", "--json", home=home).stdout)
+    assert rows[0]["kind"] == "users" and rows[0]["status"] == "done" and rows[0]["records_committed"] == 943

@@ -66,3 +66,12 @@ def _require_read(request: Request, x_api_key: Annotated[str | None, Header()] =
 RequireAdmin = Depends(_require(Access.ADMIN))
 RequirePublic = Depends(_require(Access.PUBLIC))
 RequireRead = Depends(_require_read)
+
+
+def same_id(path_id: str, body_id: str) -> None:
+    """A PUT's body must describe the resource its path names: 422 on the body's `id` otherwise."""
+    if path_id != body_id:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["body", "id"], "msg": f"id {body_id!r} differs from the path's {path_id!r}", "type": "value_error"}],
+        )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +28,16 @@ def open_shop(home: Path):
         return ShopMind.open(home)
     except (ConfigError, StoreError) as exc:
         fail(str(exc))
+
+
+@contextmanager
+def shop_at(home: Path) -> Iterator[Any]:
+    """The shop at `home`, closed when the command is done."""
+    shop = open_shop(home)
+    try:
+        yield shop
+    finally:
+        shop.close()
 
 
 def emit_json(obj: Any) -> None:

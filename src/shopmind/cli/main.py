@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shopmind.cli.common import DEFAULT_HOME, HomeOpt, JsonOpt, emit_json, fail, open_shop
+from shopmind.cli.common import DEFAULT_HOME, HomeOpt, JsonOpt, emit_json, fail, open_shop, shop_at
 from shopmind.cli.ads import ads_app
 from shopmind.cli.assistant import assistant_app
 from shopmind.cli.evaluate import eval_app
@@ -73,11 +73,8 @@ def import_cmd(
 @app.command()
 def stats(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
     """Counts of products, users and events, and what is built."""
-    shop = open_shop(home)
-    try:
+    with shop_at(home) as shop:
         data = shop.stats()
-    finally:
-        shop.close()
     if as_json:
         emit_json(data)
         return
@@ -96,11 +93,8 @@ def stats(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
 @app.command("delete-user")
 def delete_user(user_id: str, home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
     """Delete a user everywhere: record, events and derived state; print what was removed."""
-    shop = open_shop(home)
-    try:
+    with shop_at(home) as shop:
         removed = shop.delete_user(user_id)
-    finally:
-        shop.close()
     if as_json:
         emit_json({"user_id": user_id, "removed": removed})
     else:
@@ -110,11 +104,8 @@ def delete_user(user_id: str, home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = F
 @app.command()
 def imports(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
     """Recent import runs with their committed checkpoint (what survived a crash)."""
-    shop = open_shop(home)
-    try:
+    with shop_at(home) as shop:
         rows = shop.store.list_imports()
-    finally:
-        shop.close()
     if as_json:
         emit_json(rows)
         return
@@ -157,11 +148,8 @@ def keys(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
     """Print the API keys the server accepts (generated on first use if none are configured)."""
     from shopmind.api.app import load_keys
 
-    shop = open_shop(home)
-    try:
+    with shop_at(home) as shop:
         data = load_keys(shop)
-    finally:
-        shop.close()
     if as_json:
         emit_json(data)
     else:
@@ -265,22 +253,16 @@ def train(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
 @app.command("rebuild-state")
 def rebuild_state(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
     """Recompute online state (profiles, counters, trending, bot flags) from the event log."""
-    shop = open_shop(home)
-    try:
+    with shop_at(home) as shop:
         result = shop.rebuild_state()
-    finally:
-        shop.close()
     emit_json(result) if as_json else console.print(result)
 
 
 @app.command()
 def profile(user_id: str, home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
     """A user's profile: interests, segment, recent activity, heat, value and churn risk."""
-    shop = open_shop(home)
-    try:
+    with shop_at(home) as shop:
         prof = shop.profile(user_id)
-    finally:
-        shop.close()
     if as_json:
         emit_json(prof.model_dump(mode="json"))
         return
@@ -341,16 +323,13 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="load and build, then exit")] = False,
 ) -> None:
     """Load the bundled demo shop (idempotent), build it, and serve it."""
-    shop = open_shop(home)
-    try:
+    with shop_at(home) as shop:
         for kind, path in demo_files().items():
             report = shop.import_file(kind, path)
             console.print(f"{kind}: {report.read:,} read, {report.stored:,} new/updated ({report.seconds:.1f}s)")
         console.print("building indexes and models …")
         console.print(shop.build())
         _demo_campaigns(shop)
-    finally:
-        shop.close()
     if not no_serve:
         serve(home=home, host=host, port=port)
 

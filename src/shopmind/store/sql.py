@@ -323,7 +323,7 @@ class SqlStore:
     def list_imports(self, limit: int = 20) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(imports).order_by(imports.c.started_at.desc()).limit(limit)).mappings().all()
-        return [dict(r) for r in rows]
+        return [{str(k): v for k, v in r.items()} for r in rows]  # keys are quoted_name (a str subclass orjson refuses)
 
     # -- stats -----------------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
 
-from shopmind.api.deps import RequireAdmin, RequireRead, Shop
+from shopmind.api.deps import RequireAdmin, RequireRead, Shop, same_id
 from shopmind.domain import Product
 
 router = APIRouter(prefix="/products", tags=["catalog"])
@@ -31,8 +31,7 @@ def get_product(product_id: str, shop: Shop) -> Product:
 @router.put("/{product_id}", dependencies=[RequireAdmin])
 def put_product(product_id: str, product: Product, shop: Shop) -> dict[str, Any]:
     """Create or replace one product; the path id must match the body's."""
-    if product.id != product_id:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["body", "id"], "msg": f"id {product.id!r} differs from the path's {product_id!r}", "type": "value_error"}])
+    same_id(product_id, product.id)
     shop.catalog.upsert([product])
     return {"upserted": 1, "id": product_id}
 

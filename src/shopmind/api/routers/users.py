@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from shopmind.api.deps import RequireAdmin, RequireRead, Shop
+from shopmind.api.deps import RequireAdmin, RequireRead, Shop, same_id
 from shopmind.domain import User
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -29,8 +29,7 @@ def get_user(user_id: str, shop: Shop) -> User:
 
 @router.put("/{user_id}", dependencies=[RequireAdmin])
 def put_user(user_id: str, user: User, shop: Shop) -> dict[str, Any]:
-    if user.id != user_id:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["body", "id"], "msg": f"id {user.id!r} differs from the path's {user_id!r}", "type": "value_error"}])
+    same_id(user_id, user.id)
     shop.users.upsert([user])
     return {"upserted": 1, "id": user_id}
 
