@@ -8,44 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from shopmind.assistant.datasets import openbg_products as _openbg
 from shopmind.domain import Product
 
-OPENBG = [
-    "ecomgpt/data__ecom_instruct_v1__OpenBG_Align__tasks__ZH-OpenBG_Align-CLS-item_coarse_classify__test.json",
-    "ecomgpt/data__ecom_instruct_v1__OpenBG_Align__tasks__ZH-OpenBG_Align-CLS-item_fine_classify__test.json",
-]
-
-
 def openbg_products(shared: Path) -> list[Product]:
-    """OpenBG items: 'title<TAB>key#:#value#;#…' with labels {coarse, fine} → Products (no price in the data)."""
-    out: list[Product] = []
-    seen = set()
-    for rel in OPENBG:
-        for i, line in enumerate((shared / rel).read_text(encoding="utf-8").splitlines()):
-            rec = json.loads(line)
-            title, _, attr_text = rec["sentences"].partition("\t")
-            if title in seen:
-                continue
-            seen.add(title)
-            attrs: dict[str, list[str]] = {}
-            for pair in attr_text.split("#;#"):
-                k, sep, v = pair.partition("#:#")
-                if sep and k.strip() and v.strip():
-                    attrs.setdefault(k.strip(), []).append(v.strip())
-            brand = (attrs.pop("品牌", [None]) or [None])[0]
-            keep = {k: v for k, v in attrs.items() if k in ("颜色分类", "风格", "材质", "适用对象", "功效", "适用季节", "流行元素")}
-            labels = rec["labels"]
-            out.append(
-                Product(
-                    id=f"ob{len(out):04d}",
-                    title=title,
-                    brand=brand,
-                    category=[labels["coarse"][0], labels["fine"][0]],
-                    attributes=keep,
-                    language="zh",
-                )
-            )
-    return out
+    """OpenBG Taobao items with the attributes search tests match on (lists kept as lists)."""
+    return _openbg(shared, keep_keys=("颜色分类", "风格", "材质", "适用对象", "功效", "适用季节", "流行元素"), flatten=False)
 
 
 def read_jsonl(path: Path, limit: int | None = None) -> list[Product]:

@@ -8,6 +8,7 @@ import csv
 import json
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +35,14 @@ def read_products(path: Path, limit: int | None = None, every: int = 1, offset: 
     return out
 
 
-def openbg_products(shared: Path) -> list[Product]:
-    """OpenBG Taobao items: title, brand (品牌), coarse > fine category and attributes, as the data has them."""
+OPENBG_KEEP = ("颜色分类", "风格", "材质", "适用对象", "适用季节", "流行元素", "产地", "净含量", "毛重", "尺码", "适用性别")
+
+
+def openbg_products(shared: Path, keep_keys: Sequence[str] = OPENBG_KEEP, flatten: bool = True) -> list[Product]:
+    """OpenBG Taobao items: title, brand (品牌), coarse > fine category and attributes, as the data has them.
+
+    `keep_keys`: the attributes kept; `flatten`: one-value lists become plain values.
+    """
     out, seen = [], set()
     for rel in OPENBG_FILES:
         for line in (shared / rel).read_text(encoding="utf-8").splitlines():
@@ -50,7 +57,7 @@ def openbg_products(shared: Path) -> list[Product]:
                 if sep and k.strip() and v.strip():
                     attrs.setdefault(k.strip(), []).append(v.strip())
             brand = (attrs.pop("品牌", [None]) or [None])[0]
-            keep = {k: v if len(v) > 1 else v[0] for k, v in attrs.items() if k in ("颜色分类", "风格", "材质", "适用对象", "适用季节", "流行元素", "产地", "净含量", "毛重", "尺码", "适用性别")}
+            keep = {k: v[0] if flatten and len(v) == 1 else v for k, v in attrs.items() if k in keep_keys}
             out.append(Product(id=f"ob{len(out):04d}", title=title, brand=brand, category=[rec["labels"]["coarse"][0], rec["labels"]["fine"][0]],
                                attributes=keep, language="zh"))
     return out
