@@ -96,3 +96,37 @@ def test_newer_schema_is_refused(store, store_url):
 def test_unknown_scheme_is_a_clear_error():
     with pytest.raises(StoreError, match="no store backend"):
         open_store("mongodb://localhost/x")
+
+
+def test_tailing_by_seq_never_skips_a_slow_commit(store):
+    """A writer that commits late must not be overtaken: seq order is commit order for every backend."""
+    import threading
+
+    store.add_events(_events(1, "u0"))
+    last = store.last_event_seq()
+    slow_inserted, fast_done = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        with store.transaction() as conn:
+            store.add_events([Event(id="slow", type="view", user_id="u1", item_id="p1", timestamp=1_700_000_100)], conn=conn)
+            slow_inserted.set()
+            fast_done.wait(0.5)  # a concurrent writer gets its chance before this one commits
+
+    def fast() -> None:
+        slow_inserted.wait(5)
+        store.add_events([Event(id="fast", type="view", user_id="u2", item_id="p2", timestamp=1_700_000_101)])
+        fast_done.set()
+
+    threads = [threading.Thread(target=slow), threading.Thread(target=fast)]
+    for t in threads:
+        t.start()
+    seen: list[str] = []
+    while any(t.is_alive() for t in threads):  # a tailer polling as the online state does
+        rows = store.events_since(last)
+        if rows:
+            seen += [r[2] for r in rows]
+            last = rows[-1][0]
+    for t in threads:
+        t.join()
+    seen += [r[2] for r in store.events_since(last)]
+    assert sorted(seen) == ["u1", "u2"]

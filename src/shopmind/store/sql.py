@@ -21,6 +21,10 @@ from shopmind.store import schema
 from shopmind.store.schema import events, imports, products, users
 
 _INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+# Readers tail the log by `seq`, so seq order must be commit order. SQLite has one writer at a time; on
+# PostgreSQL a transaction-scoped advisory lock serialises event writers until they commit, otherwise a
+# tailer could pass a seq whose transaction commits later and never see that event.
+_EVENT_WRITE_LOCK = {"postgresql": "SELECT pg_advisory_xact_lock(7262340001)"}
 
 EVENT_SCHEMA = pa.schema(
     [
@@ -80,6 +84,7 @@ class SqlStore:
         if self.dialect not in _INSERT:
             raise StoreError(f"unsupported database {self.dialect!r}; use sqlite:// or postgresql://")
         self._insert = _INSERT[self.dialect]
+        self._event_write_lock = _EVENT_WRITE_LOCK.get(self.dialect)
         # events are the hot write path: compile the statement once and hand rows straight to the driver
         stmt = self._insert(events).values({name: bindparam(name) for name in EVENT_ROW_COLUMNS})
         compiled = stmt.on_conflict_do_nothing(index_elements=[events.c.id]).compile(dialect=engine.dialect)
@@ -260,6 +265,8 @@ class SqlStore:
         if not params:
             return 0
         with self._conn(conn) as c:
+            if self._event_write_lock:
+                c.exec_driver_sql(self._event_write_lock)
             result = c.exec_driver_sql(self._event_sql, params)
         return max(result.rowcount, 0)
 
