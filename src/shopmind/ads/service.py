@@ -240,12 +240,7 @@ class AdsService:
             else:
                 available = {p: True for p in wanted}
             new = CampaignIndex(campaigns, self.model, available)
-            old_p = dict(zip(idx.ids, self._pacer.p)) if idx is not None and len(self._pacer.p) == len(idx) else {}
-            old_i = dict(zip(idx.ids, self._pacer.integral)) if idx is not None and len(self._pacer.integral) == len(idx) else {}
-            self._pacer.resize(len(new))
-            start = self.config.pacing.p_start if self.config.pacing.enabled else 1.0
-            self._pacer.p = np.array([old_p.get(c, start) for c in new.ids])
-            self._pacer.integral = np.array([old_i.get(c, 0.0) for c in new.ids])
+            self._pacer.remap(idx.ids if idx is not None else [], new.ids)  # pacing state follows each campaign
             self._index, self._index_version, self._index_at = new, self.store.version, wall
             self._day = ""  # spend arrays are refilled for the new snapshot
             return new
@@ -380,8 +375,11 @@ class AdsService:
                            user_factor=model.user_factor(hist))
         pctr = model.pctr(X)
         bid, is_cpc = idx.bid[camps], idx.is_cpc[camps]
-        rank_ctr = pctr if self.config.ranking == "ecpm" else np.full(len(units), model.base_ctr)
-        score = ecpm_of(rank_ctr, bid, is_cpc, np.ones(len(units)))
+        if self.config.ranking == "ecpm":
+            rank_ctr, gate = pctr, np.ones(len(units))
+        else:  # bid only: no reason to prefer one of a campaign's products, so ties break at random
+            rank_ctr, gate = np.full(len(units), model.base_ctr), 1.0 - 1e-9 * self.rng.random(len(units))
+        score = ecpm_of(rank_ctr, bid, is_cpc, gate)
         result = gsp(score, rank_ctr, bid, is_cpc, camps, k, self.config.reserve_cpc, self.config.reserve_cpm)
 
         if len(result.winners) and model.ctr is not None:  # report each winner's pCTR in the slot it actually got
