@@ -22,6 +22,7 @@ import argparse
 import gc
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -223,6 +224,7 @@ def main() -> None:
             Xte, yte, _, gte = built._training_log(test_tab)
             np.savez(os.environ["ADS_BENCH_DUMP"], Xtr=Xtr, ytr=ytr, gtr=gtr.astype(str), Xte=Xte, yte=yte, gte=gte.astype(str),
                      pte=np.array([x[0] for x in test_log["imps"]]), yte_served=np.array([x[1] for x in test_log["imps"]]))
+            shutil.rmtree(tmp, ignore_errors=True)
             return
         built_b = AdsModel.build(products, test_tab, None, AdsConfig(**{**base_cfg, "min_relevance": min_rel}), encode=passage)
         log_b = simulate(service(built_b, ranking="bid", k=8, pacing=explore), users, "log", LOG_DAY, k=8, requests="requests_all")
@@ -300,22 +302,30 @@ def main() -> None:
     # "demand allows" = the campaign's demand over the day, at its bid and under the same budgets, spends its
     # budget: its unpaced spend reaches the budget. (Also reported: the bench's former definition, uncapped
     # pCTR-ranked demand without any budgets >= budget; prices differ once competitors run out of budget.)
-    paced_cfg = {**orjson.loads(args.pacing), "enabled": True}
+    paced_cfg = {**(orjson.loads(args.pacing) if not args.tune else {}), "enabled": True}
     pi_cfg = {"enabled": True, "controller": "pi", "interval_s": 300.0, "kp": 10.0, "ki": 1.0, "p_start": 0.3, "finish_by_h": 22.0}
     off = {"enabled": False}
 
     # 6a. pacing checked (and its gains chosen) on the LOG half only, with budgets from LOG demand
     log_budgets = {cid: round(max(0.6 * spend_log[cid], 10 * bids[cid]), 2) for cid in ids}
-    log_paced, log_unpaced = budget_run("log", LOG_DAY, log_budgets, paced_cfg), budget_run("log", LOG_DAY, log_budgets, off)
+    log_unpaced = budget_run("log", LOG_DAY, log_budgets, off)
     log_allows = reaches(log_unpaced, log_budgets)
-    log_stats = spend_stats(log_paced, log_budgets, log_allows)
-    if args.tune:  # the tuning loop sees the LOG half only
-        for cid in log_allows:
-            got = log_paced["spend"].get(cid, 0.0)
-            print(cid, "budget", log_budgets[cid], "spent", round(got, 2), "by hour",
-                  np.round(np.cumsum(log_paced["spend_by_hour"].get(cid, np.zeros(24))), 1).tolist())
-        print(orjson.dumps(log_stats).decode())
+    if args.tune:  # the tuning loop sees the LOG half only; --pacing may be a list of configs to compare
+        sweep = orjson.loads(args.pacing)
+        for cfg in sweep if isinstance(sweep, list) else [sweep]:
+            r = budget_run("log", LOG_DAY, log_budgets, {**cfg, "enabled": True})
+            for cid in log_allows:
+                cum = np.cumsum(r["spend_by_hour"].get(cid, np.zeros(24))) / log_budgets[cid]
+                cum0 = np.cumsum(log_unpaced["spend_by_hour"].get(cid, np.zeros(24))) / log_budgets[cid]
+                print(cid, "budget", log_budgets[cid], "paced by 6/12/18/24 h", np.round(cum[[5, 11, 17, 23]], 2).tolist(),
+                      "unpaced", np.round(cum0[[5, 11, 17, 23]], 2).tolist())
+            print(orjson.dumps({"pacing": cfg, **spend_stats(r, log_budgets, log_allows),
+                                "unpaced_median_share_by_noon": spend_stats(log_unpaced, log_budgets, log_allows)["median_share_by_noon"],
+                                "traffic_share_by_noon": float(model.hour_curve[:12].sum())}).decode(), flush=True)
+        shutil.rmtree(tmp, ignore_errors=True)
         return
+    log_paced = budget_run("log", LOG_DAY, log_budgets, paced_cfg)
+    log_stats = spend_stats(log_paced, log_budgets, log_allows)
     # 6b. TEST day under budgets: pacing (forecast controller) vs the former PI controller vs no pacing
     runs = {name: budget_run("test", TEST_DAY, budgets, cfg) for name, cfg in (("paced", paced_cfg), ("paced_pi", pi_cfg), ("unpaced", off))}
     allows = reaches(runs["unpaced"], budgets)
@@ -396,6 +406,7 @@ def main() -> None:
     (out / "ads.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     print(orjson.dumps(result).decode())
     store.close()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

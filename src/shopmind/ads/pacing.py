@@ -32,7 +32,7 @@ class PacingConfig(BaseModel):
     enabled: bool = True
     controller: Literal["forecast", "pi", "fixed"] = Field(default="forecast", description="see the module docstring")
     interval_s: float = Field(default=60.0, gt=0, description="seconds between controller updates")
-    kp: float = Field(default=3.0, ge=0, description="gain on log p per unit of spend-share error (behind the target curve: > 0)")
+    kp: float = Field(default=6.0, ge=0, description="gain on log p per unit of spend-share error (behind the target curve: > 0)")
     ki: float = Field(default=1.0, ge=0, description="pi only: gain on log p per unit of accumulated error (per update)")
     p_min: float = Field(default=0.005, gt=0, le=1)
     p_start: float = Field(default=1.0, gt=0, le=1, description="p at the start of a day (forecast: until the first update)")
