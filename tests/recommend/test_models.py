@@ -161,3 +161,46 @@ def test_sasrec_losses_train(loss: str) -> None:
     m = create("sasrec", hidden=8, epochs=1, batch=32, loss=loss, negatives=8, max_len=8)
     m.fit(Interactions.from_sequences(seqs, 30))
     assert np.isfinite(m.history[-1]["loss"])  # type: ignore[attr-defined]
+
+
+def test_sasrec_defaults_scale_with_data(shared_data) -> None:
+    """max_len / batch / dropout / loss follow the data: short sparse Amazon sequences vs long MovieLens ones."""
+    from shopmind.evaluation.recs_eval import sequences_from_inter
+    from shopmind.recommend.base import read_seqrec
+    from shopmind.recommend.sasrec import data_defaults
+
+    auto = {"max_len": "auto", "batch": "auto", "dropout": "auto", "loss": "auto", "negatives": 2048}
+    seqs, _ = read_seqrec(shared_data / "seqrec" / "Beauty.txt")
+    amazon = data_defaults(auto, np.array([len(s) for s in seqs]), 12101)
+    assert amazon == {"loss": "sce", "max_len": 50, "batch": 256, "dropout": 0.3}
+    ml, n_ml, _ = sequences_from_inter(shared_data / "ml-100k" / "ml-100k.inter")
+    movies = data_defaults(auto, np.array([len(s) for s in ml]), n_ml)
+    assert movies["max_len"] == 200 and movies["dropout"] == 0.2 and movies["loss"] == "ce"
+    assert 32 <= movies["batch"] <= 256
+    # explicit values are kept
+    assert data_defaults({**auto, "max_len": 20, "loss": "bce"}, np.array([5, 6]), 100).keys() == {"batch", "dropout"}
+
+
+def test_sasrec_auto_params_saved_resolved(beauty_inter, tmp_path) -> None:
+    """After fit the resolved values (not "auto") are the model's params, so a loaded model rebuilds the same net."""
+    m = create("sasrec", hidden=16, epochs=1, negatives=256).fit(beauty_inter)
+    assert isinstance(m.params["max_len"], int) and m.params["loss"] in ("ce", "sce") and isinstance(m.params["batch"], int)
+    m.save(tmp_path / "s")
+    back = Recommender.load(tmp_path / "s")
+    hist = [beauty_inter.sequence(u) for u in range(5)]
+    np.testing.assert_allclose(back.score(hist), m.score(hist), rtol=1e-5, atol=1e-5)
+
+
+def test_ease_cholesky_inverse_matches_lu(beauty_inter) -> None:
+    """The potrf/potri inverse (mirrored block by block) equals a float64 LU inverse on a real Gram matrix."""
+    import scipy.linalg
+
+    from shopmind.recommend.ease import _spd_inverse
+
+    x = beauty_inter.csr()
+    g = (x.T @ x).toarray().astype(np.float32)[:1000, :1000]
+    g[np.diag_indices_from(g)] += 50.0
+    want = scipy.linalg.inv(g.astype(np.float64))
+    got = _spd_inverse(g.copy())
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    assert np.allclose(got, got.T)

@@ -226,6 +226,36 @@ def blend_on_validation(
     return Blend().with_models(members, weights), val
 
 
+def choose_auto(
+    tuned: dict[str, tuple[Recommender, dict[str, Any], float, float]],
+    split: LOOSplit,
+    *,
+    seed: int = 0,
+    log: Callable[[str], None] | None = None,
+) -> tuple[Recommender, str, dict[str, Any], float]:
+    """`auto`: the best tuned model by validation NDCG@10, then a blend with BLEND_MEMBERS if validation prefers it.
+
+    `tuned` maps model name → (model, params, val_ndcg@10, train_s) as returned by `tune`. Returns
+    (chosen model, its label, its params, its validation NDCG@10). Nothing here looks at the test item.
+    """
+    best_name = max(tuned, key=lambda n: tuned[n][2])
+    chosen, params, val, _ = tuned[best_name]
+    name = best_name
+    others = [tuned[n][0] for n in BLEND_MEMBERS if n in tuned and n != best_name]
+    if others:
+        blended, bval = blend_on_validation(chosen, others, split, seed=seed)
+        if log:
+            log(f"blend {best_name}+{[o.name for o in others]} weights {blended.params['weights']} val {bval:.5f}")
+        if bval > val:
+            kept = [(m, w) for m, w in zip(blended.models, blended.params["weights"]) if w or m is chosen]
+            from shopmind.recommend.blend import Blend
+
+            blended = Blend().with_models([m for m, _ in kept], [w for _, w in kept])
+            chosen, val, name = blended, bval, "blend:" + "+".join(blended.params["members"])
+            params = {"weights": blended.params["weights"], "members": [{"name": mm.name, **mm.params} for mm in blended.models]}
+    return chosen, name, params, val
+
+
 def evaluate_split(
     split: LOOSplit,
     model: str = "auto",
@@ -241,18 +271,7 @@ def evaluate_split(
         chosen, name = m, model
     else:
         tuned = {n: tune(n, split, seed=seed, max_train_s=max_train_s, log=log) for n in AUTO_MODELS}
-        best_name = max(tuned, key=lambda n: tuned[n][2])
-        chosen, params, val, train_s = tuned[best_name]
-        name = best_name
-        others = [tuned[n][0] for n in BLEND_MEMBERS if n in tuned and n != best_name]
-        if others:
-            blended, bval = blend_on_validation(chosen, others, split, seed=seed)
-            if log:
-                log(f"blend {best_name}+{[o.name for o in others]} weights {blended.params['weights']} val {bval:.5f}")
-            if bval > val:
-                chosen, val, name = blended, bval, "blend:" + "+".join(blended.params["members"])
-                params = {"weights": blended.params["weights"], "members": [
-                    {"name": mm.name, **mm.params} for mm in blended.models]}
+        chosen, name, params, val = choose_auto(tuned, split, seed=seed, log=log)
         train_s = sum(t[3] for t in tuned.values())
     test_model, refit_s = refit_for_test(chosen, split)
     test = split.evaluate(test_model)

@@ -1,6 +1,6 @@
 """EASE (Steck, WWW 2019): closed-form linear item-item model B = I - P/diag(P), P = (XᵀX + λI)⁻¹.
 
-One Cholesky inverse of an items × items matrix (float32): seconds for 12k items, ~1 min for 18k.
+One Cholesky inverse (LAPACK potrf + potri, float32) of an items × items matrix.
 Scoring may weight the newest history items more (`recency`), which suits next-item tasks.
 """
 
@@ -13,6 +13,28 @@ import numpy as np
 import scipy.linalg
 
 from shopmind.recommend.base import Interactions, Recommender, histories_csr, recency_weights, register
+
+
+def _spd_inverse(g: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric positive-definite float32 matrix via Cholesky (potrf + potri, ~n³ flops, in place).
+
+    Half the flops of an LU inverse; falls back to scipy.linalg.inv if the factorisation fails.
+    """
+    from scipy.linalg import lapack
+
+    a = np.asfortranarray(g, dtype=np.float32)
+    c, info = lapack.spotrf(a, lower=1, overwrite_a=1, clean=0)
+    if info == 0:
+        inv, info = lapack.spotri(c, lower=1, overwrite_c=1)
+        if info == 0:
+            n, step = inv.shape[0], 2048
+            for j0 in range(0, n, step):  # potri fills the lower triangle only: mirror it block by block
+                j1 = min(n, j0 + step)
+                inv[j0:j1, j1:] = inv[j1:, j0:j1].T
+                blk = inv[j0:j1, j0:j1]
+                inv[j0:j1, j0:j1] = np.tril(blk) + np.tril(blk, -1).T
+            return inv
+    return scipy.linalg.inv(np.asarray(g, dtype=np.float64), check_finite=False).astype(np.float32)
 
 
 @register("ease")
@@ -33,7 +55,7 @@ class EASE(Recommender):
         x = interactions.csr(binary=True)
         g = (x.T @ x).toarray().astype(np.float32)
         g[np.diag_indices_from(g)] += float(self.params["lam"])
-        p = scipy.linalg.inv(g, overwrite_a=True, check_finite=False).astype(np.float32)
+        p = _spd_inverse(g)
         b = p / (-np.diag(p))[None, :]
         b[np.diag_indices_from(b)] = 0.0
         # LAPACK hands back Fortran order; scipy's sparse @ dense would copy all of B on every call
