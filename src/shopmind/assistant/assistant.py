@@ -59,6 +59,8 @@ CHAT = {
         "no_faq": "The shop's FAQ does not cover that; please contact the shop directly.",
         "recs": "Items related to {t}:",
         "no_price_match": "No product matching “{q}” has a catalog price in that range; these match without the price limit:",
+        "cheaper_like": "Nothing matching “{q}” costs less in that category; these cheaper items there are the most similar:",
+        "brand_more": "Fewer than {n} products of that brand match; other matches follow:",
     },
     "zh": {
         "greet": "您好！我可以帮您找商品、根据商品目录回答商品问题、对比商品，以及解释店铺政策。",
@@ -74,6 +76,8 @@ CHAT = {
         "no_faq": "店铺的常见问题里没有这一项，请直接联系店铺。",
         "recs": "与「{t}」相关的商品：",
         "no_price_match": "没有与“{q}”匹配且目录价格在该范围内的商品；以下是不限价格的匹配结果：",
+        "cheaper_like": "该类目下没有与“{q}”匹配且更便宜的商品；以下是该类目里更便宜的相似商品：",
+        "brand_more": "该品牌的匹配商品不足{n}件，后面是其他匹配结果：",
     },
 }
 
@@ -255,6 +259,14 @@ class Assistant:
         if slots.brands:
             filters["brand"] = slots.brands
         grounded, products = self._run_search(state, slots.query or message, filters, lang)
+        if filters.get("brand") and 0 < len(products) < self.config.results:
+            # the brand the query names has few matches: show them first, then the query's other matches
+            others = self.tools.search(slots.query or message, {k: v for k, v in filters.items() if k != "brand"}, self.config.results)
+            more = [p for p in others if p.id not in {q.id for q in products}][: self.config.results - len(products)]
+            if more:
+                grounded += [_say(lang, "brand_more", n=self.config.results)] + [listing(p, lang) for p in more]
+                products = products + more
+                state.focus = [p.id for p in products]
         category = _shared_category(products)
         if category:
             state.filters["category"] = category
@@ -294,7 +306,18 @@ class Assistant:
             query = _swap_colour(query, slots.colour, lang)
         if slots.refine == "in_stock":
             filters["in_stock"] = True
-        return self._run_search(state, query, filters, lang, relax_price=False)
+        grounded, products = self._run_search(state, query, filters, lang, relax_price=False)
+        if not products and slots.refine == "other_brand" and filters.get("category"):
+            # the category was inferred from the results, not asked for: other brands outside it still answer
+            grounded, products = self._run_search(state, query, {k: v for k, v in filters.items() if k != "category"}, lang, relax_price=False)
+        anchor = next((p for p in focus if p.price is not None), None)
+        if not products and slots.refine == "cheaper" and anchor is not None and filters.get("category"):
+            # nothing matching the words is cheaper: the cheaper items of that category most like the product shown
+            like, like_products = self._run_search(state, anchor.title, filters, lang, relax_price=False)
+            state.query = query
+            if like_products:
+                return [_say(lang, "cheaper_like", q=query)] + like[1:], like_products
+        return grounded, products
 
     def _ask(self, state, message, slots, lang, user_id):
         if slots.aspect in ("shipping", "returns", "warranty"):
@@ -330,10 +353,10 @@ class Assistant:
         return [head] + [listing(p, lang) for p in products], products
 
     def _faq(self, state, message, slots, lang, user_id):
-        section, _ = self.faq.match(message)
-        if section is None:
+        sections = self.faq.matches(message)
+        if not sections:
             return [_say(lang, "no_faq")], []
-        return faq_sentences(section, lang), []
+        return [s for section in sections for s in faq_sentences(section, lang)], []
 
     def _chitchat(self, state, message, slots, lang, user_id):
         low = message.casefold()

@@ -65,12 +65,17 @@ def openbg_products(shared: Path, keep_keys: Sequence[str] = OPENBG_KEEP, flatte
 
 @dataclass
 class Question:
-    """A real or generated question with its known answer (attribute name, or None when the catalog lacks it)."""
+    """A real or generated question with its known answer (attribute name, or None when the catalog lacks it).
+
+    `alternatives`: every (attribute, value) the data set labels as answering it (answer_key/answer_value is
+    one of them); a product's "brand" attribute lives in Product.brand.
+    """
 
     product_id: str
     text: str
     answer_key: str | None
     answer_value: str | None
+    alternatives: tuple[tuple[str, str], ...] = ()
 
 
 def _parse_candidate(cand: str) -> tuple[str, str | None]:
@@ -88,6 +93,7 @@ def epqa(shared: Path) -> tuple[list[Product], list[Question]]:
     titles: dict[str, str] = {}
     attrs: dict[str, dict[str, str]] = defaultdict(dict)
     answers: dict[tuple[str, str], tuple[str, str]] = {}
+    every: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for r in rows:
         titles.setdefault(r["ASIN"], r["title"])
         if r["source"] == "attribute":
@@ -96,13 +102,14 @@ def epqa(shared: Path) -> tuple[list[Product], list[Question]]:
                 attrs[r["ASIN"]][k] = v
                 if r["label"] == "2":
                     answers[(r["ASIN"], r["question"])] = (k, v)
+                    every[(r["ASIN"], r["question"])].append((k, v))
     products = []
     for asin, title in titles.items():
         a = dict(attrs.get(asin, {}))
         brand = a.pop("brand", None)
         if title.strip():
             products.append(Product(id=f"pqa-{asin}", title=title[:2000], brand=brand, attributes=a, language="en"))
-    questions = [Question(f"pqa-{asin}", q, k, v) for (asin, q), (k, v) in answers.items()]
+    questions = [Question(f"pqa-{asin}", q, k, v, tuple(every[(asin, q)])) for (asin, q), (k, v) in answers.items()]
     return products, questions
 
 

@@ -62,6 +62,13 @@ def _phrase_re(phrase: str) -> re.Pattern[str]:
     return re.compile(p if re.search(r"[\u3400-\u9fff]", phrase) else r"\b" + p + r"(?:s|es|ed|ing)?\b")
 
 
+def _phrase_tokens(phrase: str) -> frozenset[str]:
+    """A Latin multi-word keyword's stemmed content words ('send back' also matches 'sending it back')."""
+    if re.search(r"[\u3400-\u9fff]", phrase) or len(phrase.split()) < 2:
+        return frozenset()
+    return frozenset(t for t in tokenize(phrase) if t not in _STOP)
+
+
 class Faq:
     """Sections ranked for a question: keyword phrases (3 points each) plus content-word overlap."""
 
@@ -69,6 +76,7 @@ class Faq:
         self.sections = sections
         self.source = source
         self._phrases = [[_phrase_re(k) for k in s.keywords] for s in sections]
+        self._token_phrases = [[t for t in (_phrase_tokens(k) for k in s.keywords) if t] for s in sections]
         self._words = [{t for t in tokenize(s.heading + " " + s.body) if t not in _STOP and not t.isdigit()} for s in sections]
         df: Counter[str] = Counter(t for w in self._words for t in w)
         n = max(len(sections), 1)
@@ -85,8 +93,9 @@ class Faq:
     def score(self, question: str) -> list[float]:
         q = question.casefold()
         toks = {t for t in tokenize(question) if t not in _STOP}
-        return [3.0 * sum(1 for rx in phrases if rx.search(q)) + 0.25 * sum(self._idf[t] for t in toks & words)
-                for phrases, words in zip(self._phrases, self._words)]
+        return [3.0 * max(sum(1 for rx in phrases if rx.search(q)), sum(1 for tp in token_phrases if tp <= toks))
+                + 0.25 * sum(self._idf[t] for t in toks & words)
+                for phrases, token_phrases, words in zip(self._phrases, self._token_phrases, self._words)]
 
     def match(self, question: str, min_score: float = 1.0) -> tuple[FaqSection | None, float]:
         """Best section for a question and its score (None below min_score)."""
@@ -95,3 +104,13 @@ class Faq:
             return None, 0.0
         i = max(range(len(scores)), key=scores.__getitem__)
         return (self.sections[i], scores[i]) if scores[i] >= min_score else (None, scores[i])
+
+    def matches(self, question: str, min_score: float = 1.0, margin: float = 1.0) -> list[FaqSection]:
+        """The best section, plus any other whose keyword phrases also match and which scores within `margin`
+        of it (a question such as "退换货怎么处理" asks about returns and exchanges at once)."""
+        scores = self.score(question)
+        if not scores or max(scores) < min_score:
+            return []
+        top = max(scores)
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        return [self.sections[i] for i in order if scores[i] >= max(min_score, 3.0 if i != order[0] else 0.0) and top - scores[i] <= (margin if i != order[0] else 0.0)]

@@ -11,6 +11,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
+from shopmind.assistant.attrank import default_ranker
 from shopmind.assistant.faq import FaqSection
 from shopmind.assistant.models import ProductCard, Sentence, Source
 from shopmind.domain import Product
@@ -128,9 +129,8 @@ def _assoc() -> dict[str, dict[str, float]]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
-    """The attribute name that answers a question: by aspect first, then by the question's words."""
-    items = attr_items(p)
+def _rule_attribute(items: list[tuple[str, Any]], aspect: str | None, question: str) -> str | None:
+    """The hand-written path: aspect → attribute-name fragments, else word/hint overlap (Chinese names, fallback)."""
     if aspect in ASPECT_KEYS:
         hits = [k for k, _ in items if any(frag in k.casefold() for frag in ASPECT_KEYS[aspect])]
         if hits:
@@ -158,6 +158,24 @@ def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
         if score > best_score:
             best, best_score = k, score
     return best if best_score >= 1.5 else None
+
+
+def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
+    """The attribute name that answers a question, or None when none is trusted to.
+
+    English questions about products with Latin attribute names go to the learned ranker (attrank); below its
+    threshold the aspect rule may still name an attribute; Chinese names and questions use the rule path."""
+    items = attr_items(p)
+    if not items:
+        return None
+    latin = not re.search(r"[\u3400-\u9fff]", question) and not any(re.search(r"[\u3400-\u9fff]", k) for k, _ in items)
+    ranker = default_ranker() if latin else None
+    if ranker is None:
+        return _rule_attribute(items, aspect, question)
+    key, _score, trusted = ranker.select(question, [(k, fmt_value(v)) for k, v in items])
+    if trusted:
+        return key
+    return _rule_attribute(items, aspect, question) if aspect in ASPECT_KEYS else None
 
 
 def answer_about(p: Product, aspect: str | None, question: str, lang: str, size: str | None = None) -> list[Sentence]:

