@@ -7,11 +7,18 @@ the first 70 % are their history, the last 30 % are held out. Each held-out rati
 (a slot request at its real time of day); an ad "is clicked" iff its product is one the user really
 rated later (a real held-out interaction), at most once.
 
-Users are split in two by id hash. The LOG half is served by a bid-only policy (8 slots, no budgets)
-whose impressions/clicks, as ordinary events with ad tokens, train the pCTR model through the
-production build (`AdsModel.build`); budgets, the relevance gate and pacing gains are set on the LOG
-half too. The TEST half is used only to measure: AUC and calibration on held-out impressions of the same
-logging policy, and the auction runs (pCTR × bid vs bid-only; pacing on vs off under budgets).
+Users are split in two by id hash. The LOG half is served by a bid-only policy (8 slots, no budgets, each
+campaign in a random half of the auctions, a random one of its products) over the whole held-out period
+(one page view per held-out rating, at its real time; frequency caps reset daily); its impressions/clicks,
+as ordinary events with ad tokens, train the pCTR model through the production build (`AdsModel.build`:
+LightGBM, calibration fitted on out-of-fold scores). The same logging policy on the TEST half gives held-out
+impressions; then the halves swap (a second model trained on the TEST log scores the LOG half), so the
+calibration check pools every held-out click of both halves, none scored by a model that saw its user.
+Per decile: predicted vs observed CTR, clicks, relative error, 95 % intervals (Wilson, and a bootstrap over
+users). Budgets, the relevance gate and pacing gains come from the LOG half; the auction and budget days
+(at most 20 page views per user, on one simulated day) measure pCTR × bid vs bid-only, and pacing (the
+forecast controller vs the former PI controller vs none) on the TEST half. A campaign's demand "allows"
+its budget when, unpaced under the same budgets, it spends the whole budget.
 
     python bench/ads.py --json        # table, then one JSON line (also bench/results/ads.json)
 """
