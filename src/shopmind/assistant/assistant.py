@@ -21,6 +21,8 @@ from shopmind.assistant.generate import generator_for
 from shopmind.assistant.grounding import (
     answer_about,
     card,
+    cat_sentence,
+    fmt_value,
     compare,
     faq_sentences,
     listing,
@@ -60,7 +62,7 @@ CHAT = {
         "recs": "Items related to {t}:",
         "no_price_match": "No product matching “{q}” has a catalog price in that range; these match without the price limit:",
         "cheaper_like": "Nothing matching “{q}” costs less in that category; these cheaper items there are the most similar:",
-        "brand_more": "Fewer than {n} products of that brand match; other matches follow:",
+        "brand_more": "Few products of that brand match; further matches follow:",
     },
     "zh": {
         "greet": "您好！我可以帮您找商品、根据商品目录回答商品问题、对比商品，以及解释店铺政策。",
@@ -77,7 +79,7 @@ CHAT = {
         "recs": "与「{t}」相关的商品：",
         "no_price_match": "没有与“{q}”匹配且目录价格在该范围内的商品；以下是不限价格的匹配结果：",
         "cheaper_like": "该类目下没有与“{q}”匹配且更便宜的商品；以下是该类目里更便宜的相似商品：",
-        "brand_more": "该品牌的匹配商品不足{n}件，后面是其他匹配结果：",
+        "brand_more": "该品牌的匹配商品不多，后面是更多匹配结果：",
     },
 }
 
@@ -264,7 +266,7 @@ class Assistant:
             others = self.tools.search(slots.query or message, {k: v for k, v in filters.items() if k != "brand"}, self.config.results)
             more = [p for p in others if p.id not in {q.id for q in products}][: self.config.results - len(products)]
             if more:
-                grounded += [_say(lang, "brand_more", n=self.config.results)] + [listing(p, lang) for p in more]
+                grounded += [_say(lang, "brand_more")] + [listing(p, lang) for p in more]
                 products = products + more
                 state.focus = [p.id for p in products]
         category = _shared_category(products)
@@ -354,9 +356,19 @@ class Assistant:
 
     def _faq(self, state, message, slots, lang, user_id):
         sections = self.faq.matches(message)
-        if not sections:
+        own = self._product_warranty(state, slots, lang) if slots.aspect == "warranty" else []
+        if not sections and not own:
             return [_say(lang, "no_faq")], []
-        return [s for section in sections for s in faq_sentences(section, lang)], []
+        return own + [s for section in sections for s in faq_sentences(section, lang)], self._focused(state, slots.refs)[:1] if own else []
+
+    def _product_warranty(self, state, slots, lang) -> list[Sentence]:
+        """The warranty the product in focus states in its own attributes (said before the shop's policy)."""
+        for p in self._focused(state, slots.refs)[:1]:
+            key = next((k for k, v in p.attributes.items() if "warrant" in k.casefold() or "保修" in k or "质保" in k if v not in (None, "", [])), None)
+            if key is not None:
+                v, name, t = fmt_value(p.attributes[key]), key.replace("_", " "), short_title(p)
+                return [cat_sentence(p, f"attributes.{key}", f"The {name} of {t} is {v}.", f"「{t}」的{name}是{v}。", lang)]
+        return []
 
     def _chitchat(self, state, message, slots, lang, user_id):
         low = message.casefold()

@@ -1,0 +1,96 @@
+"""The learned question → attribute ranker: shipped model, real questions, abstention, train/eval disjointness."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from shopmind.assistant import datasets as ds
+from shopmind.assistant.attrank import FEATURES, default_ranker
+from shopmind.assistant.grounding import answer_about, find_attribute
+from shopmind.domain import Product
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def ranker():
+    r = default_ranker()
+    assert r is not None, "attr_ranker.json ships inside the package"
+    return r
+
+
+def _trainer():
+    spec = importlib.util.spec_from_file_location("train_attr_ranker", REPO / "scripts/train_attr_ranker.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_shipped_model_says_what_it_was_trained_on(ranker):
+    assert ranker.booster.num_feature() == len(FEATURES)
+    assert 0.0 < ranker.threshold < 1.0
+    assert any("semiPQA" in s and "test" in s for s in ranker.meta["trained_on"])
+    assert ranker.meta["cv_top1_answerable"] > 0.8
+
+
+def test_training_questions_never_include_the_bench_questions(shared_data):
+    tr = _trainer()
+    pqa = shared_data / "productqa"
+    banned = tr.eval_questions(pqa)
+    groups = tr.semipqa_groups(pqa, banned)
+    assert len(groups) > 1000
+    assert not {tr.norm_q(g["q"]) for g in groups} & banned
+    assert not {tr.norm_q(q) for q, _ in tr.het_positives(pqa, banned)} & banned
+
+
+def test_ranker_finds_the_labelled_attribute_of_real_questions(shared_data, ranker):
+    """semiPQA dev questions (the bench's split, not trained on) about products with several attributes."""
+    with open(shared_data / "productqa/semiPQA__attribute_ranking__dev.csv", encoding="utf-8") as f:
+        by: dict[str, list[dict]] = defaultdict(list)
+        for i, r in enumerate(csv.DictReader(f, delimiter="\t")):
+            if i > 2500:
+                break
+            by[r["qid"]].append(r)
+    right = total = 0
+    for rows in by.values():
+        items, gold = {}, set()
+        for r in rows:
+            k, v = ds._parse_candidate(r["candidate"])
+            if v and k != "brand" and v.lower() not in ("true", "false") and len(v) < 120:
+                items[k] = v
+                if r["label"] == "1":
+                    gold.add(k)
+        if not gold or len(items) < 3:
+            continue
+        key, _, _ = ranker.select(rows[0]["question"], list(items.items()))
+        right += key in gold
+        total += 1
+    assert total >= 100
+    assert right / total >= 0.75
+
+
+def test_unrelated_question_gets_the_catalog_does_not_say(ranker):
+    p = Product(id="x", title="Trifold ID Wallet", attributes={"item_package_dimensions": "12.4", "model_number": "17plwb"})
+    assert find_attribute(p, None, "is this safe for my cat to eat?") is None
+    said = answer_about(p, None, "is this safe for my cat to eat?", "en")
+    assert [s.source.field for s in said] == ["none"] and "does not say" in said[0].text
+    assert find_attribute(p, None, "what is the model number?") == "model_number"
+
+
+def test_answer_cites_the_chosen_attribute(shared_data):
+    products, questions = ds.epqa(shared_data)
+    p = next(p for p in products if "color" in p.attributes and len(p.attributes) >= 2)
+    said = answer_about(p, None, "what color is this one?", "en")
+    assert said[0].source.field == "attributes.color"
+    assert str(p.attributes["color"]) in said[0].text
+
+
+def test_epqa_questions_keep_every_labelled_answer(shared_data):
+    _, questions = ds.epqa(shared_data)
+    assert all((q.answer_key, q.answer_value) in q.alternatives for q in questions)
+    assert sum(len(q.alternatives) > 1 for q in questions) >= 10  # e.g. color and style both answer "do these come in black?"
