@@ -339,6 +339,11 @@ def main() -> None:
     allows_old = [cid for cid in ids if demand[cid] >= budgets[cid]]
     paced, unpaced, paced_pi = (spend_stats(runs[n], budgets, allows) for n in ("paced", "unpaced", "paced_pi"))
     paced_old, unpaced_old = spend_stats(runs["paced"], budgets, allows_old), spend_stats(runs["unpaced"], budgets, allows_old)
+    # 6c. tight budgets (a third of the LOG-derived ones, never under 5 clicks): demand well above budget, room to pace
+    tight = {cid: round(max(budgets[cid] / 3, 5 * bids[cid]), 2) for cid in ids}
+    tight_runs = {name: budget_run("test", TEST_DAY, tight, cfg) for name, cfg in (("paced", paced_cfg), ("unpaced", off))}
+    tight_allows = reaches(tight_runs["unpaced"], tight)
+    tight_paced, tight_unpaced = (spend_stats(tight_runs[n], tight, tight_allows) for n in ("paced", "unpaced"))
     detail = [{"campaign": cid, "budget": budgets[cid], "demand_uncapped": round(demand[cid], 2), "demand_allows": cid in allows,
                **{name: round(r["spend"].get(cid, 0), 2) for name, r in runs.items()}} for cid in ids]
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
@@ -364,6 +369,12 @@ def main() -> None:
         "min_spend_ratio_former_definition": round(paced_old["min_ratio"], 4), "campaigns_former_definition": paced_old["campaigns"],
         "unpaced_min_spend_ratio_former_definition": round(unpaced_old["min_ratio"], 4),
         "pi_controller_min_spend_ratio": round(paced_pi["min_ratio"], 4), "pi_controller_max_spend_ratio": round(paced_pi["max_ratio"], 4),
+        "tight_budgets": {"campaigns_demand_allows": tight_paced["campaigns"], "in_band": tight_paced["in_band"],
+                          "paced_min_spend_ratio": round(tight_paced["min_ratio"], 4), "paced_max_spend_ratio": round(tight_paced["max_ratio"], 4),
+                          "paced_median_budget_share_by_noon": round(tight_paced["median_share_by_noon"], 3),
+                          "unpaced_median_budget_share_by_noon": round(tight_unpaced["median_share_by_noon"], 3),
+                          "paced_median_hour_90pct_budget": tight_paced["median_hour_90pct"],
+                          "unpaced_median_hour_90pct_budget": tight_unpaced["median_hour_90pct"]},
         "revenue_lift": round(e["revenue"] / max(b["revenue"], 1e-9) - 1, 4), "ctr_pctr": round(ctr_e, 5), "ctr_bid_only": round(ctr_b, 5),
         "select_p50_ms": round(float(np.percentile(lat, 50)), 3), "select_p99_ms": round(float(np.percentile(lat, 99)), 3),
         "select_p99_cpu_ms": round(float(np.percentile(cpu, 99)), 3), "load_average_1m": round(load, 2), "cpu_cores": os.cpu_count(),
@@ -388,6 +399,9 @@ def main() -> None:
              ("max spend / budget (paced, all campaigns)", result["max_spend_ratio"], "<= 1.01"),
              (f"min / max spend / budget, {paced['campaigns']} demand-allows (paced)", f"{paced['min_ratio']:.3f} / {paced['max_ratio_allows']:.3f}", ">= 0.90"),
              ("same, former PI controller (min)", f"{paced_pi['min_ratio']:.3f}", ""),
+             (f"tight budgets: min / max, {tight_paced['campaigns']} demand-allows (paced)", f"{tight_paced['min_ratio']:.3f} / {tight_paced['max_ratio']:.3f}", ">= 0.90 / <= 1.01"),
+             ("tight budgets: share by noon (paced / unpaced)", f"{tight_paced['median_share_by_noon']:.2f} / {tight_unpaced['median_share_by_noon']:.2f}", ""),
+             ("tight budgets: hour 90% spent (paced / unpaced)", f"{tight_paced['median_hour_90pct']} / {tight_unpaced['median_hour_90pct']}", ""),
              (f"same, former definition ({paced_old['campaigns']} campaigns; paced / unpaced)", f"{paced_old['min_ratio']:.3f} / {unpaced_old['min_ratio']:.3f}", ""),
              ("LOG half (tuning set), paced (max / min)", f"{log_stats['max_ratio']:.3f} / {log_stats['min_ratio']:.3f}", ""),
              ("hour 90% budget spent, median (paced / unpaced)", f"{paced['median_hour_90pct']} / {unpaced['median_hour_90pct']}", "late / early"),

@@ -10,6 +10,7 @@ from shopmind.ads.ctr import (
     CtrModel,
     auc,
     calibration_error,
+    calibration_table,
     isotonic_fit,
     platt_fit,
 )
@@ -51,6 +52,20 @@ def test_ctr_model_is_calibrated_on_fresh_draws():
     weighted, _ = calibration_error(pred, yt)
     assert weighted < 0.15
     assert abs(pred.mean() - pt.mean()) / pt.mean() < 0.1
+
+
+def test_calibration_table_counts_clicks_and_flags_gaps_beyond_noise():
+    """Per decile: clicks add up, a calibrated model sits inside the 95 % intervals, a 2x overestimate does not."""
+    rng = np.random.default_rng(3)
+    p = np.exp(rng.normal(np.log(0.01), 1.0, 60_000)).clip(0, 0.5)
+    y = (rng.random(len(p)) < p).astype(float)
+    users = rng.integers(0, 2_000, len(p))
+    good = calibration_table(p, y, groups=users)
+    assert sum(r["clicks"] for r in good) == int(y.sum()) and all("ci95_users" in r for r in good)
+    assert sum(r["within_ci"] for r in good) >= 8  # 95 % intervals: one or two misses by chance at most
+    assert all(r["noise_rel"] > 0 for r in good) and good[0]["noise_rel"] > good[-1]["noise_rel"]  # few clicks, wide
+    bad = calibration_table(2 * p, y)
+    assert not any(r["within_ci"] for r in bad[5:])  # where clicks are plenty, a 2x error is no noise
 
 
 def _ad(item: str, pos: int) -> AdSlot:

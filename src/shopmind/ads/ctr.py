@@ -29,6 +29,14 @@ FEATURES = (
     "cf_affinity",  # cosine of product and user in the co-occurrence (truncated SVD) space of the event log
 )
 N_FEATURES = len(FEATURES)
+CTR_FOLDS = 4
+"""User folds of the cross-fitting: out-of-fold target statistics (model.py) and out-of-fold calibration scores."""
+
+
+def user_folds(groups: np.ndarray, folds: int = CTR_FOLDS, seed: int = 7) -> np.ndarray:
+    """Fold of each row, the same for every row of a user (a seeded draw per distinct user)."""
+    _, inv = np.unique(np.asarray(groups), return_inverse=True)
+    return np.random.default_rng(seed).integers(0, folds, inv.max() + 1 if len(inv) else 0)[inv]
 
 
 def isotonic_fit(scores: np.ndarray, labels: np.ndarray, max_knots: int = 256) -> tuple[np.ndarray, np.ndarray]:
@@ -166,19 +174,17 @@ class CtrModel:
         self.metrics = metrics or {}
 
     @classmethod
-    def fit(cls, X: np.ndarray, y: np.ndarray, *, groups: np.ndarray | None = None, rounds: int = 200, folds: int = 4,
+    def fit(cls, X: np.ndarray, y: np.ndarray, *, groups: np.ndarray | None = None, rounds: int = 200, folds: int = CTR_FOLDS,
             isotonic_min_clicks: int = 1000, seed: int = 7) -> CtrModel:
         """Cross-fitted calibration: out-of-fold scores (folds split by `groups`, i.e. users, so each score is for a
         user the trees never saw — as at serving) fit the calibration map; the served trees use every row.
         Isotonic with plenty of clicks, Platt (two parameters, stable on few clicks) otherwise."""
         import lightgbm as lgb
 
-        rng = np.random.default_rng(seed)
         if groups is not None:
-            uniq, inv = np.unique(groups, return_inverse=True)
-            fold = rng.integers(0, folds, len(uniq))[inv]
+            fold = user_folds(groups, folds, seed)
         else:
-            fold = rng.integers(0, folds, len(y))
+            fold = np.random.default_rng(seed).integers(0, folds, len(y))
         params = dict(cls.PARAMS, seed=seed)
 
         def train(rows: np.ndarray) -> Any:

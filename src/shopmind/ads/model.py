@@ -23,7 +23,7 @@ import numpy as np
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from shopmind.ads.ctr import N_FEATURES, CtrModel
+from shopmind.ads.ctr import CTR_FOLDS, N_FEATURES, CtrModel, user_folds
 from shopmind.ads.pacing import PacingConfig
 from shopmind.domain import Product
 
@@ -334,20 +334,24 @@ class AdsModel:
             s[1] += y
         prior = float(labels.mean())
         w = self.config.ctr_prior_weight
-        # ordered target statistics: an impression's CTR features use only impressions logged before it
-        # (what serving sees), never its own label (leave-one-out leaks it: a tree can read the label back)
+        # out-of-fold target statistics: an impression's CTR features come from the impressions of the *other*
+        # user folds (the folds CtrModel.fit cross-fits on), never from its own user's labels, and over the
+        # whole log as at serving (ordered "so far" statistics are shrunk toward the prior far more than
+        # serving's full-log ones, so the trees would meet serving values outside what they were fitted on)
+        groups_all = np.array([users[j] for j in imp_rows], dtype=object)
+        fold = user_folds(groups_all, CTR_FOLDS)
+        camp_codes, camp_inv = np.unique(np.array(imp_camps, dtype=object), return_inverse=True)
+        n_items, n_camps = len(self.item_ids), len(camp_codes)
         loo_item, loo_camp = np.empty(len(labels)), np.empty(len(labels))
-        seen_item: dict[int, list[float]] = {}
-        seen_camp: dict[str, list[float]] = {}
-        for n, (it, c, y) in enumerate(zip(imp_items.tolist(), imp_camps, labels.tolist())):
-            si = seen_item.setdefault(it, [0.0, 0.0])
-            sc = seen_camp.setdefault(c, [0.0, 0.0])
-            loo_item[n] = (si[1] + w * prior) / (si[0] + w)
-            loo_camp[n] = (sc[1] + w * prior) / (sc[0] + w)
-            si[0] += 1
-            si[1] += y
-            sc[0] += 1
-            sc[1] += y
+        for f in range(CTR_FOLDS):
+            out_f = fold != f
+            i_imp = np.bincount(imp_items[out_f], minlength=n_items)
+            i_clk = np.bincount(imp_items[out_f], weights=labels[out_f], minlength=n_items)
+            c_imp = np.bincount(camp_inv[out_f], minlength=n_camps)
+            c_clk = np.bincount(camp_inv[out_f], weights=labels[out_f], minlength=n_camps)
+            here = ~out_f
+            loo_item[here] = smoothed_ctr(i_clk, i_imp, prior, w)[imp_items[here]]
+            loo_camp[here] = smoothed_ctr(c_clk, c_imp, prior, w)[camp_inv[here]]
         # history at each impression: replay item events per user in time order
         want = set(imp_rows)
         recent: dict[str, deque] = {}
@@ -368,8 +372,7 @@ class AdsModel:
             elif types[j] not in ("impression", "search", "remove_from_cart") and items[j] in self.index:
                 recent.setdefault(users[j], deque(maxlen=hist_n)).append(self.index[items[j]])
         stats = np.stack([item_imp, item_clk], axis=1)
-        groups = np.array([users[j] for j in imp_rows], dtype=object)
-        return X, labels, (stats, {c: (float(s[0]), float(s[1])) for c, s in camp_stats.items()}), groups
+        return X, labels, (stats, {c: (float(s[0]), float(s[1])) for c, s in camp_stats.items()}), groups_all
 
     def save(self, out_dir: Path) -> None:
         """Write the artifact files into `out_dir`."""
