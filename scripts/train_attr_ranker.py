@@ -38,7 +38,7 @@ PARAMS = dict(objective="binary", learning_rate=0.05, num_leaves=15, min_data_in
               bagging_freq=1, lambda_l2=1.0, verbose=-1, num_threads=1, seed=7)
 ROUNDS = 300
 FOLDS = 5
-HOLDOUT_KEYS = 0.3
+HOLDOUT_KEYS = 0.5
 
 
 def norm_q(q: str) -> str:
@@ -104,14 +104,71 @@ def main(argv: list[str]) -> None:
     questions = sorted({g["q"] for g in groups} | {q for q, _ in het})
     qmat = qcache.get_or_encode(questions, lambda ts: np.atleast_2d(model.query(ts)), batch=64)
     qvecs = dict(zip(questions, qmat))
-    passages = sorted({key_name(k) for g in groups for k, _ in g["items"]} | {key_value_text(k, v) for g in groups for k, v in g["items"]})
+    passages = sorted({key_name(k) for g in groups for k, _ in g["items"]} | {key_name(k) for _, k in het}
+                      | {key_value_text(k, v) for g in groups for k, v in g["items"]})
     pvecs = dict(zip(passages, pcache.get_or_encode(passages, lambda ts: np.atleast_2d(model.passage(ts)), batch=64)))
     print(f"{len(groups)} semiPQA questions, {len(het)} hetPQA positives, {len(passages)} passages embedded ({time.perf_counter() - t0:.0f}s)")
+
+    def nvec(key: str) -> np.ndarray:
+        return pvecs[key_name(key)]
 
     def rows_for(g: dict, stats: RankerStats) -> np.ndarray:
         names = np.stack([pvecs[key_name(k)] for k, _ in g["items"]])
         values = np.stack([pvecs[key_value_text(k, v)] for k, v in g["items"]])
         return features(g["q"], g["items"], stats, qvecs[g["q"]], names, values)
+
+    def oof_rows(gs: list[dict], extra: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Feature rows made out of fold: 5 folds by question, HOLDOUT_KEYS of the names treated as unseen."""
+        order = list(range(len(gs)))
+        random.Random(0).shuffle(order)
+        X, y, gid = [], [], []
+        for f, held in enumerate([order[i::FOLDS] for i in range(FOLDS)]):
+            held_set, held_q = set(held), {gs[i]["q"] for i in held}
+            rk = random.Random(f)
+            drop = frozenset(k for k in sorted({k for i in held for k, _ in gs[i]["items"]}) if rk.random() < HOLDOUT_KEYS)
+            stats = RankerStats.fit([gs[i] for i in order if i not in held_set], qvecs.__getitem__, [(q, k) for q, k in extra if q not in held_q], drop, nvec)
+            for i in held:
+                F = rows_for(gs[i], stats)
+                X.append(F)
+                y += gs[i]["labels"]
+                gid += [i] * len(F)
+        return np.vstack(X), np.array(y), np.array(gid)
+
+    def top(pred: np.ndarray, y: np.ndarray, gid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per question: the best score, whether its attribute is labelled, whether any attribute is."""
+        out = [(pred[m].max(), bool(y[m][int(np.argmax(pred[m]))]), bool(y[m].any())) for m in (gid == g for g in np.unique(gid))]
+        return tuple(np.array(c) for c in zip(*out))  # type: ignore[return-value]
+
+    def cv_predict(X: np.ndarray, y: np.ndarray, gid: np.ndarray) -> np.ndarray:
+        pred = np.zeros(len(y))
+        ug = np.unique(gid)
+        np.random.default_rng(1).shuffle(ug)
+        for f in range(FOLDS):
+            te = np.isin(gid, ug[f::FOLDS])
+            pred[te] = lgb.train(PARAMS, lgb.Dataset(X[~te], y[~te]), num_boost_round=ROUNDS).predict(X[te])
+        return pred
+
+    def pick_threshold(best: np.ndarray, right: np.ndarray, has: np.ndarray) -> float:
+        """Most right answers plus right abstentions (questions no attribute answers)."""
+        return float(max(sorted(set(np.round(best, 3))), key=lambda th: (float(((best >= th) & right | (best < th) & ~has).mean()), -th)))
+
+    # model selection check on semiPQA's own seen → unseen split: train on test-seen (+hetPQA), score test-unseen,
+    # whose answering attributes never occur among test-seen's
+    seen = [g for g in groups if g["qid"].startswith("testseen")]
+    unseen = [g for g in groups if g["qid"].startswith("testunseen")]
+    unseen_q = {g["q"] for g in unseen}
+    het_seen = [(q, k) for q, k in het if q not in unseen_q]
+    Xs, ys, gs_ = oof_rows(seen, het_seen)
+    th_s = pick_threshold(*top(cv_predict(Xs, ys, gs_), ys, gs_))
+    model_s = lgb.train(PARAMS, lgb.Dataset(Xs, ys), num_boost_round=ROUNDS)
+    stats_s = RankerStats.fit(seen, qvecs.__getitem__, het_seen, frozenset(), nvec)
+    Xu = [rows_for(g, stats_s) for g in unseen]
+    gu = np.concatenate([np.full(len(F), i) for i, F in enumerate(Xu)])
+    bu, ru, hu = top(model_s.predict(np.vstack(Xu)), np.concatenate([g["labels"] for g in unseen]), gu)
+    transfer = {"answerable": int(hu.sum()), "top1": round(float(ru[hu].mean()), 4), "answer_rate": round(float((bu >= th_s)[hu].mean()), 4),
+                "precision_answered": round(float(ru[(bu >= th_s) & hu].mean()), 4),
+                "right_or_abstained": round(float(((bu >= th_s) & ru | (bu < th_s) & ~hu).mean()), 4)}
+    print("seen → unseen:", transfer)
 
     # out-of-fold feature rows
     order = list(range(len(groups)))
@@ -125,7 +182,7 @@ def main(argv: list[str]) -> None:
         rk = random.Random(f)
         drop = frozenset(k for k in keys if rk.random() < HOLDOUT_KEYS)
         stats = RankerStats.fit([groups[i] for i in order if i not in held_set], qvecs.__getitem__,
-                                [(q, k) for q, k in het if q not in held_q], drop)
+                                [(q, k) for q, k in het if q not in held_q], drop, nvec)
         for i in held:
             F = rows_for(groups[i], stats)
             X.append(F)
@@ -164,9 +221,10 @@ def main(argv: list[str]) -> None:
         "cv_top1_answerable": round(float(right_a[has_a].mean()), 4),
         "cv_at_threshold": {"answer_rate_answerable": round(float(answered[has_a].mean()), 4),
                             "precision_answered": round(float(right_a[answered].mean()), 4), "right_or_abstained": round(quality(threshold), 4)},
+        "seen_to_unseen": transfer,
         "params": PARAMS, "rounds": ROUNDS, "holdout_keys": HOLDOUT_KEYS,
     }
-    final_stats = RankerStats.fit(groups, qvecs.__getitem__, het)
+    final_stats = RankerStats.fit(groups, qvecs.__getitem__, het, frozenset(), nvec)
     booster = lgb.train(PARAMS, lgb.Dataset(Xa, ya, feature_name=list(FEATURES)), num_boost_round=ROUNDS)
     ranker = AttributeRanker(booster, final_stats, float(threshold), meta)
     OUT.write_text(json.dumps(ranker.to_json(), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

