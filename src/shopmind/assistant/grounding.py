@@ -174,6 +174,8 @@ def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
         return _rule_attribute(items, aspect, question)
     key, _score, trusted = ranker.select(question, [(k, fmt_value(v)) for k, v in items])
     if trusted:
+        if aspect in ASPECT_KEYS and any(frag in key.casefold() for frag in ASPECT_KEYS[aspect]):
+            return _rule_attribute(items, aspect, question)  # the ranker picked the family; the rule picks item vs package
         return key
     return _rule_attribute(items, aspect, question) if aspect in ASPECT_KEYS else None
 
