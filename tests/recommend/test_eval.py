@@ -100,3 +100,21 @@ def test_unknown_protocol_is_an_error(tmp_path: Path) -> None:
     f.write_text("1 1 2 3\n")
     with pytest.raises(ValueError):
         evaluate_recs(f, protocol="temporal")
+
+
+def test_choose_auto_uses_validation_only(beauty_slice) -> None:
+    """`auto` picks the best validation model (or a blend that validation prefers) without reading test targets."""
+    from shopmind.evaluation.recs_eval import choose_auto, tune
+
+    seqs, n = beauty_slice
+    sp = LOOSplit(seqs, n)
+    tuned = {name: tune(name, sp, grid=[g]) for name, g in
+             [("popular", {}), ("itemknn", {"window": 3, "recency": 0.7}), ("rules", {})]}
+    sp.test_hist, sp.test_target = None, None  # type: ignore[assignment]  # any test access now fails
+    chosen, label, params, val = choose_auto(tuned, sp)
+    best = max(tuned, key=lambda k: tuned[k][2])
+    assert val >= tuned[best][2]
+    if label.startswith("blend:"):
+        assert label.split(":")[1].split("+")[0] == best and all(w > 0 for w in chosen.params["weights"])
+    else:
+        assert label == best and chosen is tuned[best][0]
