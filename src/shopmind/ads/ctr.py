@@ -1,11 +1,11 @@
-"""Click-through prediction: a fixed feature layout, a LightGBM classifier and isotonic calibration.
+"""Click-through prediction: a fixed feature layout, a LightGBM classifier and a cross-fitted calibration map.
 
 The same `FEATURES` layout is filled by the serving path (one row per candidate ad, vectorised) and by
 training (one row per logged impression), so a model can never see features in a different order
-than it was trained on. Calibration maps raw scores to observed click rates with pool-adjacent-violators
-(isotonic regression) fitted on a held-out slice of the training impressions; the map is two arrays
-applied with `np.interp`, stored as JSON next to the LightGBM text model.
-"""
+than it was trained on. Calibration maps raw scores to click rates, fitted on out-of-fold scores (folds
+by user, `user_folds`): Platt scaling (two parameters) below `isotonic_min_clicks` clicks, isotonic
+regression (pool-adjacent-violators) above; stored as JSON next to the LightGBM text model.
+`calibration_table` reports predicted vs observed CTR per decile with clicks and 95 % intervals."""
 
 from __future__ import annotations
 
