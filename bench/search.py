@@ -357,7 +357,10 @@ def main() -> None:
     if args.cold_embed:
         d = next(d for d in sets if d.name == big)
         print(f"[{big}] cold indexing (empty embedding cache)…", file=sys.stderr, flush=True)
-        results[big]["cold"] = cold_index_s(load_products(d / "products.jsonl"), work / big, config)
+        try:
+            results[big]["cold"] = cold_index_s(load_products(d / "products.jsonl"), work / big, config)
+        except Exception as e:  # noqa: BLE001 — keep the rest of the bench's results
+            results[big]["cold"] = {"error": repr(e)[:300]}
         print(json.dumps(results[big]["cold"]), file=sys.stderr, flush=True)
     summary = {
         "latency_ms_p50": results[big]["latency_ms_p50"],
