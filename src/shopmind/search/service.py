@@ -146,7 +146,10 @@ class SearchService:
             vectors.ef_search = config.hnsw_ef_search
         query_log = _query_log(events)
         speller = Speller.from_texts(
-            [p.title for p in products] + [p.brand or "" for p in products] + [" ".join(p.category) for p in products],
+            [p.title for p in products]
+            + [p.brand or "" for p in products]
+            + [" ".join(p.category) for p in products]
+            + [" ".join(str(v) for vals in p.attributes.values() for v in (vals if isinstance(vals, list) else [vals])) for p in products],  # a catalog's attribute words are never "misspelt"
             config.spelling_max_distance,
             extra=_query_words(query_log, min_count=3),
         )
