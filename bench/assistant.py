@@ -356,9 +356,10 @@ def summarize(rows: list[dict]) -> dict:
             "slot_turns": sum(1 for r in rs if "tp" in r),
             "fact_accuracy": round(sum(facts) / max(len(facts), 1), 4),
             "fact_turns": len(facts),
-            "answer_rate": round(len(answered) / max(len(known), 1), 4),  # over turns whose answer the catalog holds
-            "answered_precision": round(sum(r["fact_ok"] for r in answered) / max(len(answered), 1), 4),
-            "fact_accuracy_single_label": round(sum(r["fact_ok_single"] for r in rs if "fact_ok_single" in r) / max(len(facts), 1), 4),
+            # over turns whose answer the catalog holds (None where a kind has none): how often a catalog value was stated, how often it was right
+            "answer_rate": round(len(answered) / len(known), 4) if known else None,
+            "answered_precision": round(sum(r["fact_ok"] for r in answered) / len(answered), 4) if answered else None,
+            "fact_accuracy_single_label": round(sum(r["fact_ok_single"] for r in rs if "fact_ok_single" in r) / len(facts), 4) if facts else None,
             "hallucinated_facts": sum(len(r["halluc"]) for r in rs),
             "find_hit@5": round(sum(hits) / max(len(hits), 1), 4),
             "p50_ms": round(statistics.median(ms), 2) if ms else 0.0,
@@ -422,6 +423,7 @@ def main() -> None:
     print_table(results)
     head = next(iter(results.values()))
     final = {k: head[k] for k in ("intent_accuracy", "slot_f1", "fact_accuracy", "hallucinated_facts", "p50_ms", "turns")}
+    final["fact_accuracy_single_label"] = head["fact_accuracy_single_label"]
     final["en"] = {k: head["en"][k] for k in final if k != "en"}
     final["zh"] = {k: head["zh"][k] for k in ("intent_accuracy", "slot_f1", "fact_accuracy", "hallucinated_facts", "p50_ms", "turns")}
     final["find_hit@5"] = head["find_hit@5"]
