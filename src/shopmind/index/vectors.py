@@ -1,7 +1,7 @@
 """Dense vector index: faiss inner product over L2-normalised vectors, plus an in-memory delta.
 
-Spec "auto" is exact (Flat) up to AUTO_HNSW_ROWS rows and HNSW above (≈1 ms a query at 55k rows
-instead of ≈9 ms, recall@200 ≈ 0.97). Filters are applied inside the search: a selective filter
+Spec "auto" is exact (Flat) up to AUTO_HNSW_ROWS rows and HNSW above (efConstruction 200, efSearch 512:
+≈2 ms a query at 55k rows on one core instead of ≈9 ms, recall@200 0.99 against exact on real queries). Filters are applied inside the search: a selective filter
 (few allowed rows) is answered exactly with numpy over the allowed rows; otherwise faiss searches with
 an IDSelectorBitmap (exact for Flat). Rows added after the build sit in a numpy delta searched beside.
 """
@@ -30,7 +30,7 @@ def resolve_spec(spec: str, n: int) -> str:
 class VectorIndex:
     """Exact (Flat) or approximate (any faiss factory string, e.g. HNSW) inner-product search over rows."""
 
-    def __init__(self, index, vectors: np.ndarray, spec: str = "Flat", ef_search: int = 256, exact_max: int = 8000) -> None:
+    def __init__(self, index, vectors: np.ndarray, spec: str = "Flat", ef_search: int = 512, exact_max: int = 8000) -> None:
         self.index = index
         self.vectors = vectors
         self.spec = spec
@@ -49,13 +49,15 @@ class VectorIndex:
         return int(self.index.d)
 
     @classmethod
-    def build(cls, vectors: np.ndarray, spec: str = "auto") -> VectorIndex:
+    def build(cls, vectors: np.ndarray, spec: str = "auto", ef_construction: int = 200) -> VectorIndex:
         """faiss index over vectors (rows = positions); spec "auto" picks Flat or HNSW by size."""
         import faiss
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         spec = resolve_spec(spec, len(vectors))
         index = faiss.index_factory(vectors.shape[1], spec, faiss.METRIC_INNER_PRODUCT)
+        if hasattr(index, "hnsw"):
+            index.hnsw.efConstruction = int(ef_construction)  # faiss's default (40) loses recall on these vectors
         if not index.is_trained:
             index.train(vectors)
         index.add(vectors)
@@ -138,7 +140,7 @@ class VectorIndex:
         (path / "vectors.json").write_text(json.dumps({"spec": self.spec, "n": self.n_main, "dim": self.dim}))
 
     @classmethod
-    def load(cls, path: Path, ef_search: int = 256) -> VectorIndex:
+    def load(cls, path: Path, ef_search: int = 512) -> VectorIndex:
         """Read what save() wrote (vectors memory-mapped)."""
         import faiss
 

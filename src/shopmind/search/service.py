@@ -142,7 +142,7 @@ class SearchService:
         vectors = None
         if config.stages.dense:
             enc = cls._make_encoder(config)
-            vectors = VectorIndex.build(enc.encode_passages([_embed_text(p) for p in products]), config.faiss_spec)
+            vectors = VectorIndex.build(enc.encode_passages([_embed_text(p) for p in products]), config.faiss_spec, config.hnsw_ef_construction)
             vectors.ef_search = config.hnsw_ef_search
         query_log = _query_log(events)
         speller = Speller.from_texts(
@@ -391,6 +391,12 @@ class SearchService:
             cov[:, 1] = idf_hit / np.float32(max(idf_total, 1e-9))
         return self.lexical.combine(per_field), per_field, cov, cov[:, 0] >= 0.999
 
+    @staticmethod
+    def _lex_head(lex_all: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows BM25 matches among allowed rows, and the LEX_HEAD best of them."""
+        lex_ok = (lex_all > 0) & allowed
+        return lex_ok, top_k(lex_all, LEX_HEAD, lex_ok)[0]
+
     def _encode_and_search(self, text: str, allowed: np.ndarray, k: int, min_sim: float) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """Query vector and its dense top-k among allowed rows (runs in the query worker thread)."""
         qvec = self.encoder.encode_queries([text])[0]
@@ -414,12 +420,16 @@ class SearchService:
         dense_k: int,
         min_sim: float,
         dense: tuple[np.ndarray, np.ndarray] | None = None,
+        lex_head: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Retrieval:
-        """Match set and fusion candidates under one allowed-row mask (`dense`: its dense top-k, if known)."""
+        """Match set and fusion candidates under one allowed-row mask (`dense`: its dense top-k and
+        `lex_head`: (lexical matches, BM25 head) when already computed for this mask)."""
         n = len(allowed)
         use_lex = mode in ("hybrid", "bm25")
         use_dense = mode in ("hybrid", "dense") and qvec is not None and self.vectors is not None
-        lex_ok = (lex_all > 0) & allowed if use_lex else np.zeros(n, bool)
+        if use_lex and lex_head is None:
+            lex_head = self._lex_head(lex_all, allowed)
+        lex_ok, head = lex_head if use_lex else (np.zeros(n, bool), np.zeros(0, np.int64))
         if not use_dense:
             d_rows, d_sims = np.zeros(0, np.int64), np.zeros(0, np.float32)
         elif dense is not None:
@@ -428,7 +438,6 @@ class SearchService:
             d_rows, d_sims = self._dense(qvec, allowed, dense_k, min_sim)
         match = lex_ok.copy()
         match[d_rows] = True
-        head, _ = top_k(lex_all, LEX_HEAD, lex_ok) if use_lex else (np.zeros(0, np.int64), None)
         cand = np.unique(np.concatenate([head, d_rows]))
         lex = lex_all[cand]
         cos = self.vectors.similarity(qvec, cand) if use_dense and len(cand) else np.zeros(len(cand), np.float32)
@@ -573,6 +582,7 @@ class SearchService:
         t1 = time.perf_counter()
         qfields = self._query_fields(u)
         lex_all, per_field, cov, _ = self._lexical(qfields) if mode != "dense" else (np.zeros(len(self.table), np.float32), {}, np.zeros((len(self.table), 3), np.float32), None)
+        lex_head = self._lex_head(lex_all, allowed) if mode in ("hybrid", "bm25") else None  # while the encoder runs
         timings["lexical"] = (time.perf_counter() - t1) * 1e3
         t2 = time.perf_counter()
         qvec, dense = fut.result() if fut is not None else (None, None)
@@ -581,7 +591,7 @@ class SearchService:
         stages += ["bm25"] if mode != "dense" else []
         stages += ["dense"] if qvec is not None else []
         t3 = time.perf_counter()
-        r = self._retrieve(lex_all, per_field, cov, qvec, allowed, mode, dense_k, min_sim, dense=dense)
+        r = self._retrieve(lex_all, per_field, cov, qvec, allowed, mode, dense_k, min_sim, dense=dense, lex_head=lex_head)
         recovery = None
         user_allowed = self._allowed(self.table.filter_masks(filters)) if filters else self.table.alive
         if not r.match.any() and self.config.stages.recovery and user_allowed.any():
