@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from shopmind.assistant.datasets import epqa
+from shopmind.domain import Product
 from shopmind.search import SearchConfig, SearchService, StageSwitches
+from tests.search.test_search_events import _events
 
 EN_ATTR = [
     ("white dishwasher latch", "color", "white"),
@@ -67,3 +69,43 @@ def test_en_attribute_boost_reaches_results(en_svc: SearchService) -> None:
 
 def test_en_case_count() -> None:
     assert len(EN_ATTR) + len(EN_BRAND_CATALOG) >= 26
+
+
+# Category intent in English on the demo catalog (real MovieLens-100K titles; category = first listed genre,
+# every genre among the attributes): the classifier learns from titles, category names and attribute values.
+EN_CATEGORY = [
+    ("documentary", "Documentary"),
+    ("animated film for children", "Animation"),
+    ("romantic comedy", "Comedy"),
+    ("film noir detective", "Film-Noir"),
+    ("horror", "Horror"),
+]
+
+
+@pytest.fixture(scope="module")
+def movies(demo_data) -> list[Product]:
+    return [Product.model_validate_json(line) for line in (demo_data / "products.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def movie_svc(movies, tmp_path_factory) -> SearchService:
+    return SearchService.build(movies, None, tmp_path_factory.mktemp("en-cat"), SearchConfig(stages=StageSwitches(dense=False)))
+
+
+@pytest.mark.parametrize(("q", "category"), EN_CATEGORY)
+def test_en_category_intent(movie_svc: SearchService, q: str, category: str) -> None:
+    u = movie_svc.understand(q)
+    assert u.category == category and u.category_confidence >= 0.5, (q, u.category, u.category_confidence)
+
+
+def test_category_intent_learns_from_clicks(movies, tmp_path) -> None:
+    """Words no title or category holds ('spooky') get their category from what searchers then clicked."""
+    horror = [p.id for p in movies if p.category == ["Horror"]][:6]
+    rows = []
+    for i, item in enumerate(horror):
+        rows += [(f"s{i}", "search", f"u{i}", None, None, "spooky", 100.0 * i), (f"c{i}", "click", f"u{i}", None, item, None, 100.0 * i + 5)]
+    rows.append(("late", "click", "u0", None, movies[0].id, None, 10_000.0))  # long after the search: not its answer
+    cfg = SearchConfig(stages=StageSwitches(dense=False, spelling=False))  # else 'spooky' is "corrected" to a title word
+    assert SearchService.build(movies, None, tmp_path / "plain", cfg).understand("spooky").category is None
+    u = SearchService.build(movies, _events(rows), tmp_path / "clicks", cfg).understand("spooky")
+    assert u.category == "Horror" and u.category_confidence >= 0.5, (u.category, u.category_confidence)

@@ -313,7 +313,8 @@ class EntityMatcher:
 
 # ---------------------------------------------------------------------------------------------- category
 class CategoryIntent:
-    """Multinomial naive Bayes from title tokens to leaf category paths, trained on the catalog."""
+    """Multinomial naive Bayes from words to leaf category paths, trained on the catalog (title, brand, category
+    names, attribute values) and on the queries that led to clicks on a category's products."""
 
     def __init__(self, vocab: dict[str, int], counts: sp.csr_matrix, labels: list[str], prior: np.ndarray, alpha: float = 0.1) -> None:
         self.vocab = vocab
