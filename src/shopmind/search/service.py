@@ -289,7 +289,7 @@ class SearchService:
         docs = [product_fields(p) for p in products]
         self.lexical.add(rows, docs)
         if self.vectors is not None:
-            # through the query worker: its OpenMP runtime is single-threaded, so no team spins on a busy core
+            # through the query worker, whose OpenMP thread count is `query_threads`
             vecs = self._pool.submit(self.encoder.encode_passages, [_embed_text(p) for p in products]).result()
             self.vectors.add(rows, vecs)
         self._title_len = np.concatenate([self._title_len, np.array([len(d["title"]) for d in docs], np.float32)])
