@@ -35,7 +35,7 @@ MAX_EXAMPLES = 24  # training questions kept per attribute for the nearest-examp
 DIM = 384
 STOP = frozenset({"what", "is", "the", "of", "this", "it", "does", "do", "a", "an", "for", "how", "can", "i", "you", "are", "be", "there", "these",
                   "those", "that", "with", "to", "in", "on", "and", "or", "my", "me", "your", "any"})
-# aspect → attribute-name fragments that answer it
+# aspect → attribute-name fragments that answer it (EN keys are snake_case, ZH keys as the shop wrote them)
 ASPECT_KEYS: dict[str, tuple[str, ...]] = {
     "colour": ("color", "colour", "颜色"),
     "material": ("material", "fabric", "材质", "面料", "材料"),

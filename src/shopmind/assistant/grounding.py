@@ -11,33 +11,12 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
-from shopmind.assistant.attrank import default_ranker
+from shopmind.assistant.attrank import ASPECT_KEYS, HINTS, default_ranker  # the rule path and the ranker read one vocabulary
+from shopmind.assistant.attrank import STOP as _STOP
 from shopmind.assistant.faq import FaqSection
 from shopmind.assistant.models import ProductCard, Sentence, Source
 from shopmind.domain import Product
 from shopmind.text.tokenize import tokenize
-
-# aspect → attribute-name fragments that answer it (EN keys are snake_case, ZH keys as the shop wrote them)
-ASPECT_KEYS: dict[str, tuple[str, ...]] = {
-    "colour": ("color", "colour", "颜色"),
-    "material": ("material", "fabric", "材质", "面料", "材料"),
-    "size": ("size", "dimension", "尺码", "尺寸", "规格"),
-    "weight": ("weight", "重量", "毛重", "净重"),
-    "brand": ("brand", "品牌"),
-}
-# question words that point at attribute names they do not spell out
-HINTS: dict[str, tuple[str, ...]] = {
-    "sun": ("sunlight",), "old": ("age",), "age": ("age",), "kid": ("age",), "toddler": ("age",), "year": ("age", "year"),
-    "batteri": ("batter",), "battery": ("batter",), "waterproof": ("water",), "water": ("water",), "ram": ("ram", "memory"),
-    "storag": ("storage", "capacity"), "gb": ("storage", "memory", "capacity"), "screen": ("display", "screen"),
-    "fit": ("compatible", "size"), "compat": ("compatible",), "work": ("compatible",), "wide": ("dimension", "width"),
-    "long": ("dimension", "length"), "tall": ("dimension", "height"), "big": ("dimension", "size"), "heavi": ("weight",),
-    "weigh": ("weight",), "made": ("material",), "power": ("power",), "plug": ("power",), "wireless": ("wireless", "connect"),
-    "bluetooth": ("wireless", "connect"), "remot": ("remote",), "includ": ("includ",), "come": ("includ",), "box": ("includ", "package"),
-    "gender": ("gender",), "boy": ("gender",), "girl": ("gender",), "caffein": ("caffeine",), "firm": ("firm",), "lens": ("lens",),
-    "zoom": ("zoom", "focal"), "mount": ("mount",), "keyboard": ("keyboard",), "bulb": ("bulb",), "talk": ("talk",),
-}
-_STOP = {"what", "is", "the", "of", "this", "it", "does", "do", "a", "an", "for", "how", "can", "i", "you", "are", "be", "there", "these", "those", "that", "with", "to", "in", "on", "and", "or", "my", "me", "your", "any"}
 
 
 def short_title(p: Product, n_words: int = 8, n_chars: int = 24) -> str:
