@@ -17,7 +17,7 @@ from shopmind.cli.common import (
     JsonOpt,
     emit_json,
     fail,
-    open_shop,
+    shop_at,
 )
 
 ads_app = typer.Typer(name="ads", help="Sponsored products: campaigns, ad selection, reports.", no_args_is_help=True)
@@ -68,15 +68,13 @@ def create(
     """Create a campaign from --file and/or options."""
     body = _spec_from(file, {"advertiser": advertiser, "products": products, "bid": bid, "bid_type": bid_type,
                              "daily_budget": daily_budget, "total_budget": total_budget, "frequency_cap": frequency_cap})
-    shop = open_shop(home)
-    try:
-        c = _service(shop).create_campaign(body, campaign_id)
-    except ValidationError as exc:
-        fail(_errors(exc), 2)
-    except ValueError as exc:
-        fail(str(exc))
-    finally:
-        shop.close()
+    with shop_at(home) as shop:
+        try:
+            c = _service(shop).create_campaign(body, campaign_id)
+        except ValidationError as exc:
+            fail(_errors(exc), 2)
+        except ValueError as exc:
+            fail(str(exc))
     if as_json:
         emit_json(c.model_dump(mode="json"))
     else:
@@ -86,11 +84,8 @@ def create(
 @ads_app.command("list")
 def list_cmd(advertiser: Annotated[str | None, typer.Option("--advertiser")] = None, home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
     """List campaigns."""
-    shop = open_shop(home)
-    try:
+    with shop_at(home) as shop:
         rows = _service(shop).list_campaigns(advertiser)
-    finally:
-        shop.close()
     if as_json:
         emit_json([c.model_dump(mode="json") for c in rows])
         return
@@ -118,15 +113,13 @@ def update(
 
     body = _spec_from(file, {"bid": bid, "daily_budget": daily_budget, "status": status,
                              "products": products.split(",") if products else None})
-    shop = open_shop(home)
-    try:
-        c = _service(shop).update_campaign(campaign_id, body)
-    except CampaignNotFound:
-        fail(f"no campaign {campaign_id!r}")
-    except ValidationError as exc:
-        fail(_errors(exc), 2)
-    finally:
-        shop.close()
+    with shop_at(home) as shop:
+        try:
+            c = _service(shop).update_campaign(campaign_id, body)
+        except CampaignNotFound:
+            fail(f"no campaign {campaign_id!r}")
+        except ValidationError as exc:
+            fail(_errors(exc), 2)
     if as_json:
         emit_json(c.model_dump(mode="json"))
     else:
@@ -136,11 +129,8 @@ def update(
 @ads_app.command("delete")
 def delete(campaign_id: str, home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
     """Delete a campaign (its ledger stays for invoices)."""
-    shop = open_shop(home)
-    try:
+    with shop_at(home) as shop:
         ok = _service(shop).delete_campaign(campaign_id)
-    finally:
-        shop.close()
     if not ok:
         fail(f"no campaign {campaign_id!r}")
     if as_json:
@@ -158,13 +148,10 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """Impressions, clicks, CTR, spend, CPC, conversions and ROAS per campaign and day."""
-    shop = open_shop(home)
-    try:
+    with shop_at(home) as shop:
         svc = _service(shop)
         svc.catch_up(shop.store)
         rows = svc.report(campaign_id, start, end)
-    finally:
-        shop.close()
     if as_json:
         emit_json(rows)
         return
@@ -188,11 +175,8 @@ def select(
     as_json: JsonOpt = False,
 ) -> None:
     """Run one ad auction for a slot and show the winners, their prices and why."""
-    shop = open_shop(home)
-    try:
+    with shop_at(home) as shop:
         resp = _service(shop).select(placement, user_id=user_id, query=query, item_id=item_id, k=k)
-    finally:
-        shop.close()
     if as_json:
         emit_json(resp.model_dump(mode="json"))
         return

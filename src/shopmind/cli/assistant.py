@@ -16,7 +16,7 @@ from shopmind.cli.common import (
     JsonOpt,
     emit_json,
     fail,
-    open_shop,
+    shop_at,
 )
 
 assistant_app = typer.Typer(name="assistant", help="The shopping assistant: chat, descriptions, ad copy.", no_args_is_help=True)
@@ -41,33 +41,31 @@ def chat(
     as_json: JsonOpt = False,
 ) -> None:
     """Chat with the assistant: answers come from the catalog and <home>/faq.md only."""
-    shop = open_shop(home)
-    try:
-        bot = _assistant(shop, llm)
-        sid = session or uuid.uuid4().hex[:12]
-        messages = [message] if message is not None else None
-        while True:
-            text = messages.pop(0) if messages else (None if messages is not None else console.input("[bold]you>[/bold] "))
-            if not text:
-                break
-            r = bot.chat(sid, text, product_id=product)
-            product = None
-            if as_json:
-                emit_json(r.model_dump(mode="json"))
-            else:
-                console.print(f"[bold green]assistant>[/bold green] {r.text}  [dim]({r.intent}, {r.took_ms:.0f} ms, {r.llm.backend})[/dim]")
-                for c in r.products:
-                    price = f"  {c.price:.2f}" if c.price is not None else ""
-                    console.print(f"   · {c.title}{price}  [dim]{c.id}[/dim]")
-                if show_sources:
-                    for s in r.sentences:
-                        console.print(f"   [dim]{s.source.label()}: {s.text}[/dim]")
-            if messages is not None:
-                break
-    except (EOFError, KeyboardInterrupt):
-        pass
-    finally:
-        shop.close()
+    with shop_at(home) as shop:
+        try:
+            bot = _assistant(shop, llm)
+            sid = session or uuid.uuid4().hex[:12]
+            messages = [message] if message is not None else None
+            while True:
+                text = messages.pop(0) if messages else (None if messages is not None else console.input("[bold]you>[/bold] "))
+                if not text:
+                    break
+                r = bot.chat(sid, text, product_id=product)
+                product = None
+                if as_json:
+                    emit_json(r.model_dump(mode="json"))
+                else:
+                    console.print(f"[bold green]assistant>[/bold green] {r.text}  [dim]({r.intent}, {r.took_ms:.0f} ms, {r.llm.backend})[/dim]")
+                    for c in r.products:
+                        price = f"  {c.price:.2f}" if c.price is not None else ""
+                        console.print(f"   · {c.title}{price}  [dim]{c.id}[/dim]")
+                    if show_sources:
+                        for s in r.sentences:
+                            console.print(f"   [dim]{s.source.label()}: {s.text}[/dim]")
+                if messages is not None:
+                    break
+        except (EOFError, KeyboardInterrupt):
+            pass
 
 
 @assistant_app.command("generate-descriptions")
@@ -89,8 +87,7 @@ def generate_descriptions(
 
     if kind not in ("description", "ad"):
         fail("--kind must be description or ad", 2)
-    shop = open_shop(home)
-    try:
+    with shop_at(home) as shop:
         gen = generator_for(_assistant(shop, llm))
         products = list(shop.catalog.get_many(ids).values()) if ids else list(itertools.islice(iter(shop.catalog), limit))
         with contextlib.ExitStack() as stack:
@@ -98,7 +95,5 @@ def generate_descriptions(
             for p in products[:limit]:
                 g = gen.description(p) if kind == "description" else gen.ad_copy(p)
                 sink.write(orjson.dumps(g.model_dump(mode="json")) + b"\n")
-    finally:
-        shop.close()
     if out:
         typer.echo(f"wrote {min(len(products), limit)} {kind}s to {out}", err=True)

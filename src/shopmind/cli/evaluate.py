@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from shopmind.cli.common import DEFAULT_HOME, HomeOpt, JsonOpt, emit_json, fail, open_shop
+from shopmind.cli.common import DEFAULT_HOME, HomeOpt, JsonOpt, emit_json, fail, shop_at
 
 eval_app = typer.Typer(help="Offline evaluation of search and recommendations.", no_args_is_help=True)
 
@@ -60,11 +60,8 @@ def eval_recs(
     if protocol == "temporal":
         from shopmind.evaluation.recs_eval import evaluate_recs_events
 
-        shop = open_shop(home)
-        try:
+        with shop_at(home) as shop:
             events = shop.store.scan_events()
-        finally:
-            shop.close()
         if not events.num_rows:
             fail(f"the shop at {home} has no events to evaluate", 2)
         _print(evaluate_recs_events(events, "itemknn" if model == "auto" else model), as_json)

@@ -43,19 +43,17 @@ def import_cmd(
         fail("--on-error must be 'fail' or 'skip'", 2)
     if not file.is_file():
         fail(f"no such file: {file}", 2)
-    shop = open_shop(home)
-    try:
-        result = shop.import_file(kind, file, fmt=fmt, on_error=on_error, batch_size=batch_size, report_path=report, workers=workers)
-    except ImportFailed as exc:
-        if as_json:
-            emit_json(exc.report.to_json())
-        for err in exc.report.errors[:20]:
-            typer.secho(f"  {err}", err=True)
-        fail(str(exc))
-    except (ValueError, OSError) as exc:
-        fail(str(exc))
-    finally:
-        shop.close()
+    with shop_at(home) as shop:
+        try:
+            result = shop.import_file(kind, file, fmt=fmt, on_error=on_error, batch_size=batch_size, report_path=report, workers=workers)
+        except ImportFailed as exc:
+            if as_json:
+                emit_json(exc.report.to_json())
+            for err in exc.report.errors[:20]:
+                typer.secho(f"  {err}", err=True)
+            fail(str(exc))
+        except (ValueError, OSError) as exc:
+            fail(str(exc))
     if as_json:
         emit_json(result.to_json())
         return
@@ -163,13 +161,11 @@ def build(
     as_json: JsonOpt = False,
 ) -> None:
     """Build indexes and models from the store as new versioned artifacts, then swap them in."""
-    shop = open_shop(home)
-    try:
-        summary = shop.build(part or None)
-    except ValueError as exc:
-        fail(str(exc), 2)
-    finally:
-        shop.close()
+    with shop_at(home) as shop:
+        try:
+            summary = shop.build(part or None)
+        except ValueError as exc:
+            fail(str(exc), 2)
     if as_json:
         emit_json(summary)
     else:
@@ -198,13 +194,11 @@ def search(
         parsed = orjson.loads(filters) if filters else None
     except orjson.JSONDecodeError as exc:
         fail(f"--filters is not valid JSON: {exc}", 2)
-    shop = open_shop(home)
-    try:
-        resp = shop.search(query, user_id=user, filters=parsed, facets=facet, sort=sort, page=page, per_page=per_page)
-    except (NotBuilt, ValueError) as exc:
-        fail(str(exc))
-    finally:
-        shop.close()
+    with shop_at(home) as shop:
+        try:
+            resp = shop.search(query, user_id=user, filters=parsed, facets=facet, sort=sort, page=page, per_page=per_page)
+        except (NotBuilt, ValueError) as exc:
+            fail(str(exc))
     if as_json:
         emit_json(resp.model_dump(mode="json"))
         return
@@ -228,14 +222,12 @@ def recommend(
     """Recommendations for a placement, each with its reason."""
     from shopmind.engine import NotBuilt
 
-    shop = open_shop(home)
-    try:
-        resp = shop.recommend(user_id=user, placement=placement, item_id=item, cart=[c for c in (cart or "").split(",") if c], k=k)
-        titles = shop.catalog.get_many([i.id for i in resp.items])
-    except (NotBuilt, KeyError) as exc:
-        fail(str(exc.args[0] if exc.args else exc))
-    finally:
-        shop.close()
+    with shop_at(home) as shop:
+        try:
+            resp = shop.recommend(user_id=user, placement=placement, item_id=item, cart=[c for c in (cart or "").split(",") if c], k=k)
+            titles = shop.catalog.get_many([i.id for i in resp.items])
+        except (NotBuilt, KeyError) as exc:
+            fail(str(exc.args[0] if exc.args else exc))
     if as_json:
         emit_json(resp.model_dump(mode="json"))
         return
@@ -279,13 +271,11 @@ def report(
     by: Annotated[str, typer.Option("--by", help="funnel: category | day")] = "category",
 ) -> None:
     """Behaviour analytics over the event log (bots excluded); prints JSON."""
-    shop = open_shop(home)
-    try:
-        emit_json(shop.report(name, **({"by": by} if name == "funnel" else {})))
-    except ValueError as exc:
-        fail(str(exc), 2)
-    finally:
-        shop.close()
+    with shop_at(home) as shop:
+        try:
+            emit_json(shop.report(name, **({"by": by} if name == "funnel" else {})))
+        except ValueError as exc:
+            fail(str(exc), 2)
 
 
 def _demo_campaigns(shop) -> None:

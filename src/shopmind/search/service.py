@@ -155,8 +155,11 @@ class SearchService:
         )
         entities = EntityMatcher.from_table(table)
         labels = [" > ".join(p.category) if p.category else None for p in products]
+        from shopmind.search.training import judgments_from_events
+
         category_of = dict(zip((p.id for p in products), labels))
-        clicked = [(tokenize(q), category_of.get(item)) for q, item in _search_clicks(events)]
+        click_queries, click_qrels = judgments_from_events(events)  # what searchers meant: the items they then touched
+        clicked = [(tokenize(click_queries[q]), category_of.get(item)) for q, rel in click_qrels.items() for item in rel]
         intent = CategoryIntent.fit(
             [d["title"] + d["brand"] + d["category"] + d["attributes"] for d in docs] + [toks for toks, _ in clicked],
             labels + [lab for _, lab in clicked],
@@ -195,7 +198,7 @@ class SearchService:
         if events is not None and config.stages.ranker:
             from shopmind.search.training import train_from_events
 
-            train_from_events(svc, events)  # a no-op unless the log holds ≥ 20 searches with clicks
+            train_from_events(svc, events, judgments=(click_queries, click_qrels))  # a no-op unless ≥ 20 searches with clicks
         return svc
 
     @staticmethod
@@ -877,22 +880,6 @@ def _query_log(events) -> Counter:
         return Counter()
     qs = [q for t, q in zip(events.column("type").to_pylist(), events.column("query").to_pylist()) if t == "search" and q]
     return Counter(normalize(q) for q in qs)
-
-
-def _search_clicks(events, window_s: float = 600.0) -> list[tuple[str, str]]:
-    """(query, item) for every click, cart add or purchase that follows the same user's search within
-    `window_s`: what shoppers meant by their words, for the category-intent classifier."""
-    if events is None or events.num_rows == 0 or "query" not in events.column_names:
-        return []
-    cols = [events.column(c).to_pylist() for c in ("type", "user_id", "item_id", "query", "ts")]
-    last: dict[str, tuple[str, float]] = {}
-    pairs = []
-    for t, user, item, q, ts in zip(*cols):
-        if t == "search" and q:
-            last[user] = (q, ts)
-        elif item and t in ("click", "add_to_cart", "purchase") and user in last and ts - last[user][1] <= window_s:
-            pairs.append((last[user][0], item))
-    return pairs
 
 
 def _query_words(query_log: Counter, min_count: int) -> dict[str, int]:

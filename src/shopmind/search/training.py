@@ -136,10 +136,12 @@ def judgments_from_events(events, window_s: float = 1800.0, min_queries: int = 1
     return {q: t for q, t in queries.items() if q in qrels}, dict(qrels)
 
 
-def train_from_events(svc: SearchService, events, max_queries: int = 2000) -> Ranker | None:
+def train_from_events(svc: SearchService, events, max_queries: int = 2000,
+                      judgments: tuple[dict[str, str], Qrels] | None = None) -> Ranker | None:
     """Tune fusion and fit the ranker from click logs when they hold ≥ 20 searches with clicks
-    (the max_queries most-judged queries, one in five held out for early stopping)."""
-    queries, qrels = judgments_from_events(events)
+    (the max_queries most-judged queries, one in five held out for early stopping); `judgments`:
+    `judgments_from_events(events)` when the caller already has them."""
+    queries, qrels = judgments if judgments is not None else judgments_from_events(events)
     if len(qrels) < 20:
         return None
     keep = sorted(qrels, key=lambda q: (-len(qrels[q]), q))[:max_queries]
