@@ -112,6 +112,9 @@ def main(argv: list[str]) -> None:
     def nvec(key: str) -> np.ndarray:
         return pvecs[key_name(key)]
 
+    def vvec(key: str, value: str) -> np.ndarray:
+        return pvecs[key_value_text(key, value)]
+
     def rows_for(g: dict, stats: RankerStats) -> np.ndarray:
         names = np.stack([pvecs[key_name(k)] for k, _ in g["items"]])
         values = np.stack([pvecs[key_value_text(k, v)] for k, v in g["items"]])
@@ -126,7 +129,7 @@ def main(argv: list[str]) -> None:
             held_set, held_q = set(held), {gs[i]["q"] for i in held}
             rk = random.Random(f)
             drop = frozenset(k for k in sorted({k for i in held for k, _ in gs[i]["items"]}) if rk.random() < HOLDOUT_KEYS)
-            stats = RankerStats.fit([gs[i] for i in order if i not in held_set], qvecs.__getitem__, [(q, k) for q, k in extra if q not in held_q], drop, nvec)
+            stats = RankerStats.fit([gs[i] for i in order if i not in held_set], qvecs.__getitem__, [(q, k) for q, k in extra if q not in held_q], drop, nvec, vvec)
             for i in held:
                 F = rows_for(gs[i], stats)
                 X.append(F)
@@ -161,7 +164,7 @@ def main(argv: list[str]) -> None:
     Xs, ys, gs_ = oof_rows(seen, het_seen)
     th_s = pick_threshold(*top(cv_predict(Xs, ys, gs_), ys, gs_))
     model_s = lgb.train(PARAMS, lgb.Dataset(Xs, ys), num_boost_round=ROUNDS)
-    stats_s = RankerStats.fit(seen, qvecs.__getitem__, het_seen, frozenset(), nvec)
+    stats_s = RankerStats.fit(seen, qvecs.__getitem__, het_seen, frozenset(), nvec, vvec)
     Xu = [rows_for(g, stats_s) for g in unseen]
     gu = np.concatenate([np.full(len(F), i) for i, F in enumerate(Xu)])
     bu, ru, hu = top(model_s.predict(np.vstack(Xu)), np.concatenate([g["labels"] for g in unseen]), gu)
@@ -182,7 +185,7 @@ def main(argv: list[str]) -> None:
         rk = random.Random(f)
         drop = frozenset(k for k in keys if rk.random() < HOLDOUT_KEYS)
         stats = RankerStats.fit([groups[i] for i in order if i not in held_set], qvecs.__getitem__,
-                                [(q, k) for q, k in het if q not in held_q], drop, nvec)
+                                [(q, k) for q, k in het if q not in held_q], drop, nvec, vvec)
         for i in held:
             F = rows_for(groups[i], stats)
             X.append(F)
@@ -224,7 +227,7 @@ def main(argv: list[str]) -> None:
         "seen_to_unseen": transfer,
         "params": PARAMS, "rounds": ROUNDS, "holdout_keys": HOLDOUT_KEYS,
     }
-    final_stats = RankerStats.fit(groups, qvecs.__getitem__, het, frozenset(), nvec)
+    final_stats = RankerStats.fit(groups, qvecs.__getitem__, het, frozenset(), nvec, vvec)
     booster = lgb.train(PARAMS, lgb.Dataset(Xa, ya, feature_name=list(FEATURES)), num_boost_round=ROUNDS)
     ranker = AttributeRanker(booster, final_stats, float(threshold), meta)
     OUT.write_text(json.dumps(ranker.to_json(), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

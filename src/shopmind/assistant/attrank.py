@@ -59,7 +59,9 @@ QTYPES = ("how many", "how much", "how big", "how long", "how tall", "how wide",
           "what kind", "what type", "what is", "what", "which", "is", "are", "does", "do", "can", "will", "would", "where")
 FEATURES = ("cent_cos", "cent_gap", "cent_rank", "name_cos", "name_gap", "name_rank", "lex_key", "hint",
             "aspect_key", "lex_val", "val_num", "val_len", "assoc", "assoc_gap", "pack_key", "pack_q", "n_items", "qtype", "key_len",
-            "val_cos", "val_gap", "val_rank", "knn_max", "knn_gap", "xknn", "xknn_gap", "soft_cent", "soft_gap", "proxy_sim", "proxy_cos")
+            "val_cos", "val_gap", "val_rank", "knn_max", "knn_gap", "xknn", "xknn_gap", "soft_cent", "soft_gap", "proxy_sim", "proxy_cos",
+            "key_cover", "val_cover", "val_phrase", "val_shared", "bil", "bil_gap")
+BIL_RANK = 32  # rank of the learned question × "name: value" similarity
 
 
 def key_name(key: str) -> str:
@@ -74,6 +76,18 @@ def key_value_text(key: str, value: str) -> str:
 
 def _key_tokens(key: str) -> set[str]:
     return set(tokenize(key_name(key)))
+
+
+def value_mentioned(question: str, value: str) -> int:
+    """1 when the question names the value itself ("is it sheer?" → opacity: sheer): the whole value, or one of its
+    comma-separated parts, as a phrase of its stemmed words; bare numbers of one or two digits are too common to count."""
+    q = " " + " ".join(tokenize(question)) + " "
+    for part in str(value).split(","):
+        toks = tokenize(part)
+        phrase = " ".join(toks)
+        if toks and len(phrase) >= 3 and not re.fullmatch(r"\d{1,2}", phrase) and f" {phrase} " in q:
+            return 1
+    return 0
 
 
 def question_type(question: str) -> int:
@@ -91,8 +105,9 @@ class RankerStats:
 
     def __init__(self, centroids: dict[str, np.ndarray], counts: dict[str, int], prior: dict[str, float], present: dict[str, int],
                  assoc: dict[str, dict[str, float]], examples: dict[str, np.ndarray] | None = None,
-                 names: dict[str, np.ndarray] | None = None) -> None:
+                 names: dict[str, np.ndarray] | None = None, bilinear: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.centroids, self.counts, self.prior, self.present, self.assoc = centroids, counts, prior, present, assoc
+        self.bilinear = bilinear  # (U, V): score = (q U) · (a V), a = the "name: value" passage vector
         self.examples = examples or {}  # key → the training questions it answered (rows of unit vectors)
         self.names = names or {}  # key → its name's vector (to borrow from similarly named attributes)
         self.keys = sorted(k for k in self.centroids if k in self.names)
@@ -105,9 +120,11 @@ class RankerStats:
 
     @classmethod
     def fit(cls, groups: Sequence[dict], qvec: Callable[[str], np.ndarray], extra: Sequence[tuple[str, str]] = (),
-            drop_keys: frozenset[str] = frozenset(), nvec: Callable[[str], np.ndarray] | None = None) -> RankerStats:
+            drop_keys: frozenset[str] = frozenset(), nvec: Callable[[str], np.ndarray] | None = None,
+            vvec: Callable[[str, str], np.ndarray] | None = None) -> RankerStats:
         """From labelled groups {q, items: [(key, value)], labels: [0/1]} and extra (question, answering key)
-        positives; `drop_keys` are treated as never seen (so the model learns to rank unseen attributes too)."""
+        positives; `drop_keys` are treated as never seen (so the model learns to rank unseen attributes too).
+        With `vvec` (key, value → passage vector) it also learns a low-rank question × attribute similarity."""
         sums: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(DIM, np.float64))
         ex: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
         cnt: Counter[str] = Counter()
@@ -146,7 +163,13 @@ class RankerStats:
                     assoc.setdefault(w, {})[kt] = round(weight, 3)
         examples = {k: np.stack(list(v.values())[:MAX_EXAMPLES]).astype(np.float32) for k, v in ex.items()}
         names = {k: nvec(k) for k in centroids} if nvec is not None else {}
-        return cls(centroids, dict(cnt), prior, dict(present), assoc, examples, names)
+        bil = None
+        if vvec is not None:
+            pairs = [(qvec(g["q"]), vvec(k, v), lab) for g in groups for (k, v), lab in zip(g["items"], g["labels"]) if k not in drop_keys]
+            if pairs:
+                Q, A, y = (np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]), np.array([p[2] for p in pairs], float))
+                bil = fit_bilinear(Q, A, y)
+        return cls(centroids, dict(cnt), prior, dict(present), assoc, examples, names, bil)
 
     def to_json(self) -> dict[str, Any]:
         keys = sorted(self.centroids)
@@ -158,7 +181,8 @@ class RankerStats:
                 "example_keys": [[k, len(self.examples[k])] for k in ex_keys],
                 "names_f16_b64": base64.b64encode(np.stack([self.names[k] for k in keys]).astype(np.float16).tobytes()).decode("ascii")
                 if keys and all(k in self.names for k in keys) else "",
-                "examples_i8_b64": base64.b64encode(np.clip(np.round(ex * 127), -127, 127).astype(np.int8).tobytes()).decode("ascii")}
+                "examples_i8_b64": base64.b64encode(np.clip(np.round(ex * 127), -127, 127).astype(np.int8).tobytes()).decode("ascii"),
+                "bilinear_f16_b64": base64.b64encode(np.stack(self.bilinear).astype(np.float16).tobytes()).decode("ascii") if self.bilinear else ""}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> RankerStats:
@@ -172,7 +196,37 @@ class RankerStats:
         if d.get("names_f16_b64"):
             nm = np.frombuffer(base64.b64decode(d["names_f16_b64"]), dtype=np.float16).reshape(len(d["keys"]), DIM).astype(np.float32)
             names = dict(zip(d["keys"], nm))
-        return cls(dict(zip(d["keys"], mat)), d["counts"], d["prior"], d["present"], d["assoc"], examples, names)
+        bil = None
+        if d.get("bilinear_f16_b64"):
+            UV = np.frombuffer(base64.b64decode(d["bilinear_f16_b64"]), dtype=np.float16).astype(np.float32).reshape(2, DIM, -1)
+            bil = (UV[0], UV[1])
+        return cls(dict(zip(d["keys"], mat)), d["counts"], d["prior"], d["present"], d["assoc"], examples, names, bil)
+
+
+def fit_bilinear(Q: np.ndarray, A: np.ndarray, y: np.ndarray, rank: int = BIL_RANK, l2: float = 10.0,
+                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Low-rank bilinear logistic model, logit = (q U)·(a V) + b, fitted by L-BFGS (positives up-weighted to
+    balance): a question-to-attribute similarity learned from labels, where raw cosine only knows general text."""
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(seed)
+    d = Q.shape[1]
+    w = np.where(y > 0, 0.5 / max(y.mean(), 1e-6), 0.5 / max(1 - y.mean(), 1e-6)) / len(y)
+    x0 = np.concatenate([rng.normal(0, 0.1, 2 * d * rank), [0.0]])
+
+    def loss(x: np.ndarray) -> tuple[float, np.ndarray]:
+        U, V, b = x[: d * rank].reshape(d, rank), x[d * rank : 2 * d * rank].reshape(d, rank), x[-1]
+        QU, AV = Q @ U, A @ V
+        z = (QU * AV).sum(1) + b
+        p = 1 / (1 + np.exp(-z))
+        f = float(np.sum(w * (np.logaddexp(0, z) - y * z)) + l2 * 1e-3 * (np.sum(U**2) + np.sum(V**2)))
+        g = w * (p - y)
+        gU = Q.T @ (g[:, None] * AV) + 2 * l2 * 1e-3 * U
+        gV = A.T @ (g[:, None] * QU) + 2 * l2 * 1e-3 * V
+        return f, np.concatenate([gU.ravel(), gV.ravel(), [g.sum()]])
+
+    x = minimize(loss, x0, jac=True, method="L-BFGS-B", options={"maxiter": 300}).x
+    return x[: d * rank].reshape(d, rank).astype(np.float32), x[d * rank : 2 * d * rank].reshape(d, rank).astype(np.float32)
 
 
 def _gap(a: np.ndarray, i: int) -> float:
@@ -213,8 +267,12 @@ def features(question: str, items: Sequence[tuple[str, str]], stats: RankerStats
         psim, pcos = S_other[np.arange(len(items)), j], cq[j]
         w = np.exp((S_other - S_other.max(axis=1, keepdims=True)) / 0.05)
         soft = (w @ cq) / w.sum(axis=1)
+    bil = ((qvec @ stats.bilinear[0])[None, :] * (value_vecs @ stats.bilinear[1])).sum(1) if stats.bilinear and len(items) else np.full(len(items), math.nan)
     asc = np.array([sum(max((stats.assoc.get(t, {}).get(x, 0.0) for x in _key_tokens(k)), default=0.0) for t in qt) for k, _ in items])
     qtype = question_type(question)
+    qset = set(qt)
+    norm_vals = [" ".join(tokenize(str(v))) for _, v in items]
+    shared = Counter(norm_vals)
     rows = []
     for i, (k, v) in enumerate(items):
         kt = _key_tokens(k)
@@ -224,7 +282,9 @@ def features(question: str, items: Sequence[tuple[str, str]], stats: RankerStats
                      int(aspect in ASPECT_KEYS and any(f in kl for f in ASPECT_KEYS[aspect])), sum(1 for t in qt if t in vt),
                      int(bool(re.fullmatch(r"[\d.\s]+", str(v)))), len(str(v)), asc[i], _gap(asc, i),
                      int(any(w in kl for w in ("package", "shipping"))), pack_q, len(items), qtype, len(kt), vc[i], _gap(vc, i), _rank(vc, i), kn[i], _gap(kn, i),
-                     xk[i], _gap(xk, i), soft[i], _gap(soft, i), psim[i], pcos[i]])
+                     xk[i], _gap(xk, i), soft[i], _gap(soft, i), psim[i], pcos[i],
+                     len(kt & qset) / max(len(kt), 1), len(vt & qset) / max(len(vt), 1), value_mentioned(question, str(v)),
+                     shared[norm_vals[i]] - 1, bil[i], _gap(bil, i)])
     return np.array(rows, dtype=np.float64).reshape(len(items), len(FEATURES))
 
 

@@ -139,6 +139,11 @@ def _rule_attribute(items: list[tuple[str, Any]], aspect: str | None, question: 
     return best if best_score >= 1.5 else None
 
 
+def _base_key(key: str) -> str:
+    """'item_package_weight' and 'item_weight' → 'weight': the attribute with its item/package/shipping words dropped."""
+    return "_".join(w for w in key.casefold().replace(" ", "_").split("_") if w not in ("item", "package", "packaging", "shipping", "product")) or key
+
+
 def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
     """The attribute name that answers a question, or None when none is trusted to.
 
@@ -154,7 +159,10 @@ def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
     key, _score, trusted = ranker.select(question, [(k, fmt_value(v)) for k, v in items])
     if trusted:
         if aspect in ASPECT_KEYS and any(frag in key.casefold() for frag in ASPECT_KEYS[aspect]):
-            return _rule_attribute(items, aspect, question)  # the ranker picked the family; the rule picks item vs package
+            # the ranker picked the family; the rule picks item vs package among that attribute's own variants
+            # (folded_size stays folded_size: it is not a variant of size)
+            variants = [(k, v) for k, v in items if _base_key(k) == _base_key(key)]
+            return _rule_attribute(variants, aspect, question) or key
         return key
     return _rule_attribute(items, aspect, question) if aspect in ASPECT_KEYS else None
 
