@@ -94,3 +94,26 @@ def test_epqa_questions_keep_every_labelled_answer(shared_data):
     _, questions = ds.epqa(shared_data)
     assert all((q.answer_key, q.answer_value) in q.alternatives for q in questions)
     assert sum(len(q.alternatives) > 1 for q in questions) >= 10  # e.g. color and style both answer "do these come in black?"
+
+
+def test_aspect_rule_keeps_the_rankers_attribute_and_only_picks_item_or_package():
+    """'folded size' names folded_size; the size aspect must not swap it for plain size, but a package question
+    still moves item weight to package weight."""
+    p = Product(id="f", title="Travel belt", attributes={"folded_size": "7.7* 5.5in", "size": "x-large", "color": "green",
+                                                            "item_weight": "0.35", "item_package_weight": "0.62"})
+    assert find_attribute(p, "size", "is the folded size larger than 6*4?") == "folded_size"
+    assert find_attribute(p, "weight", "what does the package weigh when shipped?") == "item_package_weight"
+
+
+def test_value_mentioned_matches_whole_values_not_small_numbers():
+    from shopmind.assistant.attrank import value_mentioned
+
+    assert value_mentioned("is the shirt sheer?", "sheer")
+    assert value_mentioned("i have an allergy to tpu, is this tpu-free?", "nylon, tpu")
+    assert not value_mentioned("does it fit 2 people?", "2")
+    assert not value_mentioned("is it red?", "dark green")
+
+
+def test_learned_similarity_ships_with_the_model(ranker):
+    U, V = ranker.stats.bilinear
+    assert U.shape == V.shape and U.shape[0] == 384
