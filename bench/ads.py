@@ -15,8 +15,9 @@ LightGBM, calibration fitted on out-of-fold scores). The same logging policy on 
 impressions; then the halves swap (a second model trained on the TEST log scores the LOG half), so the
 calibration check pools every held-out click of both halves, none scored by a model that saw its user.
 Per decile: predicted vs observed CTR, clicks, relative error, 95 % intervals (Wilson, and a bootstrap over
-users). Budgets, the relevance gate and pacing gains come from the LOG half; the auction and budget days
-(at most 20 page views per user, on one simulated day) measure pCTR × bid vs bid-only, and pacing (the
+users); over all deciles a Hosmer-Lemeshow test (chi-square and parametric-bootstrap p-values) of whether the
+gaps together exceed binomial noise. Budgets, the relevance gate and pacing gains come from the LOG half; the
+auction and budget days (at most 20 page views per user, on one simulated day) measure pCTR × bid vs bid-only, and pacing (the
 forecast controller vs the former PI controller vs none) on the TEST half. A campaign's demand "allows"
 its budget when, unpaced under the same budgets, it spends the whole budget.
 
@@ -45,7 +46,7 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from shopmind.ads.ctr import auc, calibration_error, calibration_table
+from shopmind.ads.ctr import auc, calibration_error, calibration_table, hosmer_lemeshow
 from shopmind.ads.model import ENCODERS, AdsConfig, AdsModel
 from shopmind.ads.service import AdsService
 from shopmind.ads.store import AdsStore
@@ -222,6 +223,7 @@ def main() -> None:
     #    held-out rating of both halves takes part in the calibration check and no model scores its own users
     if args.tune:
         test_log = {"imps": [(0.0, 0.0, "", 0.0, "")], "events": []}
+        oof_auc = []
         folds_imps = [test_log["imps"]]
     else:
         test_log = simulate(service(model, ranking="bid", k=8, pacing=explore), users, "test", TEST_DAY, k=8, record=True, requests="requests_all")
@@ -236,6 +238,9 @@ def main() -> None:
         built_b = AdsModel.build(products, test_tab, None, AdsConfig(**{**base_cfg, "min_relevance": min_rel}), encode=passage)
         log_b = simulate(service(built_b, ranking="bid", k=8, pacing=explore), users, "log", LOG_DAY, k=8, requests="requests_all")
         folds_imps = [test_log["imps"], log_b["imps"]]
+        # out-of-fold AUC of each model on its own training users: held-out AUC on the same users (auc_per_fold, the
+        # other model's) should match it, or the training features see something serving cannot (leakage)
+        oof_auc = [(m.ctr.metrics.get("oof_auc") if m.ctr else None) for m in (built, built_b)]
         del test_tab
     fold_auc = [auc(np.array([x[0] for x in f]), np.array([x[1] for x in f])) for f in folds_imps]
     p = np.concatenate([np.array([x[0] for x in f]) for f in folds_imps])
@@ -244,6 +249,8 @@ def main() -> None:
     test_auc = auc(p, y)
     cal_w, cal_worst = calibration_error(p, y)
     deciles = calibration_table(p, y, groups=who)  # clicks, 95 % intervals (Wilson; bootstrap over users) per decile
+    # are the deciles' gaps, taken together, more than binomial noise? (held-out predictions: df = 10)
+    hl = hosmer_lemeshow(p, y)
 
     # 4. budgets from LOG-half demand (pCTR ranking, uncapped), scaled to the TEST half's traffic
     demand_log = simulate(service(model, ranking="ecpm"), users, "log", LOG_DAY, k=2)
@@ -357,11 +364,13 @@ def main() -> None:
     noise = [j + 1 for j, r in enumerate(deciles) if j + 1 not in met10 and r["within_ci"]]
     result = {
         "auc": round(test_auc, 4), "auc_per_fold": [round(x, 4) for x in fold_auc],
+        "oof_auc_per_model": oof_auc, "oof_auc_per_model_note": "model trained on LOG (scores TEST), on TEST (scores LOG): out-of-fold on its own users",
         "calibration_error": round(cal_w, 4), "calibration_worst_decile": round(cal_worst, 4),
         "calibration_deciles": deciles, "calibration_deciles_within_10pct": met10,
         "calibration_deciles_missing_10pct_within_95ci": noise,
         "calibration_deciles_missing_10pct_outside_95ci": [j + 1 for j in range(len(deciles)) if j + 1 not in met10 and j + 1 not in noise],
         "calibration_clicks_per_decile": [r["clicks"] for r in deciles],
+        "calibration_hosmer_lemeshow": hl,
         "max_spend_ratio": round(paced["max_ratio"], 4), "min_spend_ratio": round(paced["min_ratio"], 4),
         "max_spend_ratio_demand_allows": round(paced["max_ratio_allows"], 4),
         "campaigns_demand_allows": paced["campaigns"], "campaigns_demand_allows_in_band": paced["in_band"],
@@ -396,6 +405,7 @@ def main() -> None:
     table = [("pCTR AUC (held-out impressions, both folds)", result["auc"], ">= 0.70"),
              ("calibration error (weighted / worst decile)", f"{cal_w:.3f} / {cal_worst:.3f}", "<= 0.10 per decile"),
              ("deciles within 10 % / missing but inside 95 % CI", f"{met10} / {noise}", ""),
+             ("Hosmer-Lemeshow chi2 (df) / p / bootstrap p", f"{hl['statistic']:.1f} ({hl['df']}) / {hl['p_value']:.3f} / {hl['p_value_bootstrap']:.3f}", "p >= 0.05: gaps within noise"),
              ("max spend / budget (paced, all campaigns)", result["max_spend_ratio"], "<= 1.01"),
              (f"min / max spend / budget, {paced['campaigns']} demand-allows (paced)", f"{paced['min_ratio']:.3f} / {paced['max_ratio_allows']:.3f}", ">= 0.90"),
              ("same, former PI controller (min)", f"{paced_pi['min_ratio']:.3f}", ""),

@@ -11,6 +11,7 @@ from shopmind.ads.ctr import (
     auc,
     calibration_error,
     calibration_table,
+    hosmer_lemeshow,
     isotonic_fit,
     platt_fit,
 )
@@ -66,6 +67,20 @@ def test_calibration_table_counts_clicks_and_flags_gaps_beyond_noise():
     assert all(r["noise_rel"] > 0 for r in good) and good[0]["noise_rel"] > good[-1]["noise_rel"]  # few clicks, wide
     bad = calibration_table(2 * p, y)
     assert not any(r["within_ci"] for r in bad[5:])  # where clicks are plenty, a 2x error is no noise
+
+
+def test_hosmer_lemeshow_passes_calibrated_draws_and_rejects_a_bias():
+    """Labels drawn from the predictions pass (chi-square and bootstrap p-values agree); a 1.5x bias does not."""
+    rng = np.random.default_rng(4)
+    p = np.exp(rng.normal(np.log(0.01), 1.0, 60_000)).clip(0, 0.5)
+    y = (rng.random(len(p)) < p).astype(float)
+    good = hosmer_lemeshow(p, y, boot=500)
+    assert good["df"] == 10 and good["bins"] == 10 and good["bootstrap_draws"] == 500
+    assert good["p_value"] > 0.01 and good["p_value_bootstrap"] > 0.01
+    assert abs(good["p_value"] - good["p_value_bootstrap"]) < 0.15  # plenty of expected clicks per bin: χ² holds
+    bad = hosmer_lemeshow(1.5 * p, y, boot=500)
+    assert bad["p_value"] < 1e-3 and bad["p_value_bootstrap"] <= 2 / 501
+    assert hosmer_lemeshow(p, y, fitted=2, boot=10)["df"] == 8
 
 
 def _ad(item: str, pos: int) -> AdSlot:

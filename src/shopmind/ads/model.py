@@ -289,12 +289,20 @@ class AdsModel:
         return model
 
     def _learn_traffic(self, events: Any) -> None:
-        """Item popularity (log1p interactions) and the hour-of-day traffic curve, from the event log."""
+        """Item popularity (log1p interactions) and the hour-of-day traffic curve, from the event log.
+
+        Popularity and the co-occurrence factors are pCTR features, so they leave out every event that carries an
+        ad token (ad clicks and what is attributed to them): those are the pCTR model's labels, and counting them
+        would give a logged impression's features its own click (target leakage: optimistic out-of-fold scores,
+        an over-steep calibration map, new users' low-score ads under-predicted)."""
+        import pyarrow.compute as pc
+
         types = np.asarray(events.column("type").to_numpy(zero_copy_only=False))
         items = events.column("item_id").to_pylist()
         ts = events.column("ts").to_numpy()
         rows = np.fromiter((self.index.get(i, -1) if i is not None else -1 for i in items), np.int64, len(items))
-        keep = (rows >= 0) & (types != "impression")
+        ad = np.asarray(pc.fill_null(pc.match_substring(events.column("context"), '"ad"'), False).to_numpy(zero_copy_only=False), bool)
+        keep = (rows >= 0) & (types != "impression") & ~ad
         self.popularity = np.log1p(np.bincount(rows[keep], minlength=len(self.item_ids)).astype(np.float64))
         self.factors = _normalise(_cooccurrence_factors(rows[keep], np.asarray(events.column("user_id").to_numpy(zero_copy_only=False))[keep],
                                              len(self.item_ids), self.config.cf_factors))
