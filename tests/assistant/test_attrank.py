@@ -117,3 +117,29 @@ def test_value_mentioned_matches_whole_values_not_small_numbers():
 def test_learned_similarity_ships_with_the_model(ranker):
     U, V = ranker.stats.bilinear
     assert U.shape == V.shape and U.shape[0] == 384
+
+
+class _FixedRanker:
+    """A ranker stub with set scores per attribute, to test how find_attribute combines it with the named aspect."""
+
+    def __init__(self, scores: dict[str, float], threshold: float = 0.3) -> None:
+        self.by_key, self.threshold = scores, threshold
+
+    def scores(self, question, items):
+        return [self.by_key.get(k, 0.0) for k, _ in items]
+
+
+@pytest.mark.parametrize(("scores", "aspect", "expected"), [
+    ({"included_components": 0.27, "color": 0.24}, "colour", "color"),  # a near-tie: the shopper named a colour
+    ({"included_components": 0.90, "color": 0.10}, "colour", "included_components"),  # a clear ranker choice stands
+    ({"compatible_devices": 0.13, "item_dimensions": 0.004}, "size", None),  # never an implausible family member
+    ({"item_package_dimensions": 0.5, "item_dimensions": 0.2}, "size", "item_dimensions"),  # no box asked about: the item
+    ({"material": 0.05}, None, None),  # below the threshold and no aspect: "the catalog does not say"
+])
+def test_named_aspect_only_breaks_near_ties(monkeypatch, scores, aspect, expected):
+    import shopmind.assistant.grounding as g
+
+    monkeypatch.setattr(g, "default_ranker", lambda: _FixedRanker(scores))
+    p = Product(id="t", title="Thing", attributes={"included_components": "case", "color": "black", "compatible_devices": "hotpoint",
+                                                    "item_dimensions": "5", "item_package_dimensions": "7", "material": "tpu"})
+    assert g.find_attribute(p, aspect, "do these come in black?") == expected

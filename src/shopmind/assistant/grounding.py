@@ -147,8 +147,10 @@ def _base_key(key: str) -> str:
 def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
     """The attribute name that answers a question, or None when none is trusted to.
 
-    English questions about products with Latin attribute names go to the learned ranker (attrank); below its
-    threshold the aspect rule may still name an attribute; Chinese names and questions use the rule path."""
+    English questions about products with Latin attribute names go to the learned ranker (attrank), and the aspect
+    the shopper named ("black" → colour) only breaks near-ties: an attribute of that aspect's family wins when the
+    ranker scores it at least PLAUSIBLE × its top score, so a named aspect never overrides a clear ranker choice
+    and never answers with an attribute the ranker finds implausible. Chinese names and questions use the rule path."""
     items = attr_items(p)
     if not items:
         return None
@@ -156,15 +158,22 @@ def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
     ranker = default_ranker() if latin else None
     if ranker is None:
         return _rule_attribute(items, aspect, question)
-    key, _score, trusted = ranker.select(question, [(k, fmt_value(v)) for k, v in items])
-    if trusted:
-        if aspect in ASPECT_KEYS and any(frag in key.casefold() for frag in ASPECT_KEYS[aspect]):
-            # the ranker picked the family; the rule picks item vs package among that attribute's own variants
-            # (folded_size stays folded_size: it is not a variant of size)
-            variants = [(k, v) for k, v in items if _base_key(k) == _base_key(key)]
-            return _rule_attribute(variants, aspect, question) or key
-        return key
-    return _rule_attribute(items, aspect, question) if aspect in ASPECT_KEYS else None
+    scores = ranker.scores(question, [(k, fmt_value(v)) for k, v in items])
+    best = max(range(len(items)), key=scores.__getitem__)
+    key, top = items[best][0], scores[best]
+    plausible = [(k, v) for (k, v), sc in zip(items, scores) if sc >= PLAUSIBLE * top]
+    if aspect in ASPECT_KEYS:
+        family = [(k, sc) for (k, _), sc in zip(items, scores) if sc >= PLAUSIBLE * top and any(f in k.casefold() for f in ASPECT_KEYS[aspect])]
+        if family:
+            # the rule picks item vs package (and the question's own words) among the lead's variants
+            lead = max(family, key=lambda ks: ks[1])[0]
+            return _rule_attribute([(k, v) for k, v in items if _base_key(k) == _base_key(lead)], aspect, question) or lead
+        if top < ranker.threshold:
+            return _rule_attribute(plausible, aspect, question)
+    return key if top >= ranker.threshold else None
+
+
+PLAUSIBLE = 0.5  # an aspect's attribute counts as a near-tie when the ranker gives it at least half its top score
 
 
 def answer_about(p: Product, aspect: str | None, question: str, lang: str, size: str | None = None) -> list[Sentence]:
