@@ -179,6 +179,23 @@ def test_unseen_query_is_encoded_off_the_request(svc, campaign):
     assert svc.warm_queries(["GoldenEye DVD", "james bond"]) == 1
 
 
+def test_query_search_just_encoded_needs_no_wait(svc, campaign, encoder):
+    """A search page's ad slots reuse the vector search made for the same query with the same encoder: broad
+    campaigns compete on relevance from the first request, not only keyword buyers."""
+    from shopmind.text.encoders import RECENT_QUERY_VECTORS
+
+    svc.config.query_encoding = "background"
+    svc._query_encoder_name = "hash-test"
+    svc.create_campaign(campaign(products=["m2"], targeting={"keywords": ["goldeneye"]}), "kw")
+    svc.create_campaign(campaign(products=["m1"]), "broad")
+    RECENT_QUERY_VECTORS.put("hash-test", "GoldenEye  DVD", encoder(["goldeneye dvd"])[0] * 3.0)
+    first = {a.campaign_id for a in svc.select("search", query="goldeneye dvd", k=5, now=DAY).ads}
+    assert first == {"kw", "broad"}
+    assert abs(float(np.linalg.norm(svc._query_vector("goldeneye dvd"))) - 1.0) < 1e-5
+    RECENT_QUERY_VECTORS.put("another-encoder", "james bond", encoder(["james bond"])[0])
+    assert svc._query_vector("james bond") is None  # another encoder's vector is never mixed in
+
+
 def test_forget_user_keeps_invoices(svc, campaign):
     svc.create_campaign(campaign(products=["m1"]), "a")
     resp = svc.select("home", user_id="u1", user_history=HISTORY, now=DAY)

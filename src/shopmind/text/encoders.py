@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -185,3 +187,35 @@ def passage_text(title: str, brand: str | None = None, category: Sequence[str] =
     if category:
         parts.append(category[-1])
     return " | ".join(parts)
+
+
+class RecentQueryVectors:
+    """Query vectors encoded lately in this process, by encoder name: a search page's ad slots reuse the vector
+    search just computed for the same query, instead of encoding it again or showing only keyword-bought ads."""
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self._vecs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._max = maxsize
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(encoder: str, text: str) -> tuple[str, str]:
+        return encoder, " ".join(text.lower().split())
+
+    def put(self, encoder: str, text: str, vec: np.ndarray) -> None:
+        """Remember the vector `encoder` made for the query `text`."""
+        with self._lock:
+            key = self._key(encoder, text)
+            self._vecs[key] = np.asarray(vec, np.float32)
+            self._vecs.move_to_end(key)
+            while len(self._vecs) > self._max:
+                self._vecs.popitem(last=False)
+
+    def get(self, encoder: str, text: str) -> np.ndarray | None:
+        """The vector `encoder` made for `text` lately, or None."""
+        with self._lock:
+            return self._vecs.get(self._key(encoder, text))
+
+
+RECENT_QUERY_VECTORS = RecentQueryVectors()
+"""This process's recent query vectors (search writes, the ad server reads)."""
