@@ -118,6 +118,14 @@ def decode_token(token: str, secret: bytes | None) -> list[str] | None:
 TOKEN_FIELDS = ("campaign_id", "item_id", "bid_type", "price", "placement", "position", "ts", "nonce")
 
 
+def carries_ad(context: Any) -> Any:
+    """Which events of an events table's `context` column carry a served ad's token (a pyarrow bool array, no
+    nulls): the pCTR labels and the spend ledger's input, kept out of the pCTR features."""
+    import pyarrow.compute as pc
+
+    return pc.fill_null(pc.match_substring(context, '"ad"'), False)
+
+
 def token_dict(token: str, secret: bytes | None) -> dict[str, str] | None:
     """A decoded token as a dict of TOKEN_FIELDS, or None."""
     parts = decode_token(token, secret)
@@ -295,13 +303,11 @@ class AdsModel:
         ad token (ad clicks and what is attributed to them): those are the pCTR model's labels, and counting them
         would give a logged impression's features its own click (target leakage: optimistic out-of-fold scores,
         an over-steep calibration map, new users' low-score ads under-predicted)."""
-        import pyarrow.compute as pc
-
         types = np.asarray(events.column("type").to_numpy(zero_copy_only=False))
         items = events.column("item_id").to_pylist()
         ts = events.column("ts").to_numpy()
         rows = np.fromiter((self.index.get(i, -1) if i is not None else -1 for i in items), np.int64, len(items))
-        ad = np.asarray(pc.fill_null(pc.match_substring(events.column("context"), '"ad"'), False).to_numpy(zero_copy_only=False), bool)
+        ad = np.asarray(carries_ad(events.column("context")).to_numpy(zero_copy_only=False), bool)
         keep = (rows >= 0) & (types != "impression") & ~ad
         self.popularity = np.log1p(np.bincount(rows[keep], minlength=len(self.item_ids)).astype(np.float64))
         self.factors = _normalise(_cooccurrence_factors(rows[keep], np.asarray(events.column("user_id").to_numpy(zero_copy_only=False))[keep],

@@ -31,6 +31,7 @@ from shopmind.ads.model import (
     AdsConfig,
     AdsModel,
     TextEncoder,
+    carries_ad,
     encode_token,
     token_dict,
 )
@@ -551,8 +552,7 @@ def _event_rows(events: Any) -> list[tuple]:
     if hasattr(events, "column") and hasattr(events, "num_rows"):
         import pyarrow.compute as pc
 
-        ad = pc.and_(pc.is_in(events.column("type"), value_set=pa.array(["impression", "click"])),
-                     pc.match_substring(events.column("context"), '"ad"'))
+        ad = pc.and_(pc.is_in(events.column("type"), value_set=pa.array(["impression", "click"])), carries_ad(events.column("context")))
         events = events.filter(pc.or_(ad, pc.equal(events.column("type"), "purchase")))  # the rest never costs money
         cols = [events.column(n).to_pylist() for n in ("id", "type", "user_id", "item_id", "ts", "price", "quantity", "context")]
         return [(a, b, c, d, e, f, g, orjson.loads(h) if h and '"ad"' in h else {}) for a, b, c, d, e, f, g, h in zip(*cols)]

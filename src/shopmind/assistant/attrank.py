@@ -80,10 +80,11 @@ def _key_tokens(key: str) -> set[str]:
     return set(tokenize(key_name(key)))
 
 
-def value_mentioned(question: str, value: str) -> int:
+def value_mentioned(question: str, value: str, *, padded: str | None = None) -> int:
     """1 when the question names the value itself ("is it sheer?" → opacity: sheer): the whole value, or one of its
-    comma-separated parts, as a phrase of its stemmed words; bare numbers of one or two digits are too common to count."""
-    q = " " + " ".join(tokenize(question)) + " "
+    comma-separated parts, as a phrase of its stemmed words; bare numbers of one or two digits are too common to count.
+    `padded`: the question's stemmed words, space-joined and space-padded, when the caller has them already."""
+    q = padded if padded is not None else " " + " ".join(tokenize(question)) + " "
     for part in str(value).split(","):
         toks = tokenize(part)
         phrase = " ".join(toks)
@@ -273,6 +274,7 @@ def features(question: str, items: Sequence[tuple[str, str]], stats: RankerStats
     asc = np.array([sum(max((stats.assoc.get(t, {}).get(x, 0.0) for x in _key_tokens(k)), default=0.0) for t in qt) for k, _ in items])
     qtype = question_type(question)
     qset = set(qt)
+    padded = " " + " ".join(tokenize(question)) + " "
     norm_vals = [" ".join(tokenize(str(v))) for _, v in items]
     shared = Counter(norm_vals)
     rows = []
@@ -285,7 +287,7 @@ def features(question: str, items: Sequence[tuple[str, str]], stats: RankerStats
                      int(bool(re.fullmatch(r"[\d.\s]+", str(v)))), len(str(v)), asc[i], _gap(asc, i),
                      int(any(w in kl for w in ("package", "shipping"))), pack_q, len(items), qtype, len(kt), vc[i], _gap(vc, i), _rank(vc, i), kn[i], _gap(kn, i),
                      xk[i], _gap(xk, i), soft[i], _gap(soft, i), psim[i], pcos[i],
-                     len(kt & qset) / max(len(kt), 1), len(vt & qset) / max(len(vt), 1), value_mentioned(question, str(v)),
+                     len(kt & qset) / max(len(kt), 1), len(vt & qset) / max(len(vt), 1), value_mentioned(question, str(v), padded=padded),
                      shared[norm_vals[i]] - 1, bil[i], _gap(bil, i)])
     return np.array(rows, dtype=np.float64).reshape(len(items), len(FEATURES))
 
