@@ -119,6 +119,31 @@ def test_learned_similarity_ships_with_the_model(ranker):
     assert U.shape == V.shape and U.shape[0] == 384
 
 
+def test_fitted_stats_are_what_the_saved_model_serves():
+    """Training rows must see the vectors the served model sees: fit() returns the stored format's values, and the
+    learned similarity keeps its small weights (float16 would flush them towards zero)."""
+    import zlib
+
+    import numpy as np
+
+    from shopmind.assistant.attrank import DIM, RankerStats
+
+    def unit(seed: str) -> np.ndarray:
+        v = np.random.default_rng(zlib.crc32(seed.encode())).normal(size=DIM)
+        return (v / np.linalg.norm(v)).astype(np.float32)
+
+    groups = [{"q": f"question {i} about {k}", "items": [("color", "red"), ("material", "cotton"), ("size", "m")],
+               "labels": [int(k == "color"), int(k == "material"), int(k == "size")]}
+              for i in range(40) for k in ("color", "material", "size")]
+    stats = RankerStats.fit(groups, unit, nvec=unit, vvec=lambda k, v: unit(f"{k}: {v}"))
+    served = RankerStats.from_json(stats.to_json())
+    for k in stats.keys:
+        assert np.array_equal(stats.centroids[k], served.centroids[k]) and np.array_equal(stats.examples[k], served.examples[k])
+    assert stats.bilinear is not None and np.abs(stats.bilinear[0]).max() > 0
+    for a, b in zip(stats.bilinear, served.bilinear):
+        assert np.array_equal(a, b) and b.dtype == np.float32
+
+
 class _FixedRanker:
     """A ranker stub with set scores per attribute, to test how find_attribute combines it with the named aspect."""
 

@@ -172,7 +172,8 @@ class RankerStats:
             if pairs:
                 Q, A, y = (np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]), np.array([p[2] for p in pairs], float))
                 bil = fit_bilinear(Q, A, y)
-        return cls(centroids, dict(cnt), prior, dict(present), assoc, examples, names, bil)
+        # round-trip through the stored format, so the training rows see exactly the vectors the served model does
+        return cls.from_json(cls(centroids, dict(cnt), prior, dict(present), assoc, examples, names, bil).to_json())
 
     def to_json(self) -> dict[str, Any]:
         keys = sorted(self.centroids)
@@ -185,7 +186,7 @@ class RankerStats:
                 "names_f16_b64": base64.b64encode(np.stack([self.names[k] for k in keys]).astype(np.float16).tobytes()).decode("ascii")
                 if keys and all(k in self.names for k in keys) else "",
                 "examples_i8_b64": base64.b64encode(np.clip(np.round(ex * 127), -127, 127).astype(np.int8).tobytes()).decode("ascii"),
-                "bilinear_f16_b64": base64.b64encode(np.stack(self.bilinear).astype(np.float16).tobytes()).decode("ascii") if self.bilinear else ""}
+                "bilinear_f32_b64": base64.b64encode(np.stack(self.bilinear).astype(np.float32).tobytes()).decode("ascii") if self.bilinear else ""}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> RankerStats:
@@ -200,9 +201,9 @@ class RankerStats:
             nm = np.frombuffer(base64.b64decode(d["names_f16_b64"]), dtype=np.float16).reshape(len(d["keys"]), DIM).astype(np.float32)
             names = dict(zip(d["keys"], nm))
         bil = None
-        if d.get("bilinear_f16_b64"):
-            UV = np.frombuffer(base64.b64decode(d["bilinear_f16_b64"]), dtype=np.float16).astype(np.float32).reshape(2, DIM, -1)
-            bil = (UV[0], UV[1])
+        if d.get("bilinear_f32_b64"):  # float32: its weights are small enough to fall into float16's subnormal range
+            UV = np.frombuffer(base64.b64decode(d["bilinear_f32_b64"]), dtype=np.float32).reshape(2, DIM, -1)
+            bil = (UV[0].copy(), UV[1].copy())
         return cls(dict(zip(d["keys"], mat)), d["counts"], d["prior"], d["present"], d["assoc"], examples, names, bil)
 
 
