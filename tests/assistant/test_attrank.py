@@ -90,6 +90,15 @@ def test_answer_cites_the_chosen_attribute(shared_data):
     assert str(p.attributes["color"]) in said[0].text
 
 
+def test_answer_agrees_in_number_with_a_list_value(shared_data):
+    movie = next(p for p in ds.movies(shared_data) if p.title.startswith("Toy Story"))
+    assert len(movie.attributes["genres"]) > 1
+    said = answer_about(movie, None, "what genre is it?", "en")
+    assert said[0].source.field == "attributes.genres" and " are " in said[0].text
+    said = answer_about(movie, None, "what year did it come out?", "en")
+    assert said[0].source.field == "attributes.year" and " is " in said[0].text
+
+
 def test_epqa_questions_keep_every_labelled_answer(shared_data):
     _, questions = ds.epqa(shared_data)
     assert all((q.answer_key, q.answer_value) in q.alternatives for q in questions)

@@ -198,7 +198,9 @@ def answer_about(p: Product, aspect: str | None, question: str, lang: str, size:
         v = fmt_value(p.attributes[key])
         name = key.replace("_", " ")
         field = f"attributes.{key}"
-        out = [cat_sentence(p, field, f"The {name} of {t} is {v}.", f"「{t}」的{name}是{v}。", lang)]
+        raw = p.attributes[key]
+        verb = "are" if isinstance(raw, list) and len(raw) > 1 else "is"
+        out = [cat_sentence(p, field, f"The {name} of {t} {verb} {v}.", f"「{t}」的{name}是{v}。", lang)]
         if size and size.casefold() not in v.casefold() and aspect == "size":
             out.append(cat_sentence(p, field, f"The catalog lists no size {size} for it.", f"目录里没有{size}这个尺码。", lang))
         return out
