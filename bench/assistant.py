@@ -316,11 +316,11 @@ def prf(tp: int, fp: int, fn: int) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def run(assistant: Assistant, shop: ShopMind, turns: list[Turn], faq_text: str) -> dict:
+def run(assistant: Assistant, shop: ShopMind, turns: list[Turn], faq_text: str, prefix: str = "bench") -> dict:
     checker = FactChecker([b for b in assistant.tools.brands()])
     rows = []
     for i, t in enumerate(turns):
-        sid = f"bench-{i}"
+        sid = f"{prefix}-{i}"  # one conversation per turn; sessions live in the shop's database, so each backend has its own
         seen: list[str] = []
         for m in t.setup:
             seen += [p.id for p in assistant.chat(sid, m).products]
@@ -430,13 +430,13 @@ def main() -> None:
         print(f"shop: {cat['n_products']:,} products from {', '.join(cat['sets'])}, ml-100k, openbg, mepave, epqa, semipqa, toys; "
               f"search build {cat['build_s']:.1f}s; {len(turns)} turns ({sum(t.lang == 'zh' for t in turns)} zh)", file=sys.stderr)
         results: dict[str, dict] = {}
-        for backend in args.backend or ["none"]:
+        for j, backend in enumerate(args.backend or ["none"]):
             limits = {k: v for k, v in (("max_tokens", args.max_tokens), ("timeout_s", args.timeout)) if v is not None}
             assistant = Assistant.from_shop(shop, llm=backend, **limits)
             subset = turns
             if backend != "none" and args.limit:
                 subset = random.Random(5).sample(turns, min(args.limit, len(turns)))
-            results[backend] = run(assistant, shop, subset, faq_text)
+            results[backend] = run(assistant, shop, subset, faq_text, prefix=f"bench{j}")
         shop.close()
     print_table(results)
     head = next(iter(results.values()))

@@ -293,6 +293,11 @@ class ShopMind:
             from shopmind.ads.store import AdsStore
 
             removed["ads_ledger_rows_anonymised"] = AdsStore(self.store.engine).forget_user(user_id)
+        from shopmind.assistant.state import SqlSessionStore  # conversations: in the store, loaded assistant or not
+
+        removed["chat_sessions"] = SqlSessionStore(self.store.engine).forget_user(user_id)
+        if self._assistant is not None and not isinstance(self._assistant.store, SqlSessionStore):
+            removed["chat_sessions"] += self._assistant.forget_user(user_id)
         for name, service in list(self._services.items()):
             forget = getattr(service, "forget_user", None)
             if forget is not None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
 from shopmind.assistant import Assistant
 from shopmind.assistant import datasets as ds
 from shopmind.engine import ShopMind
+from shopmind.store.schema import chat_sessions
 
 
 @pytest.fixture(scope="session")
@@ -32,4 +34,7 @@ def shop(tmp_path_factory, products):
 
 @pytest.fixture
 def assistant(shop) -> Assistant:
+    """A fresh assistant with no conversations (they live in the shared shop's database)."""
+    with shop.store.engine.begin() as conn:
+        conn.execute(delete(chat_sessions))
     return Assistant.from_shop(shop)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 import time
 
+from sqlalchemy import select
+
 from shopmind.assistant import Assistant
 from shopmind.assistant.factcheck import FactChecker
-from shopmind.assistant.state import MemorySessionStore, SessionState
+from shopmind.assistant.state import MemorySessionStore, SessionState, SqlSessionStore
+from shopmind.store.schema import chat_sessions
 
 
 def test_cheaper_keeps_category_and_lowers_price(assistant):
@@ -104,6 +107,43 @@ def test_session_state_and_expiry():
     assert store.get("s").focus == ["a"]
     time.sleep(0.08)
     assert store.get("s") is None
+
+
+def test_conversation_lives_in_the_shops_database(assistant, shop):
+    """A second worker (or the same one after a restart) picks the conversation up where it stopped."""
+    first = assistant.chat("db-1", "toys for kids", user_id="u-db")
+    assert first.products
+    other_worker = Assistant.from_shop(shop)
+    state = other_worker.store.get("db-1")
+    assert state is not None and state.user_id == "u-db" and [t.role for t in state.history] == ["user", "assistant"]
+    assert state.focus == [c.id for c in first.products][: len(state.focus)] and state.focus
+    follow = other_worker.chat("db-1", "cheaper")
+    assert follow.intent == "refine" and len(other_worker.store.get("db-1").history) == 4
+
+
+def test_database_sessions_expire_and_are_purged(shop):
+    store = SqlSessionStore(shop.store.engine, ttl_s=0.05)
+    store.put(SessionState(session_id="exp-1", focus=["a"]))
+    assert store.get("exp-1").focus == ["a"]
+    time.sleep(0.08)
+    assert store.get("exp-1") is None
+    store._purged = 0.0  # let the next write purge
+    store.put(SessionState(session_id="exp-2"))
+    with shop.store.engine.connect() as conn:
+        ids = set(conn.execute(select(chat_sessions.c.session_id)).scalars())
+    assert "exp-1" not in ids and "exp-2" in ids
+
+
+def test_deleting_a_user_deletes_their_conversations(assistant, shop):
+    assistant.chat("del-1", "toys for kids", user_id="u-gone")
+    assistant.chat("del-2", "can I return it?", user_id="u-stays")
+    anonymous = assistant.chat("del-3", "hello")
+    assistant.chat("del-3", "toys for kids", user_id="u-gone")  # signs in mid-conversation
+    assert anonymous.intent == "chitchat"
+    removed = shop.delete_user("u-gone")
+    assert removed["chat_sessions"] == 2
+    assert assistant.store.get("del-1") is None and assistant.store.get("del-3") is None
+    assert assistant.store.get("del-2") is not None
 
 
 def test_out_of_scope_and_chitchat_state_no_facts(assistant):

@@ -79,20 +79,20 @@ def _unsupported(shop, r, message: str) -> list:
 
 def test_openai_backend_end_to_end(shop, llama_server):
     bot = Assistant.from_shop(shop, llm=llama_server, timeout_s=120, max_tokens=48)
-    used_llm = _run_turns(shop, bot, [("what colour is it?", "pqa-B005AR75A6"), ("这件的领型是什么？", "mp0000")])
+    used_llm = _run_turns(shop, bot, [("what colour is it?", "pqa-B005AR75A6"), ("这件的领型是什么？", "mp0000")], "srv-1")
     assert used_llm >= 1  # the server phrased at least one answer that survived the fact check
 
 
 @pytest.mark.slow
 def test_openai_backend_multi_turn(shop, llama_server):
     bot = Assistant.from_shop(shop, llm=llama_server, timeout_s=120, max_tokens=96)
-    _run_turns(shop, bot, [("toys for kids", None), ("cheaper", None), ("compare the first two", None), ("can I return it?", None)])
+    _run_turns(shop, bot, [("toys for kids", None), ("cheaper", None), ("compare the first two", None), ("can I return it?", None)], "srv-3")
 
 
-def _run_turns(shop, bot, turns) -> int:
+def _run_turns(shop, bot, turns, session: str) -> int:
     used_llm = 0
     for msg, pid in turns:
-        r = bot.chat("srv-1", msg, product_id=pid)
+        r = bot.chat(session, msg, product_id=pid)
         assert r.text
         assert r.llm.fallback is None or not r.llm.fallback.startswith("LLM error"), r.llm.fallback
         used_llm += r.llm.backend == "openai"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ from shopmind.assistant.models import (
 )
 from shopmind.assistant.phrase import Phraser, messages_for
 from shopmind.assistant.slots import SlotFiller
-from shopmind.assistant.state import MemorySessionStore, SessionState, SessionStore
+from shopmind.assistant.state import MemorySessionStore, SessionState, SessionStore, SqlSessionStore
 from shopmind.assistant.tools import ShopTools, Tools
 from shopmind.domain import Product
 from shopmind.text.normalize import detect_language
@@ -130,7 +130,7 @@ class Assistant:
         config = AssistantConfig.model_validate({**(raw if isinstance(raw, dict) else raw.model_dump()), **overrides})
         if config.faq_path is None and (Path(shop.home) / "faq.md").is_file():
             config.faq_path = Path(shop.home) / "faq.md"
-        return cls(ShopTools(shop), config)
+        return cls(ShopTools(shop), config, store=SESSION_STORES[config.sessions](shop, config))
 
     # ------------------------------------------------------------------ public
     def chat(self, session_id: str, message: str, user_id: str | None = None, product_id: str | None = None) -> ChatResponse:
@@ -148,6 +148,7 @@ class Assistant:
         t0 = time.perf_counter()
         self._refresh()
         state = self.store.get(session_id) or SessionState(session_id=session_id, user_id=user_id)
+        state.user_id = state.user_id or user_id  # a shopper who signs in mid-conversation owns it from then on
         if product_id:
             state.focus = [product_id] + [i for i in state.focus if i != product_id]
         lang = detect_language(message)
@@ -203,6 +204,10 @@ class Assistant:
                                    query=state.query, filters=state.filters, tokens_used=state.tokens_used),
             took_ms=round((time.perf_counter() - t0) * 1e3, 3),
         )
+
+    def forget_user(self, user_id: str) -> int:
+        """Delete every conversation of a user (part of ShopMind.delete_user); return how many went."""
+        return self.store.forget_user(user_id)
 
     def describe(self, product_id: str) -> GeneratedText | None:
         """A fact-checked description of a catalog product (None if the id is unknown)."""
@@ -377,6 +382,12 @@ class Assistant:
 
     def _out_of_scope(self, state, message, slots, lang, user_id):
         return [_say(lang, "scope")], []
+
+
+SESSION_STORES: dict[str, Callable[[Any, AssistantConfig], SessionStore]] = {
+    "store": lambda shop, config: SqlSessionStore(shop.store.engine, config.session_ttl_s),
+    "memory": lambda shop, config: MemorySessionStore(config.session_ttl_s, config.max_sessions),
+}
 
 
 def join_sentences(parts: list[str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +18,7 @@ class AssistantConfig(BaseModel):
     max_tokens: int = Field(default=160, ge=16, description="per LLM reply")
     session_token_budget: int = Field(default=6000, ge=0, description="LLM tokens one session may spend; then templates only")
     session_ttl_s: float = Field(default=1800.0, gt=0)
+    sessions: Literal["store", "memory"] = Field(default="store", description="where conversations live: the shop's database or this process")
     max_sessions: int = Field(default=100_000, ge=1)
     results: int = Field(default=5, ge=1, le=20, description="product cards per answer")
     faq_path: Path | None = Field(default=None, description="default: <home>/faq.md, else the shipped template")

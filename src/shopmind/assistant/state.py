@@ -8,6 +8,10 @@ from collections import OrderedDict
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shopmind.store.schema import chat_sessions
 
 
 class Turn(BaseModel):
@@ -36,13 +40,16 @@ class SessionState(BaseModel):
 
 
 class SessionStore(Protocol):
-    """Where sessions live: in process by default; a shared store (Redis…) implements the same three calls."""
+    """Where sessions live: the shop's database (`SqlSessionStore`: survives restarts, shared by workers) or this
+    process (`MemorySessionStore`); another (Redis…) implements the same four calls."""
 
     def get(self, session_id: str) -> SessionState | None: ...
 
     def put(self, state: SessionState) -> None: ...
 
     def delete(self, session_id: str) -> None: ...
+
+    def forget_user(self, user_id: str) -> int: ...
 
 
 class MemorySessionStore:
@@ -79,5 +86,54 @@ class MemorySessionStore:
         with self._lock:
             self._data.pop(session_id, None)
 
+    def forget_user(self, user_id: str) -> int:
+        """Drop every conversation of a user (privacy delete); return how many went."""
+        with self._lock:
+            gone = [k for k, v in self._data.items() if v.user_id == user_id]
+            for k in gone:
+                del self._data[k]
+        return len(gone)
+
     def __len__(self) -> int:
         return len(self._data)
+
+
+class SqlSessionStore:
+    """Sessions in the shop's own database (SQLite or PostgreSQL): a restart or a second API worker keeps the
+    conversation. Expired rows are never returned and are purged at most once a minute, on a write."""
+
+    PURGE_EVERY_S = 60.0
+
+    def __init__(self, engine: Engine, ttl_s: float = 1800.0) -> None:
+        self.engine, self.ttl_s = engine, ttl_s
+        self._insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[engine.dialect.name]
+        self._purged = 0.0
+
+    def get(self, session_id: str) -> SessionState | None:
+        """The session if it exists and has not expired."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(chat_sessions.c.state, chat_sessions.c.updated).where(chat_sessions.c.session_id == session_id)).first()
+        if row is None or time.time() - row.updated > self.ttl_s:
+            return None
+        return SessionState.model_validate_json(row.state)
+
+    def put(self, state: SessionState) -> None:
+        """Store the session and stamp it (insert or replace)."""
+        state.updated = now = time.time()
+        row = {"session_id": state.session_id, "user_id": state.user_id, "updated": now, "state": state.model_dump_json()}
+        stmt = self._insert(chat_sessions).values(row)
+        stmt = stmt.on_conflict_do_update(index_elements=[chat_sessions.c.session_id], set_={k: stmt.excluded[k] for k in row if k != "session_id"})
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+            if now - self._purged > self.PURGE_EVERY_S:
+                self._purged = now
+                conn.execute(delete(chat_sessions).where(chat_sessions.c.updated < now - self.ttl_s))
+
+    def delete(self, session_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(chat_sessions).where(chat_sessions.c.session_id == session_id))
+
+    def forget_user(self, user_id: str) -> int:
+        """Drop every conversation of a user (privacy delete); return how many went."""
+        with self.engine.begin() as conn:
+            return int(conn.execute(delete(chat_sessions).where(chat_sessions.c.user_id == user_id)).rowcount or 0)

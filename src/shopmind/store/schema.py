@@ -152,3 +152,24 @@ def _v3(conn: Connection) -> None:
 
 MIGRATIONS.append(_v3)
 LATEST = len(MIGRATIONS)
+
+
+# -- v4: the shopping assistant's conversations (history, products in focus, filters), expiring ----------
+chat_sessions = Table(
+    "chat_sessions",
+    metadata,
+    Column("session_id", String(200), primary_key=True),
+    Column("user_id", String(200)),
+    Column("updated", Float, nullable=False),
+    Column("state", Text, nullable=False),  # the SessionState as JSON
+    Index("ix_chat_sessions_user", "user_id"),
+    Index("ix_chat_sessions_updated", "updated"),
+)
+
+
+def _v4(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[chat_sessions])
+
+
+MIGRATIONS.append(_v4)
+LATEST = len(MIGRATIONS)
