@@ -1,0 +1,44 @@
+"""Conversation stores: the database one behaves the same on SQLite and PostgreSQL, and like the in-process one."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from shopmind.assistant.state import MemorySessionStore, SessionState, SqlSessionStore
+from shopmind.store.sql import SqlStore
+
+
+@pytest.fixture(params=["sqlite", "postgres", "memory"])
+def sessions(request, tmp_path):
+    if request.param == "memory":
+        yield MemorySessionStore(ttl_s=0.3)
+        return
+    url = f"sqlite:///{tmp_path / 'shop.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    db = SqlStore.open(url)
+    yield SqlSessionStore(db.engine, ttl_s=0.3)
+    db.close()
+
+
+def test_put_get_replace_delete_and_forget(sessions):
+    assert sessions.get("a") is None
+    s = SessionState(session_id="a", user_id="u1", focus=["p1", "p2"], filters={"price_max": 300.0}, language="zh")
+    s.add("user", "红色跑鞋 300元以内", "find")
+    sessions.put(s)
+    got = sessions.get("a")
+    assert got.focus == ["p1", "p2"] and got.filters == {"price_max": 300.0} and got.history[0].text == "红色跑鞋 300元以内"
+    got.add("user", "cheaper", "refine")
+    sessions.put(got)
+    assert [t.text for t in sessions.get("a").history] == ["红色跑鞋 300元以内", "cheaper"]
+    sessions.put(SessionState(session_id="b", user_id="u1"))
+    sessions.put(SessionState(session_id="c", user_id="u2"))
+    sessions.delete("c")
+    assert sessions.get("c") is None
+    assert sessions.forget_user("u1") == 2 and sessions.get("a") is None and sessions.get("b") is None
+
+
+def test_expired_sessions_are_gone(sessions):
+    sessions.put(SessionState(session_id="old"))
+    time.sleep(0.4)
+    assert sessions.get("old") is None
