@@ -19,6 +19,6 @@ class AssistantConfig(BaseModel):
     session_token_budget: int = Field(default=6000, ge=0, description="LLM tokens one session may spend; then templates only")
     session_ttl_s: float = Field(default=1800.0, gt=0)
     sessions: Literal["store", "memory"] = Field(default="store", description="where conversations live: the shop's database or this process")
-    max_sessions: int = Field(default=100_000, ge=1)
+    max_sessions: int = Field(default=100_000, ge=1, description="cap of the in-process store (least recently used go first)")
     results: int = Field(default=5, ge=1, le=20, description="product cards per answer")
     faq_path: Path | None = Field(default=None, description="default: <home>/faq.md, else the shipped template")
