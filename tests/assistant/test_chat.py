@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 from sqlalchemy import select
 
 from shopmind.assistant import Assistant
@@ -119,6 +120,13 @@ def test_conversation_lives_in_the_shops_database(assistant, shop):
     assert state.focus == [c.id for c in first.products][: len(state.focus)] and state.focus
     follow = other_worker.chat("db-1", "cheaper")
     assert follow.intent == "refine" and len(other_worker.store.get("db-1").history) == 4
+
+
+def test_an_over_long_session_id_is_refused_by_name(assistant):
+    with pytest.raises(ValueError, match="session_id"):
+        assistant.chat("x" * 201, "toys for kids")
+    with pytest.raises(ValueError, match="session_id"):
+        assistant.chat("", "toys for kids")
 
 
 def test_database_sessions_expire_and_are_purged(shop):

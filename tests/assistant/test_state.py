@@ -42,3 +42,19 @@ def test_expired_sessions_are_gone(sessions):
     sessions.put(SessionState(session_id="old"))
     time.sleep(0.4)
     assert sessions.get("old") is None
+
+
+def test_a_stored_state_that_no_longer_parses_starts_a_fresh_conversation(tmp_path):
+    from sqlalchemy import update
+
+    from shopmind.store.schema import chat_sessions
+
+    db = SqlStore.open(f"sqlite:///{tmp_path / 'shop.db'}")
+    sessions = SqlSessionStore(db.engine)
+    sessions.put(SessionState(session_id="old", focus=["p1"]))
+    with db.engine.begin() as conn:
+        conn.execute(update(chat_sessions).values(state='{"session_id": "old", "focus": "not a list"}'))
+    assert sessions.get("old") is None
+    sessions.put(SessionState(session_id="old", focus=["p2"]))
+    assert sessions.get("old").focus == ["p2"]
+    db.close()

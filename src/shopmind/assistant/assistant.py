@@ -146,6 +146,8 @@ class Assistant:
                     _collect: bool = False) -> Iterator[str | ChatResponse]:
         """One turn as text chunks (each released after its fact check), then the final ChatResponse."""
         t0 = time.perf_counter()
+        if not 0 < len(session_id) <= SqlSessionStore.MAX_ID:
+            raise ValueError(f"session_id: 1 to {SqlSessionStore.MAX_ID} characters, got {len(session_id)}")
         self._refresh()
         state = self.store.get(session_id) or SessionState(session_id=session_id, user_id=user_id)
         state.user_id = state.user_id or user_id  # a shopper who signs in mid-conversation owns it from then on

@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from typing import Any, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -103,6 +103,7 @@ class SqlSessionStore:
     conversation. Expired rows are never returned and are purged at most once a minute, on a write."""
 
     PURGE_EVERY_S = 60.0
+    MAX_ID = 200  # the column's width (PostgreSQL enforces it)
 
     def __init__(self, engine: Engine, ttl_s: float = 1800.0) -> None:
         self.engine, self.ttl_s = engine, ttl_s
@@ -115,7 +116,10 @@ class SqlSessionStore:
             row = conn.execute(select(chat_sessions.c.state, chat_sessions.c.updated).where(chat_sessions.c.session_id == session_id)).first()
         if row is None or time.time() - row.updated > self.ttl_s:
             return None
-        return SessionState.model_validate_json(row.state)
+        try:
+            return SessionState.model_validate_json(row.state)
+        except ValidationError:  # written by an incompatible version: the conversation starts afresh, the turn still works
+            return None
 
     def put(self, state: SessionState) -> None:
         """Store the session and stamp it (insert or replace)."""

@@ -34,7 +34,7 @@ def _assistant(shop, llm: str | None):
 def chat(
     message: Annotated[str | None, typer.Argument(help="one message; omit for an interactive session (empty line quits)")] = None,
     home: HomeOpt = DEFAULT_HOME,
-    session: Annotated[str | None, typer.Option("--session", help="session id (default: a new one)")] = None,
+    session: Annotated[str | None, typer.Option("--session", help="session id: the same id resumes a conversation (default: a new one)")] = None,
     product: Annotated[str | None, typer.Option("--product", help="the product page the shopper is on")] = None,
     llm: LlmOpt = None,
     show_sources: Annotated[bool, typer.Option("--sources", help="print each sentence's source")] = False,
@@ -66,6 +66,8 @@ def chat(
                     break
         except (EOFError, KeyboardInterrupt):
             pass
+        except ValueError as exc:
+            fail(str(exc), 2)
 
 
 @assistant_app.command("generate-descriptions")
