@@ -103,9 +103,10 @@ def test_stream_yields_chunks_then_the_response(assistant):
 
 
 def test_session_state_and_expiry():
-    store = MemorySessionStore(ttl_s=0.05)
+    store = MemorySessionStore(ttl_s=3600)
     store.put(SessionState(session_id="s", focus=["a"]))
     assert store.get("s").focus == ["a"]
+    store.ttl_s = 0.05  # shortened only now, so a slow machine cannot expire it before the first read
     time.sleep(0.08)
     assert store.get("s") is None
 
@@ -130,9 +131,10 @@ def test_an_over_long_session_id_is_refused_by_name(assistant):
 
 
 def test_database_sessions_expire_and_are_purged(shop):
-    store = SqlSessionStore(shop.store.engine, ttl_s=0.05)
+    store = SqlSessionStore(shop.store.engine, ttl_s=3600)
     store.put(SessionState(session_id="exp-1", focus=["a"]))
     assert store.get("exp-1").focus == ["a"]
+    store.ttl_s = 0.05  # shortened only now, so a slow machine cannot expire it before the first read
     time.sleep(0.08)
     assert store.get("exp-1") is None
     store._purged = 0.0  # let the next write purge

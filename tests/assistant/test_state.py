@@ -11,17 +11,19 @@ from shopmind.store.sql import SqlStore
 
 
 @pytest.fixture(params=["sqlite", "postgres", "memory"])
-def sessions(request, tmp_path):
+def make_sessions(request, tmp_path):
+    """A store of each kind with a given time-to-live."""
     if request.param == "memory":
-        yield MemorySessionStore(ttl_s=0.3)
+        yield lambda ttl_s: MemorySessionStore(ttl_s=ttl_s)
         return
     url = f"sqlite:///{tmp_path / 'shop.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     db = SqlStore.open(url)
-    yield SqlSessionStore(db.engine, ttl_s=0.3)
+    yield lambda ttl_s: SqlSessionStore(db.engine, ttl_s=ttl_s)
     db.close()
 
 
-def test_put_get_replace_delete_and_forget(sessions):
+def test_put_get_replace_delete_and_forget(make_sessions):
+    sessions = make_sessions(3600.0)
     assert sessions.get("a") is None
     s = SessionState(session_id="a", user_id="u1", focus=["p1", "p2"], filters={"price_max": 300.0}, language="zh")
     s.add("user", "红色跑鞋 300元以内", "find")
@@ -38,9 +40,10 @@ def test_put_get_replace_delete_and_forget(sessions):
     assert sessions.forget_user("u1") == 2 and sessions.get("a") is None and sessions.get("b") is None
 
 
-def test_expired_sessions_are_gone(sessions):
+def test_expired_sessions_are_gone(make_sessions):
+    sessions = make_sessions(0.3)
     sessions.put(SessionState(session_id="old"))
-    time.sleep(0.4)
+    time.sleep(0.4)  # at least this long, so past the time-to-live however slow the machine
     assert sessions.get("old") is None
 
 
