@@ -173,3 +173,68 @@ def _v4(conn: Connection) -> None:
 
 MIGRATIONS.append(_v4)
 LATEST = len(MIGRATIONS)
+
+
+# -- v5: security — API keys (hashed, with roles), the audit log, served ad impressions, deletion receipts --
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(64), primary_key=True),  # public key id, shown in lists and the audit log
+    Column("hash", String(128), nullable=False, unique=True),  # sha256 of the secret; the secret is never stored
+    Column("role", String(32), nullable=False),  # admin | ingest | storefront | analyst
+    Column("scopes", Text, nullable=False, default="[]"),  # extra scopes as a JSON list, e.g. ["users:read"]
+    Column("label", String(200), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("ts", Float, nullable=False),
+    Column("key_id", String(64), nullable=False),  # who: an api_keys id, or "cli" for the local command line
+    Column("action", String(64), nullable=False),  # e.g. product.upsert, campaign.update, user.delete, key.create
+    Column("target", String(200), nullable=False, default=""),  # never a user id: deletions name their receipt
+    Column("detail", Text, nullable=False, default="{}"),  # JSON, no personal data
+    Index("ix_audit_log_ts", "ts"),
+)
+
+ad_impressions = Table(
+    "ad_impressions",
+    metadata,
+    # one row per served ad; a click is charged only by the UPDATE that sets clicked_at from NULL (exactly once)
+    Column("token_id", String(64), primary_key=True),
+    Column("campaign_id", String(200), nullable=False),
+    Column("item_id", String(200), nullable=False),
+    Column("placement", String(64), nullable=False, default=""),
+    Column("user_id", String(200)),  # the user or session the ad was served to (forgotten on deletion)
+    Column("price", Float, nullable=False),
+    Column("served_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("seen_at", Float),  # the impression event arrived
+    Column("clicked_at", Float),  # the click was charged
+    Index("ix_ad_impressions_expires", "expires_at"),
+    Index("ix_ad_impressions_user", "user_id"),
+)
+
+user_deletions = Table(
+    "user_deletions",
+    metadata,
+    # a receipt per deletion; running servers follow `seq` to forget the user in what they hold in memory.
+    # user_hash is an HMAC of the id under the shop's secret: it lets a server match ids it holds, not read them
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("receipt_id", String(64), nullable=False, unique=True),
+    Column("user_hash", String(128), nullable=False),
+    Column("ts", Float, nullable=False),
+    Column("removed", Text, nullable=False, default="{}"),  # JSON: what was removed, where (counts, no ids)
+    Index("ix_user_deletions_hash", "user_hash"),
+)
+
+
+def _v5(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[api_keys, audit_log, ad_impressions, user_deletions])
+
+
+MIGRATIONS.append(_v5)
+LATEST = len(MIGRATIONS)
