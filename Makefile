@@ -7,6 +7,10 @@ HOME_DIR ?= demo-shop
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# llama-cpp-python compiles llama.cpp at install. Its default (-march=native) turns on Intel AMX where the CPU
+# has it, and AMX tiles segfault inside VMs that do not grant the tile state (seen on this project's CI
+# machines); a portable AVX2 build runs everywhere the project does.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
 .PHONY: demo test install sysdeps bench clean
 

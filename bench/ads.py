@@ -159,10 +159,10 @@ def simulate(svc: AdsService, users: dict[str, dict], half: str, day: float, *, 
             if record:
                 events.extend(evs)
         if ingest_every and (n + 1) % ingest_every == 0:
-            svc.ingest(buffer)
+            svc.ingest(buffer, now=buffer[0]["timestamp"] if buffer else now)  # as if each event came at once
             buffer = []
     if ingest_every and buffer:
-        svc.ingest(buffer)
+        svc.ingest(buffer, now=buffer[0]["timestamp"])
     return {"requests": len(reqs), "impressions": n_imp, "clicks": clicks, "revenue": revenue, "latency_ms": np.array(lat), "cpu_ms": np.array(cpu),
             "imps": impressions, "events": events, "spend_by_hour": dict(spend_by_hour)}
 
@@ -287,7 +287,7 @@ def main() -> None:
         r = simulate(svc, users, half, day, k=2, ingest_every=25, record=True)
         spend = svc.store.spend()
         before = dict(spend)
-        replay = svc.ingest(r["events"])  # every event again: nothing may be charged twice
+        replay = svc.ingest(r["events"], now=day)  # every event again: nothing may be charged twice
         after = svc.store.spend()
         r["spend"] = spend
         r["replay"] = {"duplicates": replay["duplicates"], "extra_spend": round(sum(after.values()) - sum(before.values()), 9)}

@@ -100,7 +100,8 @@ def _client(port: int, key: str, worker: int, batches: int, batch_size: int, out
 def http_ingest(home: Path, clients: int = 4, batches: int = 25, batch_size: int = 500, singles: int = 1000) -> dict:
     port = free_port()
     key = "bench-public-key"
-    env = {**os.environ, "SHOPMIND_HOME": str(home), "SHOPMIND_API__PUBLIC_KEYS": f'["{key}"]', "SHOPMIND_API__ADMIN_KEYS": '["bench-admin"]'}
+    env = {**os.environ, "SHOPMIND_HOME": str(home), "SHOPMIND_API__PUBLIC_KEYS": f'["{key}"]', "SHOPMIND_API__ADMIN_KEYS": '["bench-admin"]',
+           "SHOPMIND_API__RATE_LIMITS__ENABLED": "false"}  # a load test from one address: limits off
     server = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         import httpx

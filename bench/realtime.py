@@ -38,7 +38,9 @@ KEY = "bench-key"
 
 
 def _env(home: Path) -> dict[str, str]:
-    return {**os.environ, "SHOPMIND_HOME": str(home), "SHOPMIND_API__ADMIN_KEYS": f'["{KEY}"]', "SHOPMIND_API__PUBLIC_KEYS": '["pub"]'}
+    # rate limits off: the bench replays thousands of requests per second from one address on purpose
+    return {**os.environ, "SHOPMIND_HOME": str(home), "SHOPMIND_API__ADMIN_KEYS": f'["{KEY}"]', "SHOPMIND_API__PUBLIC_KEYS": '["pub"]',
+            "SHOPMIND_API__RATE_LIMITS__ENABLED": "false"}
 
 
 def _sh(*args: str, home: Path) -> dict:

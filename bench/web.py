@@ -45,7 +45,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="shopmind-web-") as tmp:
         home = Path(tmp)
-        shop = ShopMind.open(home, api={"admin_keys": ["a"], "public_keys": ["p"]})
+        shop = ShopMind.open(home, api={"admin_keys": ["a"], "public_keys": ["p"], "rate_limits": {"enabled": False}})  # one browser, many searches
         shop.import_file("products", DEMO / "products.jsonl")
         shop.import_file("users", DEMO / "users.csv")
         pq.write_table(pq.read_table(DEMO / "events.parquet").sort_by("timestamp").slice(0, 30_000), home / "ev.parquet")

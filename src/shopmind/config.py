@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from shopmind.profiles.state import StateConfig
 
@@ -36,13 +36,72 @@ class ImportSettings(Section):
     pool_min_bytes: int = Field(default=8 * 1024 * 1024, ge=0, description="files smaller than this are not worth starting workers")
 
 
+class Rate(Section):
+    """A token bucket: refills `rate` requests per second, holds at most `burst` (the most sent at once)."""
+
+    rate: float = Field(gt=0, le=1_000_000)
+    burst: int = Field(ge=1, le=1_000_000)
+
+
+def _network(value: str) -> str:
+    """An IP address or CIDR block ('10.0.0.0/8'), checked when settings load rather than per request."""
+    import ipaddress
+
+    ipaddress.ip_network(value, strict=False)
+    return value
+
+
+ProxyNetwork = Annotated[str, AfterValidator(_network)]
+
+
+def _rate(rate: float, burst: int) -> Any:
+    return Field(default_factory=lambda: Rate(rate=rate, burst=burst))
+
+
+class KeyRates(Section):
+    """Per API key and route group (null: no limit). A storefront key is shared by every visitor: these bound the shop's total."""
+
+    events: Rate | None = _rate(2000, 4000)
+    search: Rate | None = _rate(300, 600)
+    suggest: Rate | None = _rate(600, 1200)
+    recommend: Rate | None = _rate(500, 1000)
+    chat: Rate | None = _rate(30, 60)
+    ads: Rate | None = _rate(500, 1000)
+
+
+class IpRates(Section):
+    """Per client IP and route group (null: no limit): what one visitor (or one NAT) may send."""
+
+    events: Rate | None = _rate(20, 100)
+    search: Rate | None = _rate(5, 20)
+    suggest: Rate | None = _rate(15, 50)
+    recommend: Rate | None = _rate(10, 40)
+    chat: Rate | None = _rate(1, 5)
+    ads: Rate | None = _rate(10, 40)
+
+
+class RateLimitSettings(Section):
+    """`[api.rate_limits]`: 429 + Retry-After once a key's or an IP's bucket is empty (in-process, per worker)."""
+
+    enabled: bool = True
+    exempt_roles: list[str] = Field(default_factory=lambda: ["admin"], description="roles never limited")
+    max_buckets: int = Field(default=100_000, ge=100, description="buckets kept (least recently used go first): bounds memory")
+    per_key: KeyRates = Field(default_factory=KeyRates)
+    per_ip: IpRates = Field(default_factory=IpRates)
+
+
 class ApiSettings(Section):
-    admin_keys: list[str] = Field(default_factory=list, description="keys that may write anything")
-    public_keys: list[str] = Field(default_factory=list, description="keys that may send events and read")
-    open_reads: bool = Field(default=True, description="reads need no key")
+    admin_keys: list[str] = Field(default_factory=list, description="admin keys (may do anything); plaintext or 'sha256:<hex>'")
+    public_keys: list[str] = Field(default_factory=list, description="storefront keys (search, recommend, ads, chat, send events); public by nature")
+    ingest_keys: list[str] = Field(default_factory=list, description="ingest keys (write events, products, users in bulk)")
+    analyst_keys: list[str] = Field(default_factory=list, description="analyst keys (stats, reports, ads reports; read-only)")
+    open_reads: bool = Field(default=True, description="catalog reads (products, search, suggest, trending, recommend, ads, chat) need no key; personal data always does")
+    demo_shoppers: int = Field(default=0, ge=0, le=200, description="the storefront's shopper picker offers this many user ids (a demo aid; 0 in production)")
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_batch: int = Field(default=10_000, ge=1)
     cors_origins: list[str] = Field(default_factory=list)
+    trusted_proxies: list[ProxyNetwork] = Field(default_factory=list, description="proxy IPs/CIDRs whose X-Forwarded-For names the client (rate limits)")
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
 
 
 class ServerSettings(Section):

@@ -65,6 +65,31 @@ def _check_id(value: Any, field: str) -> str:
     return value
 
 
+def is_text(value: Any) -> bool:
+    """True if every string in `value` (nested lists and dicts, keys too) is valid Unicode, i.e. encodable as UTF-8.
+
+    JSON may carry a lone surrogate ("\\ud800"); Python decodes it into a `str` that no store, JSON writer or
+    response can encode. Pydantic rejects it in most `str` fields, but not in free-form values (`Any`), which
+    must be checked here so the record is refused at the door (422) instead of failing on write (500).
+    """
+    if isinstance(value, str):
+        if value.isascii():
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(is_text(k) and is_text(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(is_text(v) for v in value)
+    return True
+
+
+NOT_TEXT = "is not valid Unicode text (it contains a lone surrogate such as \\ud800)"
+
+
 class Record(BaseModel):
     """Base for records: unknown fields are errors (a typo must not silently drop data)."""
 
@@ -138,8 +163,12 @@ class Product(Record):
         if not isinstance(v, dict):
             raise ValueError("attributes must be an object")
         for key, val in v.items():
+            if not is_text(key):
+                raise ValueError(f"an attribute name {NOT_TEXT}")
             if not isinstance(val, (str, int, float, bool, list)) and val is not None:
                 raise ValueError(f"attribute {key!r} must be a string, number, boolean or list")
+            if not is_text(val):
+                raise ValueError(f"attribute {key!r} {NOT_TEXT}")
         return v
 
     @field_validator("currency", mode="before")
@@ -213,17 +242,32 @@ class EventType(StrEnum):
 ITEM_EVENTS = frozenset(EventType) - {EventType.SEARCH}
 
 
+# A constrained str is checked by pydantic-core as Unicode text (a lone surrogate is a `string_unicode` error on
+# the field); a plain `str` in a model without whitespace stripping is passed through unchecked.
+ContextText = Annotated[str, StringConstraints(max_length=2000)]
+
+
 class EventContext(BaseModel):
     """Where the event happened. Known keys are typed; shops may add their own."""
 
     model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
 
-    device: str | None = None
-    page: str | None = None
-    placement: str | None = None
+    device: ContextText | None = None
+    page: ContextText | None = None
+    placement: ContextText | None = None
     position: int | None = Field(default=None, ge=0)
-    ip: str | None = None
-    location: str | None = None
+    ip: ContextText | None = None
+    location: ContextText | None = None
+
+    @model_validator(mode="after")
+    def _text(self) -> EventContext:
+        """Shop-defined values are free-form (stored as JSON): refuse a lone surrogate in them too."""
+        extra = self.__pydantic_extra__
+        if extra:
+            for name, value in extra.items():
+                if not is_text(value):
+                    raise ValueError(f"context.{name} {NOT_TEXT}")
+        return self
 
 
 class Event(Record):
@@ -276,3 +320,50 @@ class Event(Record):
 
 
 RECORD_TYPES: dict[str, type[Record]] = {"products": Product, "users": User, "events": Event}
+
+
+# -- sales history (forecasting) --------------------------------------------------------------------------
+def _period_text(value: Any) -> str:
+    """A period as stored: a whole number (e.g. a week number) or an ISO date (YYYY-MM-DD)."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError("period is required: a whole number (week) or an ISO date")
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value) or not float(value).is_integer():
+            raise ValueError(f"period {value!r} must be a whole number or an ISO date")
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    text = str(value).strip()
+    if text.lstrip("-").isdigit():
+        return str(int(text))
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
+    except ValueError as exc:
+        raise ValueError(f"period {text!r} is neither a whole number nor an ISO date") from exc
+
+
+class Sales(Record):
+    """Units sold of one series (store × item) in one period, with the price and promotion flags of that period."""
+
+    store: str = Field(default="", max_length=ID_MAX)
+    item_id: Id
+    period: str
+    units: float = Field(ge=0, le=1e12, allow_inf_nan=False)
+    price: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    promotion: bool = False
+    feature: bool = False  # featured in an ad or display that period
+    brand: str | None = Field(default=None, max_length=500)
+    category: str | None = Field(default=None, max_length=1000)
+
+    @field_validator("period", mode="before")
+    @classmethod
+    def _period(cls, value: Any) -> str:
+        return _period_text(value)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(store, item, period): one row per series and period; a replayed row replaces the stored one."""
+        return (self.store, self.item_id, self.period)
+
+
+RECORD_TYPES["sales"] = Sales

@@ -23,6 +23,8 @@ from shopmind.domain import Event, Product, User
 from shopmind.importer import ImportReport, OnError, import_file
 from shopmind.profiles.profile import UserProfile, build_profile
 from shopmind.profiles.state import ItemMeta, OnlineState
+from shopmind.security.deletion import DeletionFollower, last_deletion_seq, scrub_fresh_build
+from shopmind.security.deletion import delete_user as _delete_user
 from shopmind.store import SqlStore, open_store
 
 
@@ -137,6 +139,7 @@ class ShopMind:
         self._state_lock = threading.Lock()
         self._assistant: Any = None
         self._ads: Any = None
+        self._deletions = DeletionFollower(self)  # forgets users another process deleted (polled from the request path)
 
     # -- opening -----------------------------------------------------------------------------------------
     @classmethod
@@ -156,6 +159,7 @@ class ShopMind:
         return cls(home, settings, store)
 
     def close(self) -> None:
+        self._deletions.close()
         self.store.close()
 
     def __enter__(self) -> ShopMind:
@@ -206,6 +210,7 @@ class ShopMind:
     @property
     def state(self) -> OnlineState:
         """Online state (profiles, counters, trending), built from the event log on first use."""
+        self._deletions.maybe_poll()
         if self._state is None:
             with self._state_lock:
                 if self._state is None:
@@ -280,30 +285,9 @@ class ShopMind:
         return getattr(analytics, name)(events, **options)
 
     def delete_user(self, user_id: str) -> dict[str, Any]:
-        """Remove a user everywhere: record, events, and state derived from them. Says what went."""
-        mine = self.store.scan_events(user_id=user_id, by_time=False)
-        removed: dict[str, Any] = dict(self.store.delete_user(user_id))
-        if self._state is not None:
-            cols = [mine.column(n).to_pylist() for n in ("type", "item_id", "query", "ts")]
-            with self._state_lock:
-                removed["online_state"] = self._state.forget_user(user_id, *cols)
-        if self._ads is not None:
-            removed["ads_ledger_rows_anonymised"] = self._ads.forget_user(user_id)
-        else:  # the ledger lives in the store whether or not the ads service is loaded
-            from shopmind.ads.store import AdsStore
-
-            removed["ads_ledger_rows_anonymised"] = AdsStore(self.store.engine).forget_user(user_id)
-        from shopmind.assistant.state import SqlSessionStore
-
-        # conversations live in the store, whether or not the assistant is loaded
-        removed["chat_sessions"] = SqlSessionStore(self.store.engine).forget_user(user_id)
-        if self._assistant is not None and not isinstance(self._assistant.store, SqlSessionStore):
-            removed["chat_sessions"] += self._assistant.forget_user(user_id)
-        for name, service in list(self._services.items()):
-            forget = getattr(service, "forget_user", None)
-            if forget is not None:
-                removed[name] = forget(user_id)
-        return removed
+        """Remove a user everywhere — record, events, state, loaded services, every built artifact version — and
+        write a receipt (no ids) that other processes follow; returns counts per place and `receipt_id`."""
+        return _delete_user(self, user_id)
 
     # -- build and serve parts ---------------------------------------------------------------------------
     def part_config(self, name: str) -> Any:
@@ -316,6 +300,7 @@ class ShopMind:
         unknown = [n for n in names if n not in PARTS]
         if unknown:
             raise ValueError(f"unknown part(s) {unknown}; known: {', '.join(PARTS)}")
+        deleted_seq = last_deletion_seq(self.store.engine)  # deletions after this are scrubbed before publishing
         last_seq = self.store.last_event_seq()
         products = list(self.store.iter_products())
         events = self.store.scan_events()
@@ -333,6 +318,7 @@ class ShopMind:
             try:
                 service = service_cls.build(products, events, out_dir, self.part_config(name))
                 (out_dir / "snapshot.json").write_bytes(orjson.dumps({"last_seq": last_seq, "products": len(products), "events": events.num_rows}))
+                scrub_fresh_build(self, name, out_dir, service, deleted_seq)
             except BaseException:
                 shutil.rmtree(out_dir, ignore_errors=True)
                 raise
@@ -344,6 +330,7 @@ class ShopMind:
 
     def service(self, name: str) -> Any:
         """The loaded part, read from its current artifact on first use."""
+        self._deletions.maybe_poll()
         with self._lock:
             if name not in self._services:
                 version = self.artifact_version(name)
@@ -417,6 +404,16 @@ class ShopMind:
 
                 self._ads = AdsService.from_shop(self)
             return self._ads
+
+    @property
+    def forecast_service(self) -> Any:
+        """Demand forecasts, rising lists, stock-out alerts and price what-ifs (made on first use; caches fits)."""
+        with self._lock:
+            if getattr(self, "_forecast", None) is None:
+                from shopmind.forecast.service import ForecastService
+
+                self._forecast = ForecastService(self)
+            return self._forecast
 
     def ads(self, placement: str, *, user_id: str | None = None, query: str | None = None, item_id: str | None = None,
             k: int = 2, context: dict[str, Any] | None = None) -> Any:

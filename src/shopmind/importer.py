@@ -344,6 +344,7 @@ _WRITERS: dict[str, tuple[str | None, str]] = {
     "products": (None, "upsert_products"),
     "users": (None, "upsert_users"),
     "events": ("event_params", "add_event_params"),
+    "sales": (None, "upsert_sales"),
 }
 
 

@@ -65,8 +65,8 @@ def test_budget_cap_holds_under_replayed_clicks(svc, campaign):
     for i in range(8):
         resp = svc.select("home", user_id=f"u{i}", user_history=HISTORY, k=1, now=DAY + 60 * i)
         events += _click_events(resp, f"u{i}", DAY + 60 * i, f"r{i}")
-        first = svc.ingest(events[-2:])
-    again = svc.ingest(events)  # every event replayed: nothing new may be charged
+        first = svc.ingest(events[-2:], now=DAY + 60 * i + 1)
+    again = svc.ingest(events, now=DAY + 600)  # every event replayed: nothing new may be charged
     assert again["duplicates"] == len(events) and again["spend"] == 0
     spend = svc.spend("a")
     assert spend <= 2.5 + 1e-9 and spend == np.float64(2.5)
@@ -82,14 +82,14 @@ def test_tampered_tokens_are_not_charged(svc, campaign):
     resp = svc.select("home", user_id="u1", user_history=HISTORY, now=DAY)
     ev = _click_events(resp, "u1", DAY, "t")[1]
     ev["context"]["ad"] = ev["context"]["ad"][:-3] + "AAA"
-    out = svc.ingest([ev])
-    assert out["invalid_tokens"] == 1 and svc.spend("a") == 0.0
+    out = svc.ingest([ev], now=DAY + 1)
+    assert out["invalid_tokens"] == 1 and out["refused"] == {"bad_token": 1} and svc.spend("a") == 0.0
 
 
 def test_conversions_within_the_attribution_window(svc, campaign):
     svc.create_campaign(campaign(products=["m1"]), "a")
     resp = svc.select("home", user_id="u1", user_history=HISTORY, now=DAY)
-    svc.ingest(_click_events(resp, "u1", DAY, "k"))
+    svc.ingest(_click_events(resp, "u1", DAY, "k"), now=DAY + 1)
     buy = {"type": "purchase", "user_id": "u1", "item_id": "m1", "price": 12.0, "quantity": 2}
     late = {**buy, "id": "p-late", "timestamp": DAY + 30 * 86400}
     other = {**buy, "id": "p-other", "user_id": "u2", "timestamp": DAY + 100}
@@ -199,10 +199,17 @@ def test_query_search_just_encoded_needs_no_wait(svc, campaign, encoder):
 def test_forget_user_keeps_invoices(svc, campaign):
     svc.create_campaign(campaign(products=["m1"]), "a")
     resp = svc.select("home", user_id="u1", user_history=HISTORY, now=DAY)
-    svc.ingest(_click_events(resp, "u1", DAY, "f"))
+    svc.ingest(_click_events(resp, "u1", DAY, "f"), now=DAY + 1)
     spent = svc.spend("a")
-    assert svc.forget_user("u1") == 2
-    assert svc.store.clicks_of(["u1"], 0) == [] and svc.spend("a") == spent
+    assert spent > 0 and svc.user_ids() == {"u1"}
+    assert svc.forget_user("u1") == 3  # the impression and click ledger rows, and the served-ad row
+    assert svc.store.clicks_of(["u1"], 0) == [] and svc.spend("a") == spent and svc.user_ids() == set()
+    from sqlalchemy import select
+
+    from shopmind.store.schema import ad_impressions
+
+    with svc.store.engine.connect() as conn:
+        assert conn.execute(select(ad_impressions.c.user_id, ad_impressions.c.clicked_at)).all() == [(None, DAY + 1)]
 
 
 def _movielens_day(shared_data, n_users: int = 250, per_user: int = 10) -> tuple[dict, list[tuple[float, str]], list[tuple]]:
@@ -258,7 +265,7 @@ def test_paced_campaign_spends_its_budget_on_real_traffic(shop, shared_data, enc
         buffer, noon = [], None
         for n, (tod, u) in enumerate(requests):
             if noon is None and tod >= 12 * 3600:
-                svc.ingest(buffer)
+                svc.ingest(buffer, now=DAY + tod)
                 buffer, noon = [], svc.spend(name)
             for a in svc.select("product", user_id=u, user_history=users[u]["history"][-20:], now=DAY + tod).ads:
                 ctx = {"placement": "product", "position": a.position, "ad": a.token}
@@ -267,9 +274,9 @@ def test_paced_campaign_spends_its_budget_on_real_traffic(shop, shared_data, enc
                     pending[u].discard(a.item_id)
                     buffer.append({"id": f"{name}-c{n}", "type": "click", "user_id": u, "item_id": a.item_id, "timestamp": DAY + tod + 1, "context": ctx})
             if n % 20 == 19:
-                svc.ingest(buffer)
+                svc.ingest(buffer, now=DAY + tod + 1)
                 buffer = []
-        svc.ingest(buffer)
+        svc.ingest(buffer, now=DAY + requests[-1][0] + 1)
         spent = svc.spend(name)
         svc.delete_campaign(name)
         return spent, noon

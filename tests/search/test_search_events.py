@@ -62,14 +62,16 @@ def test_build_with_events(hd_slice, tmp_path) -> None:
     prods = hd_slice[:300]
     hot = prods[42].id
     rows = [(f"c{i}", "click", f"u{i}", f"s{i}", hot, None, float(i)) for i in range(5)]
-    rows += [(f"q{i}", "search", f"u{i}", f"s{i}", None, "simpson strongtie", float(i)) for i in range(4)]
+    rows += [(f"q{i}", "search", f"u{i}", f"s{i}", None, "simpson strongtie", float(i)) for i in range(5)]
+    rows += [(f"r{i}", "search", "u1", "s1", None, "simpson zmax", float(i)) for i in range(9)]  # one shopper, often
     svc = SearchService.build(prods, _events(rows), tmp_path, SearchConfig(stages=StageSwitches(dense=False)))
     t = svc.table
     assert t.popularity[t.row_of[hot]] > 0 and t.popularity.sum() == t.popularity[t.row_of[hot]]
     res = svc.search("bracket", sort="popularity", per_page=300)
     assert res.total > 0
     assert "strongtie" in svc.speller.counts  # the query log joins the spelling vocabulary
-    assert svc.suggest("simpson s")[0] == "simpson strongtie"
+    assert svc.suggest("simpson s")[0] == "simpson strongtie"  # typed by 5 distinct users (search.suggest_min_users)
+    assert svc.suggest("simpson z") == [] and "zmax" not in svc.speller.counts  # one person's query stays private
 
 
 def test_ranker_trained_from_click_log(hd_slice, tmp_path) -> None:

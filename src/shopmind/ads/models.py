@@ -184,6 +184,7 @@ class AdSlot(BaseModel):
     ecpm: float
     relevance: float
     token: str = Field(description="send back as context.ad on the impression and click events")
+    expires_at: float | None = Field(default=None, description="epoch seconds after which the token is no longer charged")
     sponsored: bool = True
     reason: str
 

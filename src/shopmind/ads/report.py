@@ -22,6 +22,7 @@ class CampaignDay(BaseModel):
     conversions: int
     conversion_value: float
     roas: float | None
+    invalid_clicks: int = 0  # clicks refused (forged, replayed, expired, bots, over an address's rate): never charged
 
 
 def _row(campaign_id: str, day: str, agg: dict[str, Any]) -> CampaignDay:
@@ -29,7 +30,7 @@ def _row(campaign_id: str, day: str, agg: dict[str, Any]) -> CampaignDay:
     spend, value = round(agg.get("cost", 0.0), 6), round(agg.get("value", 0.0), 6)
     return CampaignDay(campaign_id=campaign_id, day=day, impressions=imp, clicks=clk, ctr=round(clk / imp, 6) if imp else None,
                        spend=spend, cpc=round(spend / clk, 6) if clk else None, conversions=conv, conversion_value=value,
-                       roas=round(value / spend, 4) if spend > 0 else None)
+                       roas=round(value / spend, 4) if spend > 0 else None, invalid_clicks=agg.get("invalid_click", 0))
 
 
 def campaign_report(store: AdsStore, campaign_id: str | None = None, start: str | None = None, end: str | None = None,

@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
-import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import orjson
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
-from shopmind import __version__
+from shopmind.api import validation
+from shopmind.api.hardening import harden
 from shopmind.api.middleware import BodyLimit, Metrics
-from shopmind.api.routers import events, health, products, profiles, users
+from shopmind.api.routers import admin, events, health, products, profiles, users
 from shopmind.engine import ShopMind
+from shopmind.security.keys import KeyRing, keyring_for
 
-KEYS_FILE = "api_keys.json"
+API_VERSION = "1"  # the HTTP contract's version; the package version is not shown to callers
 
 
-def load_keys(shop: ShopMind) -> dict[str, list[str]]:
-    """Keys from settings; if none are configured, a generated pair kept in <home>/api_keys.json."""
-    api = shop.settings.api
-    if api.admin_keys or api.public_keys:
-        return {"admin": list(api.admin_keys), "public": list(api.public_keys)}
-    path = Path(shop.home) / KEYS_FILE
-    if path.is_file():
-        data = orjson.loads(path.read_bytes())
-        return {"admin": list(data.get("admin", [])), "public": list(data.get("public", []))}
-    keys = {"admin": ["sk_admin_" + secrets.token_urlsafe(24)], "public": ["pk_" + secrets.token_urlsafe(24)]}
-    path.write_bytes(orjson.dumps(keys, option=orjson.OPT_INDENT_2))
-    path.chmod(0o600)
-    return keys
+def load_keys(shop: ShopMind) -> KeyRing:
+    """Keys from settings and the store; a shop with none at all gets a generated admin + storefront pair."""
+    ring = keyring_for(shop.store.engine, shop.settings.api, Path(shop.home))
+    ring.bootstrap()
+    return ring
 
 
 def create_app(shop: ShopMind) -> FastAPI:
@@ -43,12 +34,13 @@ def create_app(shop: ShopMind) -> FastAPI:
     app = FastAPI(
         lifespan=lifespan,
         title="ShopMind",
-        version=__version__,
+        version=API_VERSION,
         description="Search, recommendations, ads and a shopping assistant over your own catalog and events.",
     )
     app.state.shop = shop
-    app.state.keys = load_keys(shop)
-    for router in (health.router, products.router, users.router, events.router, profiles.router):
+    app.state.keyring = load_keys(shop)
+    validation.install(app)  # 422s that can always be encoded (bad input may not be valid text)
+    for router in (health.router, products.router, users.router, events.router, profiles.router, admin.router):
         app.include_router(router)
     app.state.capabilities = []
     for name, area in _optional_routers():
@@ -57,14 +49,13 @@ def create_app(shop: ShopMind) -> FastAPI:
     from shopmind import web
 
     web.mount(app)
-    if shop.settings.api.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=shop.settings.api.cors_origins, allow_methods=["*"], allow_headers=["*"])
     app.add_middleware(BodyLimit, max_bytes=shop.settings.api.max_body_bytes)
     app.add_middleware(Metrics)
+    harden(app, shop.settings.api.cors_origins)  # outermost: every response, 413s included, carries the headers
     return app
 
 
-OPTIONAL_AREAS = ("search", "recommend", "ads", "chat")
+OPTIONAL_AREAS = ("search", "recommend", "ads", "chat", "forecast")
 
 
 def _optional_routers() -> list[tuple[str, object]]:

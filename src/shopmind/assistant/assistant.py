@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from shopmind.assistant.budget import Deadline, late, within
 from shopmind.assistant.config import AssistantConfig
 from shopmind.assistant.factcheck import COLOURS, FactChecker
 from shopmind.assistant.faq import Faq
@@ -40,55 +41,13 @@ from shopmind.assistant.models import (
     Source,
 )
 from shopmind.assistant.phrase import Phraser, messages_for
+from shopmind.assistant.replies import CHAT
+from shopmind.assistant.replies import say as _say
 from shopmind.assistant.slots import SlotFiller
 from shopmind.assistant.state import MemorySessionStore, SessionState, SessionStore, SqlSessionStore
 from shopmind.assistant.tools import ShopTools, Tools
 from shopmind.domain import Product
 from shopmind.text.normalize import detect_language
-
-CHAT = {
-    "en": {
-        "greet": "Hello! I can find products, answer questions about them from the catalog, compare them and explain the shop's policies.",
-        "thanks": "You're welcome — anything else I can look up?",
-        "bye": "Goodbye, happy shopping!",
-        "scope": "Sorry, I can only help with this shop: finding products, questions about them, and order or policy questions.",
-        "which": "Which product do you mean? Search for it first, or ask from its page.",
-        "found": "Here is what the catalog has for “{q}”:",
-        "none": "I could not find products matching “{q}” in the catalog.",
-        "none_cheaper": "The catalog has nothing matching “{q}” at a lower price in that category.",
-        "two": "Please show me two products first, then ask me to compare them.",
-        "no_prices": "The catalog has no prices for these products, so I cannot look for cheaper or pricier ones.",
-        "no_faq": "The shop's FAQ does not cover that; please contact the shop directly.",
-        "recs": "Items related to {t}:",
-        "no_price_match": "No product matching “{q}” has a catalog price in that range; these match without the price limit:",
-        "cheaper_like": "Nothing matching “{q}” costs less in that category; these cheaper items there are the most similar:",
-        "brand_more": "Few products of that brand match; further matches follow:",
-    },
-    "zh": {
-        "greet": "您好！我可以帮您找商品、根据商品目录回答商品问题、对比商品，以及解释店铺政策。",
-        "thanks": "不客气～还需要帮您查什么吗？",
-        "bye": "再见，祝您购物愉快！",
-        "scope": "抱歉，我只能回答本店相关的问题：找商品、商品信息、订单和售后政策。",
-        "which": "您问的是哪件商品？请先搜索，或在商品页面提问。",
-        "found": "商品目录里与“{q}”相关的商品：",
-        "none": "商品目录里没有找到与“{q}”匹配的商品。",
-        "none_cheaper": "目录里该类目下没有与“{q}”匹配且更便宜的商品。",
-        "two": "请先搜索出两件商品，再让我对比。",
-        "no_prices": "这些商品在目录里没有价格，所以无法帮您找更便宜或更贵的。",
-        "no_faq": "店铺的常见问题里没有这一项，请直接联系店铺。",
-        "recs": "与「{t}」相关的商品：",
-        "no_price_match": "没有与“{q}”匹配且目录价格在该范围内的商品；以下是不限价格的匹配结果：",
-        "cheaper_like": "该类目下没有与“{q}”匹配且更便宜的商品；以下是该类目里更便宜的相似商品：",
-        "brand_more": "该品牌的匹配商品不多，后面是更多匹配结果：",
-    },
-}
-
-
-def _say(lang: str, key: str, **kw: Any) -> Sentence:
-    """A conversational sentence with no facts in it (source: none, or the shopper's own words)."""
-    text = CHAT.get(lang, CHAT["en"])[key].format(**kw)
-    return Sentence(text=text, source=Source(kind="query" if kw else "none"), evidence=" ".join(str(v) for v in kw.values()))
-
 
 class Assistant:
     """Chat over a catalog: understand → tools → grounded sentences → (LLM phrasing → fact check)."""
@@ -146,8 +105,11 @@ class Assistant:
                     _collect: bool = False) -> Iterator[str | ChatResponse]:
         """One turn as text chunks (each released after its fact check), then the final ChatResponse."""
         t0 = time.perf_counter()
+        deadline = Deadline(self.config.turn_budget_ms)  # understanding + tools; the LLM has its own timeout_s
         if not 0 < len(session_id) <= SqlSessionStore.MAX_ID:
             raise ValueError(f"session_id: 1 to {SqlSessionStore.MAX_ID} characters, got {len(session_id)}")
+        if not 0 < len(message) <= self.config.max_message_chars:
+            raise ValueError(f"message: 1 to {self.config.max_message_chars} characters, got {len(message)}")
         self._refresh()
         state = self.store.get(session_id) or SessionState(session_id=session_id, user_id=user_id)
         state.user_id = state.user_id or user_id  # a shopper who signs in mid-conversation owns it from then on
@@ -155,12 +117,18 @@ class Assistant:
             state.focus = [product_id] + [i for i in state.focus if i != product_id]
         lang = detect_language(message)
         state.language = lang
-        pred = self.intents.predict(message, bool(state.focus), self.faq.match(message, 0.0)[1])
-        slots = self.slots.fill(message, pred.intent)
-        grounded, products = self._answer(state, message, pred.intent, slots, lang, user_id)
+        with within(deadline):  # no yield inside: a streamed turn resumes in other threads
+            pred = self.intents.predict(message, bool(state.focus), self.faq.match(message, 0.0)[1])
+            slots = self.slots.fill(message, pred.intent)
+            if late():  # understanding alone spent the budget: say so rather than search on
+                grounded, products = [_say(lang, "busy")], []
+            else:
+                grounded, products = self._answer(state, message, pred.intent, slots, lang, user_id)
         info = LLMInfo(backend=self.llm.name, fallback=self.llm_error)
         sentences: list[Sentence] = []
-        if getattr(self.llm, "enabled", False) and grounded and pred.intent not in ("chitchat", "out_of_scope"):
+        if getattr(self.llm, "enabled", False) and grounded and deadline.expired():
+            info.fallback = "turn time budget spent"
+        elif getattr(self.llm, "enabled", False) and grounded and pred.intent not in ("chitchat", "out_of_scope"):
             budget = self.config.session_token_budget - state.tokens_used
             if budget < self.config.max_tokens:
                 info.fallback = "session token budget spent"
@@ -250,7 +218,7 @@ class Assistant:
         products = self.tools.search(query, search_filters, self.config.results, filters.get("exclude_brands", []))
         state.query, state.filters = query, filters
         head = [_say(lang, "found", q=query)]
-        if not products and "price" in search_filters and relax_price:
+        if not products and "price" in search_filters and relax_price and not late():
             # no match has a catalog price in range: say so, then show matches without the price limit
             search_filters.pop("price")
             products = self.tools.search(query, search_filters, self.config.results, filters.get("exclude_brands", []))
@@ -268,7 +236,7 @@ class Assistant:
         if slots.brands:
             filters["brand"] = slots.brands
         grounded, products = self._run_search(state, slots.query or message, filters, lang)
-        if filters.get("brand") and 0 < len(products) < self.config.results:
+        if filters.get("brand") and 0 < len(products) < self.config.results and not late():
             # the brand the query names has few matches: show them first, then the query's other matches
             others = self.tools.search(slots.query or message, {k: v for k, v in filters.items() if k != "brand"}, self.config.results)
             more = [p for p in others if p.id not in {q.id for q in products}][: self.config.results - len(products)]
@@ -316,11 +284,11 @@ class Assistant:
         if slots.refine == "in_stock":
             filters["in_stock"] = True
         grounded, products = self._run_search(state, query, filters, lang, relax_price=False)
-        if not products and slots.refine == "other_brand" and filters.get("category"):
+        if not products and slots.refine == "other_brand" and filters.get("category") and not late():
             # the category was inferred from the results, not asked for: other brands outside it still answer
             grounded, products = self._run_search(state, query, {k: v for k, v in filters.items() if k != "category"}, lang, relax_price=False)
         anchor = next((p for p in focus if p.price is not None), None)
-        if not products and slots.refine == "cheaper" and anchor is not None and filters.get("category"):
+        if not products and slots.refine == "cheaper" and anchor is not None and filters.get("category") and not late():
             # nothing matching the words is cheaper: the cheaper items of that category most like the product shown
             like, like_products = self._run_search(state, anchor.title, filters, lang, relax_price=False)
             state.query = query
@@ -339,7 +307,10 @@ class Assistant:
             return [_say(lang, "which")], []
         targets = targets[: max(len(slots.refs), 1)]
         out: list[Sentence] = []
-        for p in targets:
+        for n, p in enumerate(targets):
+            if n and late():  # the first product is answered; the rest wait for a follow-up
+                targets = targets[:n]
+                break
             out += answer_about(p, slots.aspect, message, lang, slots.size)
         return out, targets
 

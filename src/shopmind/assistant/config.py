@@ -21,4 +21,7 @@ class AssistantConfig(BaseModel):
     sessions: Literal["store", "memory"] = Field(default="store", description="where conversations live: the shop's database or this process")
     max_sessions: int = Field(default=100_000, ge=1, description="cap of the in-process store (least recently used go first)")
     results: int = Field(default=5, ge=1, le=20, description="product cards per answer")
+    turn_budget_ms: int = Field(default=800, ge=50, le=60_000, description="CPU ms for understanding + catalog tools per turn; past it, optional "
+                                "searches are skipped and the LLM is not asked (its own limit is timeout_s)")
+    max_message_chars: int = Field(default=1000, ge=1, le=20_000, description="longest message a turn accepts (the API answers 422 beyond)")
     faq_path: Path | None = Field(default=None, description="default: <home>/faq.md, else the shipped template")

@@ -13,6 +13,7 @@ from typing import Any
 
 from shopmind.assistant.attrank import ASPECT_KEYS, HINTS, default_ranker  # the rule path and the ranker read one vocabulary
 from shopmind.assistant.attrank import STOP as _STOP
+from shopmind.assistant.budget import clip
 from shopmind.assistant.faq import FaqSection
 from shopmind.assistant.models import ProductCard, Sentence, Source
 from shopmind.domain import Product
@@ -144,6 +145,9 @@ def _base_key(key: str) -> str:
     return "_".join(w for w in key.casefold().replace(" ", "_").split("_") if w not in ("item", "package", "packaging", "shipping", "product")) or key
 
 
+MAX_QUESTION_CHARS = 300  # a product question longer than this is cut before the learned ranker embeds it
+
+
 def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
     """The attribute name that answers a question, or None when none is trusted to.
 
@@ -154,6 +158,7 @@ def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
     items = attr_items(p)
     if not items:
         return None
+    question = clip(question, MAX_QUESTION_CHARS)  # the encoders' cost grows with length; questions are short
     latin = not re.search(r"[\u3400-\u9fff]", question) and not any(re.search(r"[\u3400-\u9fff]", k) for k, _ in items)
     ranker = default_ranker() if latin else None
     if ranker is None:

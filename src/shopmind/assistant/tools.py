@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+from shopmind.assistant.budget import clip
 from shopmind.domain import Product
+
+MAX_QUERY_CHARS = 200  # what a search box takes (the API's own limit): a chat message is cut to it before searching
 
 
 class Tools(Protocol):
@@ -54,7 +57,7 @@ class ShopTools:
         if self._search_service() is None:
             return []
         extra = 4 if exclude_brands else 1
-        resp = self.shop.search(query or "", filters=filters or None, per_page=k * extra, explain=False)
+        resp = self.shop.search(clip(query or "", MAX_QUERY_CHARS), filters=filters or None, per_page=k * extra, explain=False)
         products = self.get(h.id for h in resp.hits)
         banned = {b.casefold() for b in exclude_brands}
         return [p for p in products if not (p.brand and p.brand.casefold() in banned)][:k]

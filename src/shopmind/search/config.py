@@ -78,6 +78,8 @@ class SearchConfig(BaseModel):
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
     synonyms_file: Path | None = None
     mined_synonym_min_count: int = 2
+    suggest_min_users: int = Field(default=5, ge=1, description="a typed query becomes a /suggest completion (or a spelling word) "
+                                   "only once this many distinct users typed it: one person's query never becomes public")
     cheap_quantile: float = 0.25
     price_facet_edges: list[float] | None = None
     facet_size: int = 20

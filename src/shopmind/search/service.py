@@ -22,6 +22,7 @@ from shopmind.domain import Product
 from shopmind.index.base import top_k
 from shopmind.index.lexical import LexicalIndex
 from shopmind.index.vectors import VectorIndex
+from shopmind.search import user_prefs
 from shopmind.search.catalog import ProductTable
 from shopmind.search.config import SearchConfig
 from shopmind.search.models import (
@@ -145,13 +146,15 @@ class SearchService:
             vectors = VectorIndex.build(enc.encode_passages([_embed_text(p) for p in products]), config.faiss_spec, config.hnsw_ef_construction)
             vectors.ef_search = config.hnsw_ef_search
         query_log = _query_log(events)
+        query_users = _query_users(events)  # a query becomes public text only once k distinct users typed it
+        public_log = Counter({q: c for q, c in query_log.items() if query_users.get(q, 0) >= config.suggest_min_users})
         speller = Speller.from_texts(
             [p.title for p in products]
             + [p.brand or "" for p in products]
             + [" ".join(p.category) for p in products]
             + [" ".join(str(v) for vals in p.attributes.values() for v in (vals if isinstance(vals, list) else [vals])) for p in products],  # a catalog's attribute words are never "misspelt"
             config.spelling_max_distance,
-            extra=_query_words(query_log, min_count=3),
+            extra=_query_words(public_log, min_count=3),
         )
         entities = EntityMatcher.from_table(table)
         labels = [" > ".join(p.category) if p.category else None for p in products]
@@ -177,7 +180,7 @@ class SearchService:
         suggest = Counter()
         for d, p in zip(docs, products):
             suggest.update(set(_suggest_phrases(p.title)))
-        for q, c in query_log.items():
+        for q, c in public_log.items():
             suggest[q] += c * 5
         terms = sorted(t for t, c in suggest.items() if c >= 2 or len(products) < 1000)
         extras = {
@@ -227,8 +230,6 @@ class SearchService:
                     "speller": self.speller.to_json(),
                     "entities": self.entities.to_json(),
                     "synonyms": self.synonyms,
-                    "user_brand": self._user_brand,
-                    "user_cat": self._user_cat,
                     "suggest_terms": self._suggest_terms,
                     "suggest_counts": self._suggest_counts,
                     "cheap_max": self._cheap_max,
@@ -237,6 +238,7 @@ class SearchService:
                 ensure_ascii=False,
             )
         )
+        user_prefs.write(out_dir, self._user_brand, self._user_cat)
         if self.ranker is not None:
             self.ranker.save(out_dir)
         meta = {
@@ -265,7 +267,8 @@ class SearchService:
         lexical = LexicalIndex.load(out_dir / "lexical", config.field_weights)
         vectors = VectorIndex.load(out_dir / "vectors", config.hnsw_ef_search) if (out_dir / "vectors").exists() and config.stages.dense else None
         u = json.loads((out_dir / "understand.json").read_text())
-        extras = {k: u[k] for k in ("user_brand", "user_cat", "suggest_terms", "suggest_counts", "cheap_max", "price_edges")}
+        extras = {k: u[k] for k in ("suggest_terms", "suggest_counts", "cheap_max", "price_edges")}
+        extras["user_brand"], extras["user_cat"] = user_prefs.read(out_dir)
         extras["title_len"] = np.load(out_dir / "title_len.npy")
         extras["tuned"] = tuned
         return cls(
@@ -802,6 +805,15 @@ class SearchService:
                 out.append(Facet(name=name, values=[FacetValue(value=v, count=c) for v, c in vals]))
         return out
 
+    def user_ids(self) -> list[str]:
+        """Ids of the users with personal preferences here (deletions match them by HMAC)."""
+        return list(self._user_brand.keys() | self._user_cat.keys())
+
+    def forget_user(self, user_id: str) -> dict[str, int]:
+        """Drop a user's brand and category preferences from memory (files: `user_prefs.scrub`)."""
+        n = int(self._user_brand.pop(user_id, None) is not None) + int(self._user_cat.pop(user_id, None) is not None)
+        return {"preference_tables": n}
+
     # ================================================================== suggest
     def suggest(self, prefix: str, k: int = 10) -> list[str]:
         """Completions of a prefix from catalog phrases and the query log, most frequent first."""
@@ -882,6 +894,17 @@ def _query_log(events) -> Counter:
         return Counter()
     qs = [q for t, q in zip(events.column("type").to_pylist(), events.column("query").to_pylist()) if t == "search" and q]
     return Counter(normalize(q) for q in qs)
+
+
+def _query_users(events) -> dict[str, int]:
+    """Normalised search queries and how many distinct users typed each."""
+    if events is None or events.num_rows == 0 or "query" not in events.column_names:
+        return {}
+    who: dict[str, set[str]] = defaultdict(set)
+    for t, q, u in zip(events.column("type").to_pylist(), events.column("query").to_pylist(), events.column("user_id").to_pylist()):
+        if t == "search" and q:
+            who[normalize(q)].add(u)
+    return {q: len(us) for q, us in who.items()}
 
 
 def _query_words(query_log: Counter, min_count: int) -> dict[str, int]:

@@ -209,6 +209,7 @@ ad_impressions = Table(
     Column("item_id", String(200), nullable=False),
     Column("placement", String(64), nullable=False, default=""),
     Column("user_id", String(200)),  # the user or session the ad was served to (forgotten on deletion)
+    Column("ip", String(64)),  # the client address that was served (as the API saw it): per-address click rates
     Column("price", Float, nullable=False),
     Column("served_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
@@ -237,4 +238,30 @@ def _v5(conn: Connection) -> None:
 
 
 MIGRATIONS.append(_v5)
+LATEST = len(MIGRATIONS)
+
+
+# -- v6: sales history for demand forecasting (one row per store × item × period) ---------------------------
+sales = Table(
+    "sales",
+    metadata,
+    Column("store", String(200), primary_key=True),  # "" for a shop with one store
+    Column("item_id", String(200), primary_key=True),
+    Column("period", String(32), primary_key=True),  # a whole number (week) or an ISO date
+    Column("units", Float, nullable=False),
+    Column("price", Float),
+    Column("promotion", Boolean, nullable=False, default=False),
+    Column("feature", Boolean, nullable=False, default=False),
+    Column("brand", String(500)),
+    Column("category", Text),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_sales_item", "item_id"),
+)
+
+
+def _v6(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[sales])
+
+
+MIGRATIONS.append(_v6)
 LATEST = len(MIGRATIONS)

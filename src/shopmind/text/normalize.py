@@ -29,8 +29,10 @@ _UNITS: list[tuple[str, str]] = [
     (r"cu\.?\s*ft\b\.?|cubic feet", "cuft"),
     (r"sq\.?\s*ft\b\.?|square feet", "sqft"),
 ]
-_NUM = r"(\d+(?:\.\d+)?(?:/\d+)?)"
-_UNIT_RES = [(re.compile(_NUM + r"\s*-?\s*(?:" + pat + r")", re.IGNORECASE), rep) for pat, rep in _UNITS[::-1]]
+# Linear time on any input: a number starts only where a digit run starts ((?<!\d)) and its digits and the
+# spaces after it are possessive (never given back), so a 2,000-digit run or long spaces cost O(n), not O(n²).
+_NUM = r"(?<!\d)(\d++(?:\.\d++)?(?:/\d++)?)"
+_UNIT_RES = [(re.compile(_NUM + r"\s*+-?\s*+(?:" + pat + r")", re.IGNORECASE), rep) for pat, rep in _UNITS[::-1]]
 # keep '.' and '/' only between digits; everything else that is not a word char becomes a space
 _PUNCT_RE = re.compile(r"(?<!\d)[./]|[./](?!\d)|[^\w./]+", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")

@@ -25,9 +25,12 @@ def dashboard() -> FileResponse:
 
 @router.get("/web/config.js")
 def config(request: Request) -> Response:
-    """What the pages need: the public key (browsers may send events and read) and which areas exist."""
+    """What the pages need: the storefront key (public by definition: see SECURITY.md) and which areas exist."""
     app = request.app
-    body = {"publicKey": (app.state.keys["public"] or [None])[0], "capabilities": list(app.state.capabilities)}
+    body = {"publicKey": app.state.keyring.browser_key(), "capabilities": list(app.state.capabilities)}
+    shoppers = app.state.shop.settings.api.demo_shoppers
+    if shoppers:  # a demo aid only: ids a visitor may claim to be (a claimed id opens no personal data)
+        body["demoShoppers"] = app.state.shop.store.list_users(shoppers, "")
     return Response(f"window.SHOPMIND_CONFIG = {orjson.dumps(body).decode()};", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 

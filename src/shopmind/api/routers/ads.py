@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from shopmind.ads.models import AdsResponse, Campaign, CampaignSpec, CampaignUpdate
 from shopmind.ads.service import AdsService
 from shopmind.ads.store import CampaignNotFound
-from shopmind.api.deps import RequireAdmin, RequireRead, Shop
+from shopmind.api.deps import RequireAdmin, RequireAnalyst, RequireStorefront, Shop, audit
+from shopmind.security.limits import ID_CHARS, PLACEMENT_CHARS, QUERY_CHARS
+from shopmind.security.ratelimit import client_ip, rate_limit
 
 router = APIRouter(tags=["ads"])
 
@@ -20,10 +22,12 @@ def _ads(shop: Any) -> AdsService:
 
 
 @router.post("/campaigns", dependencies=[RequireAdmin], status_code=status.HTTP_201_CREATED)
-def create_campaign(shop: Shop, spec: CampaignSpec, campaign_id: Annotated[str | None, Query(max_length=200)] = None) -> Campaign:
+def create_campaign(shop: Shop, spec: CampaignSpec, request: Request, campaign_id: Annotated[str | None, Query(max_length=200)] = None) -> Campaign:
     """Create a campaign (validated: bids, budgets, schedule, targeting, frequency cap)."""
     try:
-        return _ads(shop).create_campaign(spec, campaign_id)
+        created = _ads(shop).create_campaign(spec, campaign_id)
+        audit(request, "campaign.create", created.id)
+        return created
     except ValueError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
 
@@ -43,12 +47,14 @@ def get_campaign(shop: Shop, campaign_id: str) -> Campaign:
 
 
 @router.patch("/campaigns/{campaign_id}", dependencies=[RequireAdmin])
-def update_campaign(shop: Shop, campaign_id: str, changes: CampaignUpdate) -> Campaign:
+def update_campaign(shop: Shop, campaign_id: str, changes: CampaignUpdate, request: Request) -> Campaign:
     """Change some fields; the result is validated as a whole campaign."""
     from pydantic import ValidationError
 
     try:
-        return _ads(shop).update_campaign(campaign_id, changes)
+        updated = _ads(shop).update_campaign(campaign_id, changes)
+        audit(request, "campaign.update", campaign_id, fields=sorted(changes.model_dump(exclude_unset=True)))
+        return updated
     except CampaignNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no campaign {campaign_id!r}") from exc
     except ValidationError as exc:
@@ -56,30 +62,39 @@ def update_campaign(shop: Shop, campaign_id: str, changes: CampaignUpdate) -> Ca
 
 
 @router.delete("/campaigns/{campaign_id}", dependencies=[RequireAdmin])
-def delete_campaign(shop: Shop, campaign_id: str) -> dict[str, Any]:
+def delete_campaign(shop: Shop, campaign_id: str, request: Request) -> dict[str, Any]:
+    """Remove a campaign (audited)."""
     if not _ads(shop).delete_campaign(campaign_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no campaign {campaign_id!r}")
+    audit(request, "campaign.delete", campaign_id)
     return {"deleted": campaign_id}
 
 
-@router.get("/ads", dependencies=[RequireRead])
+@router.get("/ads", dependencies=[RequireStorefront, rate_limit("ads")])
 def select_ads(
     shop: Shop,
-    placement: Annotated[str, Query(max_length=64)],
-    user_id: str | None = None,
-    q: Annotated[str | None, Query(max_length=500)] = None,
-    item_id: str | None = None,
+    request: Request,
+    placement: Annotated[str, Query(max_length=PLACEMENT_CHARS)],
+    user_id: Annotated[str | None, Query(max_length=ID_CHARS)] = None,
+    q: Annotated[str | None, Query(max_length=QUERY_CHARS)] = None,
+    item_id: Annotated[str | None, Query(max_length=ID_CHARS)] = None,
     k: Annotated[int, Query(ge=1, le=10)] = 2,
-    device: str | None = None,
-    location: str | None = None,
-    segment: str | None = None,
+    device: Annotated[str | None, Query(max_length=PLACEMENT_CHARS)] = None,
+    location: Annotated[str | None, Query(max_length=PLACEMENT_CHARS)] = None,
+    segment: Annotated[str | None, Query(max_length=PLACEMENT_CHARS)] = None,
+    session_id: Annotated[str | None, Query(max_length=ID_CHARS)] = None,
 ) -> AdsResponse:
-    """Sponsored products for a slot; send each ad's `token` back as context.ad on impression and click events."""
+    """Sponsored products for a slot; send each ad's `token` back as context.ad on impression and click events.
+
+    A token is charged once, only for a click by the `user_id` (else `session_id`) it was served to, before
+    `expires_at`, while the address it was served to is under its click rate (`ads.max_clicks_per_ip`)."""
     context = {k_: v for k_, v in {"device": device, "location": location, "segment": segment}.items() if v}
-    return _ads(shop).select(placement, user_id=user_id, query=q, item_id=item_id, k=k, context=context)
+    ip = client_ip(request, shop.settings.api.trusted_proxies)  # as the server sees it, not as the client claims
+    return _ads(shop).select(placement, user_id=user_id, query=q, item_id=item_id, k=k, context=context, session_id=session_id,
+                             client_ip=ip)
 
 
-@router.get("/ads/report", dependencies=[RequireAdmin])
+@router.get("/ads/report", dependencies=[RequireAnalyst])
 def ads_report(shop: Shop, campaign_id: str | None = None, start: str | None = None, end: str | None = None) -> list[dict[str, Any]]:
     """Per campaign and day: impressions, clicks, CTR, spend, CPC, conversions, ROAS (spend synced from events first)."""
     svc = _ads(shop)
@@ -88,7 +103,7 @@ def ads_report(shop: Shop, campaign_id: str | None = None, start: str | None = N
 
 
 
-@router.get("/ads/pacing", dependencies=[RequireAdmin])
+@router.get("/ads/pacing", dependencies=[RequireAnalyst])
 def ads_pacing(shop: Shop, day: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None) -> dict[str, Any]:
     """Cumulative spend by UTC hour per campaign for one day (default today), with each daily budget."""
     import time as _time

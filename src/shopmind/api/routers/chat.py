@@ -7,22 +7,24 @@ from collections.abc import Iterator
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from shopmind.api.deps import RequireRead
+from shopmind.api.deps import RequireStorefront
 from shopmind.assistant import Assistant, ChatResponse
+from shopmind.security.limits import ID_CHARS, MESSAGE_CHARS
+from shopmind.security.ratelimit import rate_limit
 
 router = APIRouter(prefix="/chat", tags=["assistant"])
 _lock = threading.Lock()
 
 
 class ChatRequest(BaseModel):
-    session_id: Annotated[str, Field(min_length=1, max_length=200)]
-    message: Annotated[str, Field(min_length=1, max_length=2000)]
-    user_id: Annotated[str | None, Field(max_length=200)] = None
-    product_id: Annotated[str | None, Field(max_length=200, description="the product page the shopper is on, if any")] = None
+    session_id: Annotated[str, Field(min_length=1, max_length=ID_CHARS)]
+    message: Annotated[str, Field(min_length=1, max_length=MESSAGE_CHARS)]
+    user_id: Annotated[str | None, Field(max_length=ID_CHARS)] = None
+    product_id: Annotated[str | None, Field(max_length=ID_CHARS, description="the product page the shopper is on, if any")] = None
 
 
 def get_assistant(request: Request) -> Assistant:
@@ -37,16 +39,26 @@ def get_assistant(request: Request) -> Assistant:
         return request.app.state.assistant
 
 
-@router.post("", dependencies=[RequireRead])
+def _check_message(assistant: Assistant, message: str) -> None:
+    """A shop may set `assistant.max_message_chars` below the API's limit: 422 naming the field, before any work."""
+    limit = assistant.config.max_message_chars
+    if len(message) > limit:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["body", "message"], "msg": f"at most {limit} characters, got {len(message)}", "type": "string_too_long"}])
+
+
+@router.post("", dependencies=[RequireStorefront, rate_limit("chat")])
 def chat(body: ChatRequest, request: Request) -> ChatResponse:
     """One turn: grounded text (every sentence with its source), product cards, intent, slots, session."""
-    return get_assistant(request).chat(body.session_id, body.message, user_id=body.user_id, product_id=body.product_id)
+    assistant = get_assistant(request)
+    _check_message(assistant, body.message)
+    return assistant.chat(body.session_id, body.message, user_id=body.user_id, product_id=body.product_id)
 
 
-@router.post("/stream", dependencies=[RequireRead])
+@router.post("/stream", dependencies=[RequireStorefront, rate_limit("chat")])
 def chat_stream(body: ChatRequest, request: Request) -> StreamingResponse:
     """The same turn as NDJSON: {"delta": text} lines (each released after its fact check), then {"response": …}."""
     assistant = get_assistant(request)
+    _check_message(assistant, body.message)
 
     def lines() -> Iterator[bytes]:
         for part in assistant.chat_stream(body.session_id, body.message, user_id=body.user_id, product_id=body.product_id):
@@ -58,7 +70,7 @@ def chat_stream(body: ChatRequest, request: Request) -> StreamingResponse:
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
-@router.delete("/{session_id}", dependencies=[RequireRead], status_code=status.HTTP_204_NO_CONTENT)
-def forget(session_id: str, request: Request) -> None:
+@router.delete("/{session_id}", dependencies=[RequireStorefront], status_code=status.HTTP_204_NO_CONTENT)
+def forget(session_id: Annotated[str, Path(max_length=ID_CHARS)], request: Request) -> None:
     """Drop a conversation's state."""
     get_assistant(request).forget(session_id)

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from shopmind.api.deps import RequirePublic, Shop
 from shopmind.domain import Event
+from shopmind.security.ratelimit import rate_limit
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -29,13 +30,13 @@ def _accept(shop, events: list[Event]) -> Accepted:
     return Accepted(accepted=len(events), new=new, duplicates=len(events) - new)
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, dependencies=[RequirePublic])
+@router.post("", status_code=status.HTTP_202_ACCEPTED, dependencies=[RequirePublic, rate_limit("events")])
 def post_event(event: Event, shop: Shop) -> Accepted:
     """Track one event. Replaying the same id is harmless (`new: 0`)."""
     return _accept(shop, [event])
 
 
-@router.post("/batch", status_code=status.HTTP_202_ACCEPTED, dependencies=[RequirePublic])
+@router.post("/batch", status_code=status.HTTP_202_ACCEPTED, dependencies=[RequirePublic, rate_limit("events")])
 def post_events(request: Request, events: Annotated[list[Event], Body(min_length=1)], shop: Shop) -> Accepted:
     """Track many events in one transaction: all are stored, or none (422 names each bad field)."""
     limit = shop.settings.api.max_batch

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 
-from shopmind.api.deps import RequireAdmin, RequireRead, Shop
+from shopmind.api.deps import RequireAdmin, RequireAnalyst, RequireRead, RequireUsersRead, Shop, audit
 from shopmind.profiles.profile import UserProfile
 
 router = APIRouter(tags=["profiles"])
 
+# reports that quote what individual shoppers typed: personal data, like /users (admin or `users:read`)
+PERSONAL_REPORTS = frozenset({"queries"})
 
-@router.get("/users/{user_id}/profile", dependencies=[RequireRead])
+
+@router.get("/users/{user_id}/profile", dependencies=[RequireUsersRead])
 def user_profile(user_id: str, shop: Shop) -> UserProfile:
-    """Top interests with weights, segment, recent activity, heat by weekday × hour, value and churn risk."""
+    """Top interests with weights, segment, recent activity, heat by weekday × hour, value and churn risk (personal data)."""
     return shop.profile(user_id)
 
 
@@ -28,9 +31,12 @@ def trending(shop: Shop, k: Annotated[int, Query(ge=1, le=200)] = 20, category: 
     }
 
 
-@router.get("/reports/{name}", dependencies=[RequireAdmin])
-def report(name: str, shop: Shop, by: Annotated[str, Query(pattern="^(category|day)$")] = "category") -> Any:
-    """funnel (by category or day), rfm, cohorts, queries, items."""
+@router.get("/reports/{name}", dependencies=[RequireAnalyst])
+def report(name: str, shop: Shop, request: Request, by: Annotated[str, Query(pattern="^(category|day)$")] = "category") -> Any:
+    """funnel (by category or day), rfm, cohorts, items, placements (analyst); queries quotes shoppers (admin or users:read)."""
+    principal = request.state.principal
+    if name in PERSONAL_REPORTS and not principal.can_read_users():
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {name!r} report quotes shoppers' own words: it needs an admin key or the 'users:read' scope")
     try:
         return shop.report(name, **({"by": by} if name == "funnel" else {}))
     except ValueError as exc:
@@ -38,12 +44,14 @@ def report(name: str, shop: Shop, by: Annotated[str, Query(pattern="^(category|d
 
 
 @router.post("/admin/rebuild-state", dependencies=[RequireAdmin])
-def rebuild_state(shop: Shop) -> dict[str, Any]:
+def rebuild_state(shop: Shop, request: Request) -> dict[str, Any]:
     """Recompute online state from the event log."""
-    return shop.rebuild_state()
+    result = shop.rebuild_state()
+    audit(request, "state.rebuild", "", events=result.get("events"))
+    return result
 
 
-@router.get("/admin/live", dependencies=[RequireAdmin])
+@router.get("/admin/live", dependencies=[RequireAnalyst])
 def live(shop: Shop, minutes: Annotated[int, Query(ge=1, le=1440)] = 60) -> dict[str, Any]:
     """Events per minute (by event time) up to now, for the dashboard's live chart."""
     import time
@@ -53,7 +61,7 @@ def live(shop: Shop, minutes: Annotated[int, Query(ge=1, le=1440)] = 60) -> dict
             "events_applied": state.events_applied, "flagged_users": len(state.flagged_users())}
 
 
-@router.get("/admin/models", dependencies=[RequireAdmin])
+@router.get("/admin/models", dependencies=[RequireAnalyst])
 def models(shop: Shop) -> dict[str, Any]:
     """Built artifacts per part: versions, the current one, and each version's meta (config, metrics)."""
     return shop.artifacts()

@@ -9,27 +9,29 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from shopmind.api.deps import RequireRead, Shop
 from shopmind.engine import NotBuilt
 from shopmind.recommend.service import RecommendResponse
+from shopmind.security.limits import ID_CHARS, LIST_CHARS, PLACEMENT_CHARS, QUERY_CHARS, id_list
+from shopmind.security.ratelimit import rate_limit
 
 router = APIRouter(tags=["recommend"])
 
 
-@router.get("/recommend", dependencies=[RequireRead])
+@router.get("/recommend", dependencies=[RequireRead, rate_limit("recommend")])
 def recommend(
     request: Request,
     shop: Shop,
-    placement: Annotated[str, Query(description="home, product, cart, search, new, substitute, promotion (or your own)")] = "home",
-    user_id: str | None = None,
-    item_id: str | None = None,
-    cart: Annotated[str | None, Query(description="comma-separated product ids in the cart")] = None,
+    placement: Annotated[str, Query(max_length=PLACEMENT_CHARS, description="home, product, cart, search, new, substitute, promotion (or your own)")] = "home",
+    user_id: Annotated[str | None, Query(max_length=ID_CHARS)] = None,
+    item_id: Annotated[str | None, Query(max_length=ID_CHARS)] = None,
+    cart: Annotated[str | None, Query(max_length=LIST_CHARS, description="comma-separated product ids in the cart (at most 200)")] = None,
     k: Annotated[int, Query(ge=1, le=100)] = 20,
-    device: str | None = None,
-    location: str | None = None,
-    query: str | None = None,
+    device: Annotated[str | None, Query(max_length=PLACEMENT_CHARS)] = None,
+    location: Annotated[str | None, Query(max_length=PLACEMENT_CHARS)] = None,
+    query: Annotated[str | None, Query(max_length=QUERY_CHARS)] = None,
 ) -> RecommendResponse:
     """Items for a placement, each with the reason that put it there; reflects the user's latest events."""
     context = {key: value for key, value in (("device", device), ("location", location), ("query", query)) if value}
     try:
-        return shop.recommend(user_id=user_id, placement=placement, item_id=item_id, cart=[c for c in (cart or "").split(",") if c], k=k, context=context)
+        return shop.recommend(user_id=user_id, placement=placement, item_id=item_id, cart=id_list(cart, "cart"), k=k, context=context)
     except NotBuilt as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
     except KeyError as exc:

@@ -10,6 +10,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 from shopmind.api.deps import RequireRead, Shop
 from shopmind.engine import NotBuilt
 from shopmind.search.models import SearchResponse
+from shopmind.security.limits import FACETS, FILTERS_CHARS, ID_CHARS, QUERY_CHARS, SUGGEST_CHARS, FacetName
+from shopmind.security.ratelimit import rate_limit
 
 router = APIRouter(tags=["search"])
 
@@ -27,14 +29,14 @@ def parse_filters(filters: str | None) -> dict[str, Any] | None:
     return value
 
 
-@router.get("/search", dependencies=[RequireRead])
+@router.get("/search", dependencies=[RequireRead, rate_limit("search")])
 def search(
     shop: Shop,
-    q: Annotated[str, Query(max_length=500, description="the shopper's query, any language")],
-    user_id: str | None = None,
-    session_id: str | None = None,
-    filters: Annotated[str | None, Query(description='JSON object, e.g. {"brand":["Acme"],"price":{"max":50}}')] = None,
-    facets: Annotated[list[str] | None, Query(description="facet names: brand, category, price, attributes.<name>")] = None,
+    q: Annotated[str, Query(max_length=QUERY_CHARS, description="the shopper's query, any language")],
+    user_id: Annotated[str | None, Query(max_length=ID_CHARS)] = None,
+    session_id: Annotated[str | None, Query(max_length=ID_CHARS)] = None,
+    filters: Annotated[str | None, Query(max_length=FILTERS_CHARS, description='JSON object, e.g. {"brand":["Acme"],"price":{"max":50}}')] = None,
+    facets: Annotated[list[FacetName] | None, Query(max_length=FACETS, description="facet names: brand, category, price, attributes.<name>")] = None,
     sort: Annotated[str, Query(pattern="^(relevance|price_asc|price_desc|newest|popularity)$")] = "relevance",
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -50,8 +52,8 @@ def search(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
 
 
-@router.get("/suggest", dependencies=[RequireRead])
-def suggest(shop: Shop, q: Annotated[str, Query(max_length=100)], k: Annotated[int, Query(ge=1, le=50)] = 10) -> dict[str, list[str]]:
+@router.get("/suggest", dependencies=[RequireRead, rate_limit("suggest")])
+def suggest(shop: Shop, q: Annotated[str, Query(max_length=SUGGEST_CHARS)], k: Annotated[int, Query(ge=1, le=50)] = 10) -> dict[str, list[str]]:
     """Prefix completions from titles and popular queries."""
     try:
         return {"suggestions": shop.suggest(q, k)}

