@@ -108,6 +108,8 @@ def test_sales_import_replay_errors_and_what_if(tmp_path, oj_frame):
             assert client.post("/sales", json=[row], headers=AS["ingest"]).json() == {"stored": 1}
             too_many = client.post("/sales", json=[{**row, "period": 200 + n} for n in range(5001)], headers=AS["ingest"])
             assert too_many.status_code == 422 and sales_count(shop.store) == len(oj_frame) + 1  # nothing of it stored
+            imported = audit.entries(shop.store.engine, action="sales.import")
+            assert len(imported) == 2 and imported[0]["key_id"] == "cli" and imported[0]["detail"]["stored"] == len(oj_frame)
             logged = audit.entries(shop.store.engine, action="sales.upsert")
             assert len(logged) == 1 and logged[0]["detail"] == {"rows": 1} and logged[0]["key_id"] != "cli"
             bad_row = client.post("/sales", json=[{**row, "period": "next tuesday"}], headers=AS["ingest"])

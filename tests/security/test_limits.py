@@ -101,6 +101,24 @@ def test_each_limit_is_a_422_naming_the_field(shop, method, path, data, where, f
     assert any(loc[0] == where and field in loc for loc in locs), locs
 
 
+ADMIN_TOO_LONG = [
+    ("GET", "/users/" + "u" * (ID_CHARS + 1), "user_id"),
+    ("DELETE", "/users/" + "u" * (ID_CHARS + 1), "user_id"),
+    ("GET", "/users/" + "u" * (ID_CHARS + 1) + "/profile", "user_id"),
+    ("GET", "/campaigns/" + "c" * (ID_CHARS + 1), "campaign_id"),
+    ("DELETE", "/campaigns/" + "c" * (ID_CHARS + 1), "campaign_id"),
+]
+
+
+@pytest.mark.parametrize("method,path,field", ADMIN_TOO_LONG, ids=[f"{m} {p[:12]}" for m, p, _ in ADMIN_TOO_LONG])
+def test_admin_path_ids_are_bounded_too(shop, method, path, field):
+    """Admin routes are exempt from rate limits, not from input limits: an over-long path id is a 422 naming it."""
+    with TestClient(create_app(shop)) as client:
+        r = client.request(method, path, headers=AS["admin"])
+    assert r.status_code == 422, r.text[:300]
+    assert any(e["loc"] == ["path", field] for e in r.json()["detail"])
+
+
 def test_inputs_at_the_limit_are_served(shop):
     """The limits are not off by one: the longest accepted inputs get real answers."""
     with TestClient(create_app(shop)) as client:

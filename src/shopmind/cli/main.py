@@ -56,7 +56,7 @@ def import_cmd(
             fail(str(exc))
         except (ValueError, OSError) as exc:
             fail(str(exc))
-        if kind in ("products", "users"):  # catalog writes are audited; events are the shop's traffic, not admin actions
+        if kind in ("products", "users", "sales"):  # catalog and sales-history writes are audited; events are the shop's traffic
             from shopmind.security import audit
 
             audit.record(shop.store.engine, "cli", f"{kind}.import", "", {"stored": result.stored, "rejected": result.rejected})

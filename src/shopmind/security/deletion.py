@@ -176,8 +176,9 @@ def delete_user(shop: ShopMind, user_id: str) -> dict[str, Any]:
     engine = shop.store.engine
     mine = shop.store.scan_events(user_id=user_id, by_time=False)
     removed: dict[str, Any] = dict(shop.store.delete_user(user_id))
-    removed["ads_ledger_rows_anonymised"] = (shop._ads.forget_user(user_id) if shop._ads is not None
-                                             else AdsStore(engine).forget_user(user_id))
+    # ledger rows and served-ad rows (user id and address cleared)
+    removed["ads_rows_anonymised"] = (shop._ads.forget_user(user_id) if shop._ads is not None
+                                      else AdsStore(engine).forget_user(user_id))
     removed["chat_sessions"] = SqlSessionStore(engine).forget_user(user_id)  # conversations live in the store
     # committed before any artifact is touched: a build publishing from here on, or a server polling, sees it
     receipt_id = _write_receipt(engine, user_hash(shop_secret(shop.home), user_id), {"pending": True})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
 from shopmind.ads.models import AdsResponse, Campaign, CampaignSpec, CampaignUpdate
 from shopmind.ads.service import AdsService
@@ -22,7 +22,7 @@ def _ads(shop: Any) -> AdsService:
 
 
 @router.post("/campaigns", dependencies=[RequireAdmin], status_code=status.HTTP_201_CREATED)
-def create_campaign(shop: Shop, spec: CampaignSpec, request: Request, campaign_id: Annotated[str | None, Query(max_length=200)] = None) -> Campaign:
+def create_campaign(shop: Shop, spec: CampaignSpec, request: Request, campaign_id: Annotated[str | None, Query(max_length=ID_CHARS)] = None) -> Campaign:
     """Create a campaign (validated: bids, budgets, schedule, targeting, frequency cap)."""
     try:
         created = _ads(shop).create_campaign(spec, campaign_id)
@@ -33,13 +33,13 @@ def create_campaign(shop: Shop, spec: CampaignSpec, request: Request, campaign_i
 
 
 @router.get("/campaigns", dependencies=[RequireAdmin])
-def list_campaigns(shop: Shop, advertiser: str | None = None, status_: Annotated[str | None, Query(alias="status")] = None) -> list[Campaign]:
+def list_campaigns(shop: Shop, advertiser: Annotated[str | None, Query(max_length=ID_CHARS)] = None, status_: Annotated[str | None, Query(alias="status")] = None) -> list[Campaign]:
     """Campaigns, optionally of one advertiser or status."""
     return _ads(shop).list_campaigns(advertiser, status_)
 
 
 @router.get("/campaigns/{campaign_id}", dependencies=[RequireAdmin])
-def get_campaign(shop: Shop, campaign_id: str) -> Campaign:
+def get_campaign(shop: Shop, campaign_id: Annotated[str, Path(max_length=ID_CHARS)]) -> Campaign:
     try:
         return _ads(shop).get_campaign(campaign_id)
     except CampaignNotFound as exc:
@@ -47,7 +47,7 @@ def get_campaign(shop: Shop, campaign_id: str) -> Campaign:
 
 
 @router.patch("/campaigns/{campaign_id}", dependencies=[RequireAdmin])
-def update_campaign(shop: Shop, campaign_id: str, changes: CampaignUpdate, request: Request) -> Campaign:
+def update_campaign(shop: Shop, campaign_id: Annotated[str, Path(max_length=ID_CHARS)], changes: CampaignUpdate, request: Request) -> Campaign:
     """Change some fields; the result is validated as a whole campaign."""
     from pydantic import ValidationError
 
@@ -62,7 +62,7 @@ def update_campaign(shop: Shop, campaign_id: str, changes: CampaignUpdate, reque
 
 
 @router.delete("/campaigns/{campaign_id}", dependencies=[RequireAdmin])
-def delete_campaign(shop: Shop, campaign_id: str, request: Request) -> dict[str, Any]:
+def delete_campaign(shop: Shop, campaign_id: Annotated[str, Path(max_length=ID_CHARS)], request: Request) -> dict[str, Any]:
     """Remove a campaign (audited)."""
     if not _ads(shop).delete_campaign(campaign_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no campaign {campaign_id!r}")
@@ -95,7 +95,8 @@ def select_ads(
 
 
 @router.get("/ads/report", dependencies=[RequireAnalyst])
-def ads_report(shop: Shop, campaign_id: str | None = None, start: str | None = None, end: str | None = None) -> list[dict[str, Any]]:
+def ads_report(shop: Shop, campaign_id: Annotated[str | None, Query(max_length=ID_CHARS)] = None,
+               start: Annotated[str | None, Query(max_length=10)] = None, end: Annotated[str | None, Query(max_length=10)] = None) -> list[dict[str, Any]]:
     """Per campaign and day: impressions, clicks, CTR, spend, CPC, conversions, ROAS (spend synced from events first)."""
     svc = _ads(shop)
     svc.catch_up(shop.store)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
 from shopmind.api.deps import RequireAdmin, RequireAnalyst, RequireRead, RequireUsersRead, Shop, audit
 from shopmind.profiles.profile import UserProfile
+from shopmind.security.limits import ID_CHARS
 
 router = APIRouter(tags=["profiles"])
 
@@ -16,13 +17,13 @@ PERSONAL_REPORTS = frozenset({"queries"})
 
 
 @router.get("/users/{user_id}/profile", dependencies=[RequireUsersRead])
-def user_profile(user_id: str, shop: Shop) -> UserProfile:
+def user_profile(user_id: Annotated[str, Path(max_length=ID_CHARS)], shop: Shop) -> UserProfile:
     """Top interests with weights, segment, recent activity, heat by weekday × hour, value and churn risk (personal data)."""
     return shop.profile(user_id)
 
 
 @router.get("/trending", dependencies=[RequireRead])
-def trending(shop: Shop, k: Annotated[int, Query(ge=1, le=200)] = 20, category: str | None = None) -> dict[str, Any]:
+def trending(shop: Shop, k: Annotated[int, Query(ge=1, le=200)] = 20, category: Annotated[str | None, Query(max_length=500)] = None) -> dict[str, Any]:
     """Items and queries with the most recent activity (bots excluded)."""
     state = shop.state
     return {
@@ -32,7 +33,7 @@ def trending(shop: Shop, k: Annotated[int, Query(ge=1, le=200)] = 20, category: 
 
 
 @router.get("/reports/{name}", dependencies=[RequireAnalyst])
-def report(name: str, shop: Shop, request: Request, by: Annotated[str, Query(pattern="^(category|day)$")] = "category") -> Any:
+def report(name: Annotated[str, Path(max_length=32)], shop: Shop, request: Request, by: Annotated[str, Query(pattern="^(category|day)$")] = "category") -> Any:
     """funnel (by category or day), rfm, cohorts, items, placements (analyst); queries quotes shoppers (admin or users:read)."""
     principal = request.state.principal
     if name in PERSONAL_REPORTS and not principal.can_read_users():
