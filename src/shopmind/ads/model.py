@@ -25,6 +25,7 @@ from shopmind.ads.ctr import CTR_FOLDS, N_FEATURES, CtrModel, user_folds
 from shopmind.ads.pacing import PacingConfig
 from shopmind.ads.tokens import carries_ad, token_dict
 from shopmind.domain import Product
+from shopmind.forecast.traffic import as_week, hourly_forecast
 
 TextEncoder = Callable[[Sequence[str]], np.ndarray]
 """text → L2-normalised vectors (n, d); injectable so tests need no model."""
@@ -131,7 +132,7 @@ class AdsModel:
     def __init__(self, item_ids: list[str], vectors: np.ndarray, item_cat: np.ndarray, categories: list[str],
                  popularity: np.ndarray, item_stats: np.ndarray, campaign_stats: dict[str, tuple[float, float]],
                  hour_curve: np.ndarray, ctr: CtrModel | None, config: AdsConfig, meta: dict[str, Any] | None = None,
-                 factors: np.ndarray | None = None) -> None:
+                 factors: np.ndarray | None = None, week_curve: np.ndarray | None = None) -> None:
         self.item_ids = item_ids
         self.index = {i: r for r, i in enumerate(item_ids)}
         self.vectors = _normalise(vectors) if len(vectors) else np.zeros((0, 0), np.float32)
@@ -141,7 +142,8 @@ class AdsModel:
         self.popularity = np.asarray(popularity, np.float64)
         self.item_stats = np.asarray(item_stats, np.float64).reshape(-1, 2)  # (impressions, clicks) of ads per item
         self.campaign_stats = campaign_stats
-        self.hour_curve = np.asarray(hour_curve, np.float64)
+        self.hour_curve = np.asarray(hour_curve, np.float64)  # hour-of-day shares of all history (reports, bench)
+        self.week_curve = as_week(week_curve if week_curve is not None else self.hour_curve)  # pacing: forecast per weekday
         self.ctr = ctr
         self.config = config
         self.meta = meta or {}
@@ -252,6 +254,7 @@ class AdsModel:
             if len(y) >= config.min_training_impressions and 0 < y.sum() < len(y):
                 model.ctr = CtrModel.fit(X, y, groups=groups, rounds=config.ctr_rounds)
         model.meta = {"config": config.model_dump(), "items": len(model.item_ids), "events": n_events,
+                      "traffic_forecast": getattr(model, "traffic_method", "flat"),
                       "ctr": model.ctr.metrics if model.ctr else None, "created": time.time(), "seconds": round(time.time() - started, 2)}
         if out_dir is not None:
             model.save(Path(out_dir))
@@ -275,6 +278,7 @@ class AdsModel:
                                              len(self.item_ids), self.config.cf_factors))
         hours = np.bincount((ts % 86400 // 3600).astype(np.int64), minlength=24)[:24].astype(np.float64)
         self.hour_curve = (hours + 1.0) / (hours.sum() + 24.0)
+        self.week_curve, self.traffic_method = hourly_forecast(ts)
 
     def _training_log(self, events: Any) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, dict[str, tuple[float, float]]], np.ndarray]:
         """Replay events in time order: every ad impression becomes a feature row, labelled by its click."""
@@ -356,7 +360,7 @@ class AdsModel:
         np.save(out_dir / "item_factors.npy", self.factors)
         np.save(out_dir / "item_arrays.npy", np.column_stack([self.item_cat, self.popularity, self.item_stats]))
         (out_dir / "items.json").write_bytes(orjson.dumps({
-            "item_ids": self.item_ids, "categories": self.categories, "hour_curve": self.hour_curve.tolist(),
+            "item_ids": self.item_ids, "categories": self.categories, "hour_curve": self.hour_curve.tolist(), "week_curve": self.week_curve.tolist(),
             "campaign_stats": self.campaign_stats}, default=float))
         if self.ctr is not None:
             self.ctr.save(out_dir)
@@ -374,4 +378,5 @@ class AdsModel:
         config = config or AdsConfig.model_validate(meta.get("config") or {})
         return cls(items["item_ids"], np.load(out_dir / "item_vectors.npy"), arr[:, 0].astype(np.int32), items["categories"],
                    arr[:, 1], arr[:, 2:4], {k: tuple(v) for k, v in items["campaign_stats"].items()},
-                   np.array(items["hour_curve"]), CtrModel.load(out_dir), config, meta, factors=np.load(out_dir / "item_factors.npy"))
+                   np.array(items["hour_curve"]), CtrModel.load(out_dir), config, meta, factors=np.load(out_dir / "item_factors.npy"),
+                   week_curve=np.array(items["week_curve"]) if "week_curve" in items else None)

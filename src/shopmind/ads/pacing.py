@@ -6,7 +6,8 @@ Each campaign takes part in an auction with probability `p`. Two controllers:
   for targeted online advertisements at LinkedIn", KDD 2014, and Xu et al., "Smart pacing", KDD 2015):
   every `interval_s` the pacer estimates what the campaign would spend over a whole day if it took part
   in every auction, from its spend so far divided by its *exposure* (the share of the day's traffic it
-  has taken part in: Σ p × traffic share, traffic from the shop's hour-of-day curve over the campaign's
+  has taken part in: Σ p × traffic share, traffic from the forecast of today's hourly traffic — the
+  weekday × hour profile of `shopmind.forecast.traffic`, the flat day without history — over the campaign's
   serving hours), shrunk toward a prior (yesterday's estimate, else "demand = budget"). It then sets
   p = remaining budget / (forecast demand × traffic left until `finish_by_h`), and multiplies it by a
   feedback factor exp(kp × (target share − spent share)) so a campaign behind the traffic-shaped target
@@ -23,6 +24,8 @@ from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+from shopmind.forecast.traffic import as_week, weekday
 
 
 class PacingConfig(BaseModel):
@@ -56,7 +59,11 @@ def _cum_share(curve: np.ndarray, hours: np.ndarray, sec: float) -> np.ndarray:
 def target_share(curve: np.ndarray, hours: np.ndarray, ts: float) -> np.ndarray:
     """Share of each campaign's daily budget due by `ts` under a 24-bin traffic curve, over allowed hours.
 
-    curve: (24,) traffic weights; hours: (C, 24) bool serving hours. Returns (C,) in [0, 1]."""
+    curve: (24,) traffic weights, or (7, 24) per weekday (the row of ts's weekday is used); hours: (C, 24) bool
+    serving hours. Returns (C,) in [0, 1]."""
+    curve = np.asarray(curve, np.float64)
+    if curve.ndim == 2:
+        curve = as_week(curve)[weekday(int(ts // 86400))]
     return _cum_share(curve, hours, ts % 86400)
 
 
@@ -69,7 +76,8 @@ class Pacer:
 
     def __init__(self, n: int, curve: np.ndarray, config: PacingConfig | None = None) -> None:
         self.config = config or PacingConfig()
-        self.curve = np.asarray(curve, np.float64)
+        self.day: int | None = None
+        self.curve = curve  # (24,) every day alike, or (7, 24): the forecast of each weekday's hourly traffic
         self.p = np.full(n, self._start())
         self.integral = np.zeros(n)  # pi: accumulated error
         self.exposure = np.zeros(n)  # forecast: Σ p × traffic share taken part in today
@@ -77,7 +85,19 @@ class Pacer:
         self.spent = np.zeros(n)  # spend today at the last update
         self.demand = np.full(n, np.nan)  # forecast prior: yesterday's full-participation demand estimate
         self.last_update = -np.inf
-        self.day: int | None = None
+
+    @property
+    def curve(self) -> np.ndarray:
+        """Today's (24,) hourly traffic shares: the week curve's row for the current day's weekday."""
+        return self.week[weekday(self.day)] if self.day is not None else self.week.mean(axis=0)
+
+    @curve.setter
+    def curve(self, value: np.ndarray) -> None:
+        self.week = as_week(value)
+
+    def target(self, ts: float, hours: np.ndarray) -> np.ndarray:
+        """Share of each campaign's daily budget the traffic forecast says is due by `ts` (before compression)."""
+        return target_share(self.week, hours, ts)
 
     def _start(self) -> float:
         return self.config.p_start if self.config.enabled else 1.0

@@ -62,7 +62,7 @@ class AdsService(Accounting):
         self._index: CampaignIndex | None = None
         self._index_version = -1
         self._index_at = 0.0
-        self._pacer = Pacer(0, model.hour_curve, self.config.pacing)
+        self._pacer = Pacer(0, model.week_curve, self.config.pacing)
         self._spend: dict[tuple[str, str], float] = {}  # (campaign, day) → cost, loaded per day on first use
         self._days_loaded: set[str] = set()
         self._total: dict[str, float] | None = None
@@ -141,7 +141,7 @@ class AdsService(Accounting):
                 fresh = self._model_source()
                 if fresh is not None and fresh is not self.model:  # a new build was published: serve it
                     self.model = fresh
-                    self._pacer.curve = fresh.hour_curve
+                    self._pacer.curve = fresh.week_curve
             campaigns = [c for c in self.store.list() if c.status is CampaignStatus.ACTIVE]
             wanted = sorted({p for c in campaigns for p in c.products})
             available: dict[str, bool] = {}

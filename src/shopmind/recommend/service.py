@@ -58,6 +58,15 @@ def _product_text(p: Product) -> str:
     return " | ".join([p.title, " > ".join(p.category)] + ([p.brand] if p.brand else []))
 
 
+def _rising_items(events: Any, item_ids: list[str], config: RecommendConfig) -> np.ndarray:
+    """Per-item growth z-score of forecast demand over history, made at build time (0: not rising, or too little history)."""
+    if not config.rising or events is None or not getattr(events, "num_rows", 0):
+        return np.zeros(len(item_ids), np.float32)
+    from shopmind.forecast.boosts import rising_array, rising_scores_from_events
+
+    return rising_array(item_ids, rising_scores_from_events(events, level="item", min_periods=config.rising_min_weeks))
+
+
 # ------------------------------------------------------------------------------------------- service
 class RecommendService(CandidateSources):
     """Loaded artifacts + the placement pipeline. Build with `build`, reopen with `load`."""
@@ -123,6 +132,7 @@ class RecommendService(CandidateSources):
             timings[name] = round(time.perf_counter() - ts, 3)
             m.save(out_dir / "models" / name)
         write_state(out_dir, products, inter, events, config)
+        np.save(out_dir / "rising.npy", _rising_items(events, inter.item_ids, config), allow_pickle=False)
         meta = {
             "created": datetime.now(timezone.utc).isoformat(),
             "config": config.model_dump(mode="json"),
@@ -159,6 +169,7 @@ class RecommendService(CandidateSources):
         svc.in_stock = arr["in_stock"].copy()
         svc.promotion = arr["promotion"]
         svc.created = arr["created"]
+        svc.rising = arr["rising"] if "rising" in arr else np.zeros(len(svc.item_ids), np.float32)  # older builds: neutral
         svc._set_users(users.read(out_dir))
         svc.segment_top = arr.get("segment_top")
         svc.segment_scores = arr.get("segment_scores")
@@ -346,7 +357,7 @@ class RecommendService(CandidateSources):
     def _model_of(self, source: str) -> str:
         m = {"sequential": self.config.sequential if self.config.sequential in self.models else "itemknn",
              "similar": "itemknn", "substitute": "itemknn", "category_trending": "trending", "context_popular": "popular",
-             "new": "catalog", "promotion": "catalog", "query": "content", "content_user": "content"}
+             "new": "catalog", "promotion": "catalog", "query": "content", "content_user": "content", "rising": "forecast"}
         return m.get(source, source)
 
     def _mmr(self, order: np.ndarray, scores: np.ndarray, k: int, penalty: float) -> list[int]:

@@ -57,6 +57,11 @@ class CandidateSources:
             c = int(fav.argmax())
             s = np.where(self.item_category == c, self.trend, 0.0).astype(np.float32)
             return s, "popular_in_category", None
+        if name == "rising":  # forecast demand growing faster than its history (build-time table, no fit here)
+            rising = getattr(self, "rising", None)
+            if rising is None or not rising.any():
+                return None
+            return np.maximum(rising, 0.0).astype(np.float32), "demand_rising", None
         if name in ("trending", "popular"):
             return (self.trend if name == "trending" else self.pop), name, None
         if name == "context_popular":
@@ -125,6 +130,7 @@ class CandidateSources:
             "bought_with": f"often bought with {title}",
             "popular_in_category": "popular in {cat} this week",
             "trending": "trending this week",
+            "demand_rising": "demand rising",
             "popular": "popular with shoppers",
             "popular_in_context": "popular with shoppers like you ({seg})",
             "new_arrival": "new arrival",

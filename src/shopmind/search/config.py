@@ -74,6 +74,8 @@ class SearchConfig(BaseModel):
     entity_boost: float = 0.15
     intent_boost: float = 0.15
     intent_min_confidence: float = 0.4
+    rising_boost: float = Field(default=0.05, ge=0, description="tie-breaking boost for items (and, at half, categories) whose "
+                                "forecast demand grows faster than their history (build-time z-score, capped at 3); 0: off")
     spelling_max_distance: int = Field(default=2, ge=0, le=2)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
     synonyms_file: Path | None = None

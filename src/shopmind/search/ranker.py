@@ -37,6 +37,8 @@ FEATURES = [
     "user_affinity",
     "query_terms",
     "title_terms",
+    "rising_item",  # forecast demand growth z-score of the item (0: not rising, or no event history)
+    "rising_category",  # the same for its top-level category
 ]
 
 

@@ -127,6 +127,8 @@ class SearchService:
         self._suggest_counts: list[int] = extras.get("suggest_counts", [])
         self._cheap_max = extras.get("cheap_max")
         self._price_edges = extras.get("price_edges", [])
+        rising = extras.get("rising")
+        self._rising = np.asarray(rising if rising is not None else np.zeros((0, 2)), np.float32).reshape(-1, 2)
 
     # ================================================================== build / load
     @classmethod
@@ -175,6 +177,9 @@ class SearchService:
         for k, v in mined.items():
             synonyms.setdefault(k, []).extend(x for x in v if x not in synonyms.get(k, []))
         _apply_event_stats(table, events)
+        from shopmind.forecast.boosts import rising_table
+
+        rising = rising_table(products, events)  # forecast-rising items/categories: ranker features and a tie-breaker
         user_brand, user_cat = _user_affinity(table, events)
         prices = table.price[~np.isnan(table.price)]
         suggest = Counter()
@@ -192,6 +197,7 @@ class SearchService:
             "cheap_max": float(np.quantile(prices, config.cheap_quantile)) if len(prices) else None,
             "price_edges": config.price_facet_edges or table.price_edges(),
             "mined_synonyms": mined,
+            "rising": rising,
             "index_s": 0.0,
         }
         svc = cls(config, table, lexical, vectors, speller, entities, intent, synonyms, None, extras, out_dir)
@@ -224,6 +230,7 @@ class SearchService:
         if self.intent is not None:
             self.intent.save(out_dir / "intent")
         np.save(out_dir / "title_len.npy", self._title_len)
+        np.save(out_dir / "rising.npy", self._rising)
         (out_dir / "understand.json").write_text(
             json.dumps(
                 {
@@ -270,6 +277,7 @@ class SearchService:
         extras = {k: u[k] for k in ("suggest_terms", "suggest_counts", "cheap_max", "price_edges")}
         extras["user_brand"], extras["user_cat"] = user_prefs.read(out_dir)
         extras["title_len"] = np.load(out_dir / "title_len.npy")
+        extras["rising"] = np.load(out_dir / "rising.npy") if (out_dir / "rising.npy").exists() else None  # older builds: 0
         extras["tuned"] = tuned
         return cls(
             config,
@@ -525,6 +533,7 @@ class SearchService:
             aff = np.array([ub.get(b or "", 0.0) + uc.get(c or "", 0.0) for b, c in zip(bvals, cvals)], np.float32)
         cos = r.cos[idx]
         dmax = r.cos.max() if len(r.cos) else 0.0
+        rise = self.rising_of(rows)
         cols = {
             "bm25": r.lex[idx],
             "bm25_title": r.per_field.get("title", np.zeros(len(r.cand)))[idx],
@@ -554,6 +563,8 @@ class SearchService:
             "user_affinity": aff,
             "query_terms": np.full(n, len(set(u.tokens)), np.float32),
             "title_terms": self._title_len[rows],
+            "rising_item": rise[:, 0],
+            "rising_category": rise[:, 1],
         }
         return np.column_stack([np.asarray(cols[f], np.float32) for f in FEATURES])
 
@@ -641,6 +652,11 @@ class SearchService:
         if self.config.entity_mode == "boost" and (u.brands or u.attributes) and len(r.cand):
             ent = self._features(r, np.arange(len(r.cand)), rrf, convex, u, None)[:, FEATURES.index("entity_match")]
             boosts["entity"] = (ent * self.config.entity_boost).astype(np.float32)
+        if self.config.rising_boost > 0 and len(r.cand) and self._rising.any():  # documented tie-breaker
+            z = np.clip(self.rising_of(r.cand), 0.0, 3.0) / 3.0
+            b = (z[:, 0] + 0.5 * z[:, 1]) * self.config.rising_boost
+            if b.any():
+                boosts["rising"] = b.astype(np.float32)
         for b in boosts.values():
             score = score + b
         order = np.lexsort((r.cand, -score))
@@ -829,6 +845,14 @@ class SearchService:
         return [self._suggest_terms[i] for i in cands[:k]]
 
     # ================================================================== training
+    def rising_of(self, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), 2) build-time rising z-scores (item, category) of table rows; 0 for rows added since."""
+        rows = np.asarray(rows, np.int64)
+        out = np.zeros((len(rows), 2), np.float32)
+        known = rows < len(self._rising)
+        out[known] = self._rising[rows[known]]
+        return out
+
     def query_vector(self, u: Understood) -> np.ndarray | None:
         """Dense vector of an understood query (None when dense retrieval is off)."""
         if self.vectors is None or not self.config.stages.dense:
