@@ -35,6 +35,8 @@ from shopmind.api import create_app
 from shopmind.domain import Event, Product, User
 from shopmind.engine import PARTS, ShopMind
 
+pytestmark = pytest.mark.fuzz  # make test runs this file without xdist (see the Makefile)
+
 log = logging.getLogger(__name__)
 
 ADMIN_KEY = "fuzz-admin-key-0123456789"
