@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from shopmind.forecast.data import SalesDataError, extend
-from shopmind.forecast.demand import event_demand
+from shopmind.forecast.demand import demand_signal, event_demand
 from shopmind.forecast.gbm import GBMForecaster
 from shopmind.forecast.signals import elasticities, rising, stockout_risk
 
@@ -81,3 +81,14 @@ def test_orange_juice_elasticity_and_what_if(oj_panel):
     assert e.demand(e.ref_price, promotion=True)["units"] > at_ref
     with pytest.raises(SalesDataError, match="price"):
         e.demand(-1.0)
+
+
+def test_demand_signal_needs_enough_events_of_the_stronger_type():
+    """A handful of carts (a browser test, a first day) must not replace 10k favourites as the demand series."""
+    demo_counts = {"favorite": 10_873, "view": 19_127}  # the demo log's first 30k events
+    assert demand_signal(demo_counts) == "favorite"
+    assert demand_signal({**demo_counts, "add_to_cart": 3, "purchase": 1}) == "favorite"
+    assert demand_signal({**demo_counts, "purchase": 2_000}) == "purchase"
+    assert demand_signal({"view": 40}) == "view"  # small shops still get their only signal
+    with pytest.raises(SalesDataError):
+        demand_signal({"search": 10})

@@ -212,6 +212,22 @@ def test_dashboard_login_and_charts(server, page):
     shot(page, "dashboard")
 
 
+def test_dashboard_forecast_panel(server, page):
+    """The demand-forecast panel draws category forecasts with intervals and the rising lists from the shop's events."""
+    report = server["shop"].forecast_service.report(horizon=4)  # fit now, so the page's first request finds it ready
+    assert report["categories"] and report["backtest"]
+    page.goto(server["url"] + "/admin")
+    page.fill("#key", ADMIN)
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("body[data-loaded='1']", timeout=30_000)
+    until(lambda: page.inner_text("#forecast-note").startswith("Demand from"), timeout=30)
+    assert "backtest MAPE" in page.inner_text("#forecast-note")
+    assert page.locator("#forecast-chart").is_visible()
+    assert "Rising items" in page.inner_text("#forecast-rising") and "Rising categories" in page.inner_text("#forecast-rising")
+    page.locator("#forecast-panel").scroll_into_view_if_needed()
+    shot(page, "dashboard-forecast")
+
+
 def test_assistant_panel(server, page):
     page.goto(server["url"] + "/")
     page.click("#chat-toggle")

@@ -21,16 +21,24 @@ LEVELS = ("item", "category", "brand", "query")
 FREQS = {"day": 86400.0, "week": 7 * 86400.0}
 
 
+MIN_SIGNAL_EVENTS = 100  # fewer events of a type than this make no series worth forecasting
+MIN_SIGNAL_SHARE = 0.05  # nor does a type with under 5 % of the most frequent demand type's events
+
+
 def demand_signal(type_counts: dict[str, int], wanted: str | None = None) -> str:
     """The event type demand is counted from: `wanted` if given, else the strongest type the shop has."""
     if wanted is not None:
         if wanted not in SIGNALS and wanted != "search":
             raise SalesDataError(f"signal: unknown event type {wanted!r}; use one of {', '.join(SIGNALS)}")
         return wanted
-    for name in SIGNALS:
-        if type_counts.get(name, 0) > 0:
+    counts = {name: type_counts.get(name, 0) for name in SIGNALS}
+    top = max(counts.values(), default=0)
+    if top == 0:
+        raise SalesDataError("the shop has no item events to count demand from")
+    for name in SIGNALS:  # a stronger type only once it has enough events to make series of (a few test carts do not)
+        if counts[name] >= max(MIN_SIGNAL_EVENTS, MIN_SIGNAL_SHARE * top):
             return name
-    raise SalesDataError("the shop has no item events to count demand from")
+    return max(counts, key=lambda n: counts[n])
 
 
 def event_demand(

@@ -60,6 +60,7 @@ class ForecastService:
         self._lock = threading.Lock()
         self._compute_lock = threading.Lock()  # one fit at a time: the box's cores are shared with serving
         self._running: set[tuple] = set()
+        self._failed: dict[tuple, tuple[tuple[int, int], SalesDataError]] = {}  # key → (data version, why it cannot fit)
         self.refresh_s = refresh_s
 
     def _version(self) -> tuple[int, int]:
@@ -90,6 +91,9 @@ class ForecastService:
         with self._lock:
             entry = self._cache.get(key)
             fresh = entry is not None and (entry["version"] == version or time.time() - entry["at"] < self.refresh_s)
+            failed = self._failed.get(key)
+            if not fresh and failed is not None and failed[0] == version:
+                raise failed[1]
             if not fresh and not wait:
                 if key not in self._running:
                     self._running.add(key)
@@ -114,6 +118,9 @@ class ForecastService:
                 entry = {**self._compute(*key), "version": version, "at": time.time()}
             with self._lock:
                 self._cache[key] = entry
+        except SalesDataError as exc:  # the data cannot be forecast: remembered, so requests get 422, not 202 forever
+            with self._lock:
+                self._failed[key] = (version, exc)
         except Exception:  # noqa: BLE001 - logged; the next request tries again
             log.exception("background %s forecast failed", key[0])
         finally:
@@ -134,7 +141,11 @@ class ForecastService:
         future = extend(panel, horizon)
         origin = last - cal
         calibrated = make().fit(future, origin, leads)
-        calib = run_backtest(future, _Fitted(calibrated), Protocol_(start=origin + 1, end=last, horizon=cal), refit_periods=10_000)
+        try:
+            calib = run_backtest(future, _Fitted(calibrated), Protocol_(start=origin + 1, end=last, horizon=cal), refit_periods=10_000)
+        except ValueError as exc:  # no observed demand in the calibration periods: too little history, not a server error
+            raise SalesDataError(f"{level} demand ({source}): too little history to forecast — {panel.n_periods} periods, "
+                                 f"none observed in the last {cal}") from exc
         conformal = Conformal(level=self.level, window=cal)
         for t in np.unique(calib.target):
             for lead in np.unique(calib.lead[calib.target == t]):

@@ -173,7 +173,7 @@ async function forecastPanel() {
   const bt = r.backtest || {};
   $("#forecast-note").textContent = `Demand from ${r.source}; model ${r.model}; last-horizon backtest MAPE ${bt.mape ?? "?"} %, WAPE ${bt.wape ?? "?"} %. Dashed: ${r.interval}% conformal interval.`;
   const list = (rows) => rows.length ? rows.map((x) => `<li>${esc(x.key)}: ${esc(x.history)} → ${esc(x.forecast)} (+${esc(x.growth)} %)</li>`).join("") : "<li class=\"note\">none</li>";
-  $("#forecast-rising").innerHTML = ["item", "category", "query"].map((lv) => `<h3>Rising ${lv === "query" ? "queries" : lv + "s"}</h3><ul>${list((r.rising || {})[lv] || [])}</ul>`).join("");
+  $("#forecast-rising").innerHTML = ["item", "category", "query"].map((lv) => `<h3>Rising ${{ item: "items", category: "categories", query: "queries" }[lv]}</h3><ul>${list((r.rising || {})[lv] || [])}</ul>`).join("");
   const alerts = r.stockouts || [];
   $("#forecast-stockouts").innerHTML = "<h3>Stock-out alerts</h3>" + (alerts.length ? "<ul>" + alerts.map((a) =>
     `<li><b>${esc(a.title || a.id)}</b>: stock ${esc(a.stock)}, ${esc(a.risk)} to run out in ${esc(a.runs_out_in)} period(s); substitutes ${esc((a.substitutes || []).join(", ") || "none")}</li>`).join("") + "</ul>" : "<p class=\"note\">No item is forecast to run out.</p>");
