@@ -139,6 +139,7 @@ class ShopMind:
         self._state_lock = threading.Lock()
         self._assistant: Any = None
         self._ads: Any = None
+        self._forecast: Any = None
         self._deletions = DeletionFollower(self)  # forgets users another process deleted (polled from the request path)
 
     # -- opening -----------------------------------------------------------------------------------------
@@ -409,7 +410,7 @@ class ShopMind:
     def forecast_service(self) -> Any:
         """Demand forecasts, rising lists, stock-out alerts and price what-ifs (made on first use; caches fits)."""
         with self._lock:
-            if getattr(self, "_forecast", None) is None:
+            if self._forecast is None:
                 from shopmind.forecast.service import ForecastService
 
                 self._forecast = ForecastService(self)

@@ -97,7 +97,7 @@ def test_cli_creates_and_revokes_keys_honoured_by_a_running_server_within_second
     home = Path(shop.home)
     made = _cli(home, "create", "--role", "analyst", "--label", "rotation test")
     key = {"X-API-Key": made["secret"]}
-    deadline = time.monotonic() + CACHE_TTL_S + 1.5
+    deadline = time.monotonic() + CACHE_TTL_S + 5  # the cache's TTL, plus room for a loaded machine
     while client.get("/stats", headers=key).status_code != 200:  # honoured without a restart
         assert time.monotonic() < deadline, "a key created by the CLI was not honoured within the cache's TTL"
         time.sleep(0.1)
@@ -109,7 +109,7 @@ def test_cli_creates_and_revokes_keys_honoured_by_a_running_server_within_second
         status = client.get("/stats", headers=key).status_code
         if status == 401:
             break
-        assert status == 200 and time.monotonic() - revoked_at < CACHE_TTL_S + 1.5, "a revoked key still works"
+        assert status == 200 and time.monotonic() - revoked_at < CACHE_TTL_S + 5, "a revoked key still works"
         time.sleep(0.1)
     assert client.get("/stats", headers=AS["analyst"]).status_code == 200  # configured keys are untouched
     actions = [(e["key_id"], e["action"], e["target"]) for e in audit.entries(shop.store.engine)]

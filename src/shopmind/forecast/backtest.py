@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from shopmind.forecast.data import Panel
+from shopmind.forecast.data import Panel, SalesDataError
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def run_backtest(panel: Panel, model: Forecaster, proto: Protocol_, refit_period
             idx = np.nonzero(ok)[0]
             parts.append((idx, np.full(len(idx), t), np.full(len(idx), lead), y[idx], fc[idx, j]))
     if not parts:
-        raise ValueError("the backtest window holds no observed target periods")
+        raise SalesDataError("the backtest window holds no observed target periods")
     cols = [np.concatenate([p[k] for p in parts]) for k in range(5)]
     log.info("%s backtest: %d origins, fit %.1fs, predict %.1fs", model.name, len(proto.origins()), fit_s, pred_s)
     return Forecasts(*cols, seconds={"fit_s": round(fit_s, 2), "predict_s": round(pred_s, 2)})

@@ -143,7 +143,7 @@ class ForecastService:
         calibrated = make().fit(future, origin, leads)
         try:
             calib = run_backtest(future, _Fitted(calibrated), Protocol_(start=origin + 1, end=last, horizon=cal), refit_periods=10_000)
-        except ValueError as exc:  # no observed demand in the calibration periods: too little history, not a server error
+        except SalesDataError as exc:  # no observed demand in the calibration periods: say which level and how long
             raise SalesDataError(f"{level} demand ({source}): too little history to forecast — {panel.n_periods} periods, "
                                  f"none observed in the last {cal}") from exc
         conformal = Conformal(level=self.level, window=cal)
