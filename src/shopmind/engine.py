@@ -20,16 +20,13 @@ import orjson
 
 from shopmind.config import Settings, default_home, load_settings
 from shopmind.domain import Event, Product, User
+from shopmind.errors import NotBuilt
 from shopmind.importer import ImportReport, OnError, import_file
 from shopmind.profiles.profile import UserProfile, build_profile
 from shopmind.profiles.state import ItemMeta, OnlineState
 from shopmind.security.deletion import DeletionFollower, last_deletion_seq, scrub_fresh_build
 from shopmind.security.deletion import delete_user as _delete_user
 from shopmind.store import SqlStore, open_store
-
-
-class NotBuilt(RuntimeError):
-    """A capability was asked for before `shopmind build` made its artifacts."""
 
 
 class Part(Protocol):
