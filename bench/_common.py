@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def require(*modules: str, extra: str = "bench") -> None:
+    """Exit with one line naming the extra to install when an optional dependency is missing, never a traceback.
+
+    Every bench script calls this first thing in main(), so a missing package fails in a second, not after the build.
+    """
+    missing = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        script = Path(sys.argv[0]).name or "bench"
+        raise SystemExit(f"{script}: needs {', '.join(missing)} from the '{extra}' extra: pip install -e '.[{extra}]' (or: make bench)")
 
 
 def machine() -> str:

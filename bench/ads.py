@@ -110,15 +110,15 @@ def history_events(users: dict[str, dict]) -> list[tuple]:
     """Every user's history part as view events (real times); held-out ratings are never in the store."""
     rows = []
     for u, d in users.items():
-        for t, i in zip(d["history_ts"], d["history"]):
+        for t, i in zip(d["history_ts"], d["history"], strict=True):
             rows.append((f"h-{u}-{i}", "view", u, None, i, None, t, 1, None, "{}"))
     return rows
 
 
 def to_table(rows: list[tuple]) -> pa.Table:
     rows = sorted(rows, key=lambda r: r[6])
-    cols = list(zip(*rows))
-    return pa.table({n: pa.array(c, type=f.type) for n, c, f in zip(EVENT_SCHEMA.names[1:], cols, list(EVENT_SCHEMA)[1:])})
+    cols = list(zip(*rows, strict=True))
+    return pa.table({n: pa.array(c, type=f.type) for n, c, f in zip(EVENT_SCHEMA.names[1:], cols, list(EVENT_SCHEMA)[1:], strict=True)})
 
 
 def simulate(svc: AdsService, users: dict[str, dict], half: str, day: float, *, k: int, ingest_every: int | None = None,

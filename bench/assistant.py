@@ -317,7 +317,7 @@ def prf(tp: int, fp: int, fn: int) -> float:
 
 
 def run(assistant: Assistant, shop: ShopMind, turns: list[Turn], faq_text: str, prefix: str = "bench") -> dict:
-    checker = FactChecker([b for b in assistant.tools.brands()])
+    checker = FactChecker(list(assistant.tools.brands()))
     rows = []
     for i, t in enumerate(turns):
         sid = f"{prefix}-{i}"  # one conversation per turn; sessions live in the shop's database, so each backend has its own

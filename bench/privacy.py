@@ -31,12 +31,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, report  # noqa: E402
-
-from shopmind.engine import ShopMind  # noqa: E402
-from shopmind.recommend import users as rec_users  # noqa: E402
-from shopmind.recommend.datasets import seqrec  # noqa: E402
-from shopmind.search import user_prefs  # noqa: E402
+from _common import machine, report
+from shopmind.engine import ShopMind
+from shopmind.recommend import users as rec_users
+from shopmind.recommend.datasets import seqrec
+from shopmind.search import user_prefs
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SHOPMIND_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -51,7 +50,7 @@ def load_shop(home: Path, log) -> tuple[ShopMind, dict[str, int]]:
     shop = ShopMind.open(home, **CONFIG)
     shop.catalog.upsert(products)
     cols = [events.column(n).to_pylist() for n in ("id", "type", "user_id", "item_id", "ts")]
-    rows = [(i, t, f"sports-{u}", None, it, None, ts, 1, None, "{}") for i, t, u, it, ts in zip(*cols)]
+    rows = [(i, t, f"sports-{u}", None, it, None, ts, 1, None, "{}") for i, t, u, it, ts in zip(*cols, strict=True)]
     for start in range(0, len(rows), 50_000):
         shop.store.add_event_params(shop.store.adapt_event_rows(rows[start:start + 50_000]))
     counts: dict[str, int] = {}
@@ -104,10 +103,7 @@ def held_anywhere(home: Path, user_id: str) -> bool:
     for v in (home / "artifacts" / "recommend").iterdir():
         if v.is_dir() and user_id in rec_users.read(v).ids:
             return True
-    for v in (home / "artifacts" / "search").iterdir():
-        if v.is_dir() and any(user_id in t for t in user_prefs.read(v)):
-            return True
-    return False
+    return any(v.is_dir() and any(user_id in t for t in user_prefs.read(v)) for v in (home / "artifacts" / "search").iterdir())
 
 
 def main() -> None:
@@ -133,10 +129,10 @@ def main() -> None:
             time.sleep(1.1)  # versions are named to the second
         sizes = artifact_sizes(home)
         t0 = time.perf_counter()
-        shop.service("recommend"), shop.service("search"), shop.state  # noqa: B018 — load like a serving process
+        shop.service("recommend"), shop.service("search"), shop.state
         load_s = round(time.perf_counter() - t0, 2)
         follower = ShopMind.open(home, **CONFIG)
-        follower.service("recommend"), follower.service("search")  # noqa: B018
+        follower.service("recommend"), follower.service("search")
 
         rng = np.random.default_rng(0)
         rich = sorted(u for u, c in counts.items() if c >= 5)

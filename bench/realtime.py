@@ -24,11 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import orjson
-
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import free_port, machine, report  # noqa: E402
+from _common import free_port, machine, report, require
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "src" / "shopmind" / "data" / "demo"
@@ -165,7 +164,7 @@ def serve_and_measure(home: Path, tail: list[dict], rate: float, batch: int) -> 
             "ingest_events_per_s": round(sent / took),
             "target_rate": rate,
             "late_batches": late,
-            "recommend_calls": int(len(lat)),
+            "recommend_calls": len(lat),
             "recommend_p50_ms": round(float(np.percentile(lat, 50)), 2),
             "recommend_p99_ms": round(float(np.percentile(lat, 99)), 2),
             "event_to_recs_p50_ms": round(float(np.percentile(delays, 50)), 2) if delays else None,
@@ -200,6 +199,7 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "realtime.json")
     args = ap.parse_args()
+    require("httpx")
     with tempfile.TemporaryDirectory(prefix="shopmind-rt-") as tmp:
         tmp_path = Path(tmp)
         home = tmp_path / "shop"

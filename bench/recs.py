@@ -22,10 +22,13 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
+from datetime import UTC
+
 import numpy as np
 
+from _common import require
 from shopmind.evaluation.recs_eval import GRIDS, LOOSplit, blend_on_validation, refit_for_test, sequences_from_inter, tune
-from shopmind.recommend.base import Recommender, create
+from shopmind.recommend.base import Recommender
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SHOPMIND_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -178,21 +181,21 @@ def service_latency(name: str, log, n: int = 300) -> dict:
     with the first item of their history as the product / cart / out-of-stock item.
     """
     import tempfile
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from shopmind.recommend.datasets import seqrec
     from shopmind.recommend.service import RecommendConfig, RecommendService
 
     products, events = seqrec(DATA / "seqrec" / f"{name}.txt")
     rng = np.random.default_rng(0)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     promo = rng.random(len(products)) < 0.05
     new = rng.random(len(products)) < 0.03
     gone = rng.random(len(products)) < 0.02
     products = [p.model_copy(update={"created_at": now if nw else None, "in_stock": False if g else None})
-                for p, nw, g in zip(products, new, gone)]
+                for p, nw, g in zip(products, new, gone, strict=True)]
     cfg = RecommendConfig(models=["popular", "trending", "itemknn", "rules", "als"], content_encoder="none",
-                          evaluate=False, promotion_items=[p.id for p, pr in zip(products, promo) if pr])
+                          evaluate=False, promotion_items=[p.id for p, pr in zip(products, promo, strict=True) if pr])
     placements = ["home", "product", "cart", "search", "new", "substitute", "promotion"]
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -263,6 +266,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "recs.json"))
     ap.add_argument("--service", action="store_true", help="also the RecommendService latency on Beauty (all placements)")
     args = ap.parse_args()
+    require("torch", extra="seq")
     import torch
 
     torch.set_num_threads(1)
@@ -272,7 +276,7 @@ def main() -> None:
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    sets = seqrec_sets() + ["ml-100k"] if args.sets == "all" else [s for s in args.sets.split(",") if s]
+    sets = [*seqrec_sets(), "ml-100k"] if args.sets == "all" else [s for s in args.sets.split(",") if s]
     rows = []
     for name in sets:
         started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -22,10 +22,11 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from shopmind.evaluation.metrics import ndcg_at_k  # noqa: E402
-from shopmind.evaluation.search_eval import (  # noqa: E402
+from _common import require
+from shopmind.evaluation.metrics import ndcg_at_k
+from shopmind.evaluation.search_eval import (
     load_products,
     load_qrels,
     load_queries,
@@ -34,9 +35,9 @@ from shopmind.evaluation.search_eval import (  # noqa: E402
     train_ranker,
     tune_fusion,
 )
-from shopmind.search import SearchConfig, SearchService  # noqa: E402
-from shopmind.text.normalize import normalize  # noqa: E402
-from shopmind.text.tokenize import tokenize  # noqa: E402
+from shopmind.search import SearchConfig, SearchService
+from shopmind.text.normalize import normalize
+from shopmind.text.tokenize import tokenize
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -323,7 +324,7 @@ def bench_set(d: Path, work: Path, config: SearchConfig) -> dict:
         log(f"milvus {res['milvus_lite']}")
         sample = [f"{p.title} #{i}" for i, p in enumerate(products[:200])]
         t0 = time.perf_counter()
-        svc.encoder.inner.encode_passages(sample)
+        svc.encoder.encoder.encode_passages(sample)  # the model itself, past the embedding store
         rate = len(sample) / (time.perf_counter() - t0)
         res["embed_passages_per_s"] = round(rate, 1)
         res["embed_50k_projected_s"] = round(50_000 / rate, 0)
@@ -339,6 +340,7 @@ def main() -> None:
     ap.add_argument("--cold-embed", action="store_true", help="also index the largest set with an empty embedding cache (≈10 min)")
     ap.add_argument("--keep-cold", action="store_true", help="without --cold-embed: carry the last run's cold figure over, labelled as such")
     args = ap.parse_args()
+    require("rank_bm25")
     sets = discover(args.data)
     if args.sets:
         sets = [d for d in sets if d.name in args.sets.split(",")]

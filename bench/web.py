@@ -19,11 +19,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, report  # noqa: E402
+from _common import machine, report, require
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "src" / "shopmind" / "data" / "demo"
@@ -37,6 +36,7 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "web.json")
     args = ap.parse_args()
+    require("playwright", "uvicorn")
     import uvicorn
     from playwright.sync_api import sync_playwright
 

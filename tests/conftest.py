@@ -1,4 +1,11 @@
-"""Shared fixtures: where the real data lives, and throwaway ShopMind homes."""
+"""Shared fixtures: where the real data lives, and throwaway ShopMind homes; the test tiers.
+
+Tiers (README "Tests"): every test is `unit` or `integration`, decided here at collection so nobody has to
+remember a marker. A test is `integration` when it uses a fixture that starts a server (PostgreSQL, Chromium
+through Playwright, llama.cpp), is parametrised onto PostgreSQL, carries a server marker (`postgres`, `browser`,
+`llm`, `fuzz`, `slow`) or an explicit `integration` marker (subprocesses, large builds). Everything else is `unit`:
+`make test-unit` (`pytest -m unit`) runs those in under a minute with no servers.
+"""
 
 from __future__ import annotations
 
@@ -105,3 +112,49 @@ def store_url(request, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'shop.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+# -- test tiers ----------------------------------------------------------------------------------------------
+# Fixtures that start a server, and the marker each implies.
+SERVER_FIXTURES = {
+    "postgres_server": "postgres",
+    "postgres_url": "postgres",
+    "browser": "browser",
+    "page": "browser",
+    "llama_server": "llm",
+}
+# Markers that put a test in the integration tier by themselves.
+INTEGRATION_MARKERS = {"integration", "postgres", "browser", "llm", "fuzz", "slow"}
+# Heavy tests (whole-shop or whole-set builds, CLI subprocesses; measured with --durations) in files whose owners
+# were restructuring them when the tiers came in. Node-id prefixes; move each to an explicit
+# `@pytest.mark.integration` in its file when next touched, and drop it here.
+HEAVY_ELSEWHERE = (
+    "tests/search/test_search_eval.py::",
+    "tests/search/test_known_item.py::",
+    "tests/search/test_search_service.py::test_facets_equal_brute_force",
+    "tests/search/test_search_service.py::test_filters_apply_inside_retrieval",
+    "tests/search/test_search_service.py::test_upsert_visible_and_delete",
+    "tests/search/test_search_events.py::test_ranker_trained_from_click_log",
+)
+
+
+def _tier_markers(item: pytest.Item) -> set[str]:
+    """The server markers this test implies, from its fixtures and its parameters (a `postgres` backend param)."""
+    names = set(getattr(item, "fixturenames", ()))
+    found = {SERVER_FIXTURES[n] for n in names & SERVER_FIXTURES.keys()}
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "postgres" in {v for v in callspec.params.values() if isinstance(v, str)}:
+        found.add("postgres")  # store_url / backend / make_sessions parametrised onto PostgreSQL
+    return found
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test `unit` or `integration` (and with the server marker its fixtures imply)."""
+    for item in items:
+        for name in sorted(_tier_markers(item)):
+            if item.get_closest_marker(name) is None:
+                item.add_marker(name)
+        if item.nodeid.startswith(HEAVY_ELSEWHERE) and item.get_closest_marker("integration") is None:
+            item.add_marker("integration")
+        own = {m.name for m in item.iter_markers()}
+        item.add_marker("integration" if own & INTEGRATION_MARKERS else "unit")

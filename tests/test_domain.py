@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -42,7 +42,7 @@ def test_bad_products_name_the_field(record, field):
 @pytest.mark.parametrize("ts", ["2024-05-01T10:00:00Z", "2024-05-01T10:00:00+00:00", 1714557600, "1714557600", 1714557600.0])
 def test_event_timestamps_iso_or_epoch_seconds(ts):
     e = Event(type="view", user_id="u", item_id="p", timestamp=ts)
-    assert e.timestamp == datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)
+    assert e.timestamp == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 
 
 def test_naive_iso_time_is_utc():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyarrow.parquet as pq
+import pytest
 
 from shopmind.engine import ShopMind
 
@@ -11,6 +12,7 @@ def _open(tmp_path, store_url) -> ShopMind:
     return ShopMind.open(tmp_path / "home", store={"url": store_url})
 
 
+@pytest.mark.integration  # whole-shop builds on both stores
 def test_import_state_and_privacy_agree_across_stores(tmp_path, store_url, demo_data):
     shop = _open(tmp_path, store_url)
     shop.import_file("products", demo_data / "products.jsonl")
@@ -53,9 +55,8 @@ def test_open_by_url_and_env_home(tmp_path, monkeypatch):
     shop.close()
 
 
+@pytest.mark.integration  # builds the demo shop
 def test_user_vector_follows_the_latest_items(tmp_path, demo_data):
-    import numpy as np
-
     shop = ShopMind.open(tmp_path / "home")
     import orjson
 
@@ -74,6 +75,7 @@ def test_user_vector_follows_the_latest_items(tmp_path, demo_data):
     shop.close()
 
 
+@pytest.mark.integration  # builds the demo shop
 def test_fresh_purchases_and_stock_changes_reach_recommendations_at_once(tmp_path, demo_data):
     shop = ShopMind.open(tmp_path / "home")
     shop.import_file("products", demo_data / "products.jsonl")

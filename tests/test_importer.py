@@ -45,6 +45,7 @@ def shop(tmp_path):
     s.close()
 
 
+@pytest.mark.integration
 def test_demo_files_in_three_formats(shop, demo_data):
     assert shop.import_file("products", demo_data / "products.jsonl").stored == 1682
     assert shop.import_file("users", demo_data / "users.csv").stored == 943
@@ -133,6 +134,7 @@ def test_parquet_events(shop, tmp_path, shared_data):
     assert shop.import_file("events", tmp_path / "ev.parquet").stored == len(records)
 
 
+@pytest.mark.integration
 def test_kill_during_import_leaves_committed_batches(tmp_path, shared_data):
     """kill -9 mid-import: the store opens and holds exactly the batches the checkpoint says."""
     records = _beauty_events(shared_data, 22_363)
@@ -161,6 +163,7 @@ def test_kill_during_import_leaves_committed_batches(tmp_path, shared_data):
     shop.close()
 
 
+@pytest.mark.integration
 def test_worker_processes_give_the_same_result(tmp_path, shared_data):
     """The multi-process JSONL path stores, rejects and reports exactly like the in-process one."""
     records: list = _beauty_events(shared_data, 400)

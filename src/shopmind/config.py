@@ -1,23 +1,39 @@
-"""Settings: defaults, then `<home>/shopmind.toml`, then `SHOPMIND_*` environment variables.
+"""Settings: defaults < `<home>/shopmind.toml` < `SHOPMIND_*` environment variables < overrides from code.
 
-Env vars address nested keys with double underscores: `SHOPMIND_STORE__URL=postgresql://…`,
-`SHOPMIND_API__ADMIN_KEYS='["k1"]'` (JSON values are parsed, anything else is a string).
+Strict: an unknown section or key — in the file, in an env var, in a part's section (`[search]`, `[recommend]`,
+`[ads]`, `[assistant]`, checked against that part's config class) — is a ConfigError naming the key and where it
+came from. Env vars address nested keys with double underscores: `SHOPMIND_STORE__URL=postgresql://…`,
+`SHOPMIND_API__ADMIN_KEYS='["k1"]'` (lists and tables as JSON). Loading is pydantic-settings.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from shopmind.profiles.state import StateConfig
+from shopmind.profiles.config import StateConfig
 
 ENV_PREFIX = "SHOPMIND_"
 CONFIG_FILE = "shopmind.toml"
+
+# a part's section → the config class that validates it (imported only when the section is present)
+PART_SECTIONS: dict[str, str] = {
+    "search": "shopmind.search.config:SearchConfig",
+    "recommend": "shopmind.recommend.config:RecommendConfig",
+    "ads": "shopmind.ads.model:AdsConfig",
+    "assistant": "shopmind.assistant.config:AssistantConfig",
+}
 
 
 class Section(BaseModel):
@@ -110,71 +126,163 @@ class ServerSettings(Section):
     workers: int = Field(default=1, ge=1)
 
 
-class Settings(Section):
-    """All settings. Sections owned by later capabilities are free-form until they validate them."""
+class LoggingSettings(Section):
+    """`[logging]`: the root level and the line format (`json`: one object a line, for log collectors)."""
 
-    model_config = ConfigDict(extra="allow")
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class ConfigError(ValueError):
+    """Settings that do not validate; the message names the key and where it came from."""
+
+
+# where load_settings reads from: (toml file or None, environment); Settings() alone reads os.environ only
+_SOURCES: ContextVar[tuple[Path | None, Mapping[str, str]] | None] = ContextVar("shopmind_settings_sources", default=None)
+
+
+class _Env(EnvSettingsSource):
+    """The env source over a given mapping (tests pass one) instead of os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {k.lower(): v for k, v in self._environ.items()}
+
+
+def _json_values(section: dict[str, Any]) -> dict[str, Any]:
+    """Env values arrive as strings: a part section's JSON lists/tables become values (the file gives them typed)."""
+    out: dict[str, Any] = {}
+    for key, value in section.items():
+        if isinstance(value, dict):
+            value = _json_values(value)
+        elif isinstance(value, str) and value[:1] in "[{":
+            with contextlib.suppress(orjson.JSONDecodeError):
+                value = orjson.loads(value)
+        out[key] = value
+    return out
+
+
+class Settings(BaseSettings):
+    """All settings; part sections are kept as tables and validated by their part's config class at load."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False)
 
     store: StoreSettings = Field(default_factory=StoreSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     state: StateConfig = Field(default_factory=StateConfig)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
     search: dict[str, Any] = Field(default_factory=dict)
     recommend: dict[str, Any] = Field(default_factory=dict)
     ads: dict[str, Any] = Field(default_factory=dict)
     assistant: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator(*PART_SECTIONS, mode="after")
+    @classmethod
+    def _part_section(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _json_values(value)
 
-class ConfigError(ValueError):
-    """Settings that do not validate; the message names the source and the key."""
+    def check_parts(self) -> list[dict[str, Any]]:
+        """Validate each part section present against its part's config class; the errors, located from the root."""
+        errors: list[dict[str, Any]] = []
+        for section, path in PART_SECTIONS.items():
+            value = getattr(self, section)
+            if not value:
+                continue
+            module, _, name = path.partition(":")
+            try:
+                getattr(importlib.import_module(module), name).model_validate(value)
+            except ValidationError as exc:
+                errors += [{**e, "loc": (section, *e["loc"])} for e in exc.errors()]
+        return errors
 
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "HOME":
-            continue
-        path = name[len(ENV_PREFIX) :].lower().split("__")
-        if len(path) < 2:  # top-level SHOPMIND_X vars (HOME, SHARED_DATA…) are not settings
-            continue
-        try:
-            value: Any = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            value = raw
-        node = out
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = value
-    return out
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource, file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Highest priority first: overrides from code, env vars, the TOML file (defaults last)."""
+        file, environ = _SOURCES.get() or (None, os.environ)
+        sources: list[PydanticBaseSettingsSource] = [init_settings, _Env(settings_cls, environ)]
+        if file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=file))
+        return tuple(sources)
 
 
-def load_settings(home: Path, overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:
-    """Read settings for a home folder; raise ConfigError naming the bad key."""
-    data: dict[str, Any] = {}
+@contextmanager
+def _reading(file: Path | None, environ: Mapping[str, str]) -> Iterator[None]:
+    token = _SOURCES.set((file, environ))
+    try:
+        yield
+    finally:
+        _SOURCES.reset(token)
+
+
+def _has(data: Any, path: tuple[Any, ...]) -> bool:
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
+def _origin(loc: tuple[Any, ...], file: Path, file_data: dict[str, Any], env: dict[str, str], overrides: dict[str, Any]) -> str:
+    """Where the value at `loc` came from, highest priority first (the source that won)."""
+    key = tuple(str(p) for p in loc)
+    if _has(overrides, key):
+        return "overrides from code"
+    for name in env:
+        path = tuple(name[len(ENV_PREFIX) :].lower().split("__"))
+        if key[: len(path)] == path:
+            return f"env {name}"
+    if _has(file_data, key):
+        return str(file)
+    for n in range(len(key) - 1, 0, -1):  # a table given whole (a JSON env value, an override dict)
+        if _has(overrides, key[:n]):
+            return "overrides from code"
+        if any(name[len(ENV_PREFIX) :].lower() == "__".join(key[:n]) for name in env):
+            return f"env {ENV_PREFIX}{'__'.join(key[:n]).upper()}"
+        if _has(file_data, key[:n]):
+            return str(file)
+    return "defaults"
+
+
+def load_settings(home: Path, overrides: dict[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings for a home folder; raise ConfigError naming the bad key and its file or env var."""
     file = home / CONFIG_FILE
+    environ = dict(os.environ if environ is None else environ)
+    file_data: dict[str, Any] = {}
     if file.is_file():
         try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
+            file_data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: {exc}") from exc
-    data = _merge(data, _env_overrides(dict(os.environ if environ is None else environ)))
-    data = _merge(data, overrides or {})
+    env = {k: v for k, v in environ.items() if k.upper().startswith(ENV_PREFIX) and k != ENV_PREFIX + "HOME"}
+    known = set(Settings.model_fields)
+    for name in env:  # pydantic-settings skips env vars naming no field: a typo there would go unnoticed
+        section = name[len(ENV_PREFIX) :].split("__", 1)[0].lower()
+        if "__" in name and section not in known:  # SHOPMIND_HOME, SHOPMIND_CACHE … (no "__") are not settings
+            raise ConfigError(f"unknown settings section {section!r} (env {name}); known: {', '.join(sorted(known))}")
+    errors: Sequence[Mapping[str, Any]]  # pydantic's ErrorDetails, or check_parts' dicts of the same keys
     try:
-        return Settings.model_validate(data)
+        with _reading(file if file.is_file() else None, environ):
+            settings = Settings(**(overrides or {}))
+        errors = settings.check_parts()
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid settings ({file} / {ENV_PREFIX}* env): {problems}") from exc
+        errors = list(exc.errors())
+    if errors:
+        problems = [f"{'.'.join(map(str, e['loc']))}: {'unknown key' if e['type'] == 'extra_forbidden' else e['msg']} ({_origin(tuple(e['loc']), file, file_data, env, overrides or {})})" for e in errors]
+        raise ConfigError("invalid settings: " + "; ".join(problems))
+    return settings
 
 
 def default_home() -> Path:

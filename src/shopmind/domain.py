@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
-
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -21,32 +19,32 @@ Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_l
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_time(value: Any) -> datetime:
     """ISO 8601 string, epoch seconds (int/float/numeric string) or datetime → aware UTC datetime."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, bool):
         raise ValueError("timestamp must be ISO 8601 or epoch seconds, not a boolean")
     if isinstance(value, (int, float)):
         if not math.isfinite(value):
             raise ValueError("timestamp must be finite")
-        return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        return datetime.fromtimestamp(float(value), tz=UTC)
     if isinstance(value, str):
         text = value.strip()
         if not text:
             raise ValueError("timestamp is empty")
         try:
-            return datetime.fromtimestamp(float(text), tz=timezone.utc)
+            return datetime.fromtimestamp(float(text), tz=UTC)
         except ValueError:
             pass
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError as exc:
             raise ValueError(f"timestamp {text!r} is neither ISO 8601 nor epoch seconds") from exc
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     raise ValueError(f"timestamp must be ISO 8601 or epoch seconds, got {type(value).__name__}")
 
 
@@ -298,7 +296,7 @@ class Event(Record):
         elif self.item_id is None:
             raise ValueError(f"a {self.type.value} event needs item_id")
         if self.timestamp.tzinfo is None:
-            self.timestamp = self.timestamp.replace(tzinfo=timezone.utc)
+            self.timestamp = self.timestamp.replace(tzinfo=UTC)
         if self.id is None:
             self.id = self.content_id()
         return self

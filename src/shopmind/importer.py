@@ -8,26 +8,27 @@ the database driver releases the GIL, so the two overlap on two cores.
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import gzip
-import io
 import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, BinaryIO, TypeVar
 
 import orjson
 from pydantic import ValidationError
 
 from shopmind.domain import RECORD_TYPES, Record
+from shopmind.readers import READERS, Row, _open_text, detect_format, read_csv, read_jsonl, read_parquet  # noqa: F401  (their old home)
 from shopmind.store import SqlStore
 
 MAX_ERRORS_KEPT = 50
+R = TypeVar("R", bound=Record)
 
 
 class OnError(StrEnum):
@@ -94,93 +95,6 @@ class ImportFailed(Exception):
         )
 
 
-# -- readers -----------------------------------------------------------------------------------------
-Row = tuple[int, Any]  # (line number, raw record or an Exception for an unreadable line)
-
-
-def _open_text(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
-
-
-def read_jsonl(path: Path) -> Iterator[Row]:
-    """One JSON object per line; blank lines are skipped."""
-    with _open_text(path) as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield line_no, orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                yield line_no, ValueError(f"not valid JSON: {exc}")
-
-
-_JSON_CELLS = ("attributes", "context")
-
-
-def _csv_record(raw: dict[str, str | None]) -> dict[str, Any]:
-    """Undo CSV's flatness: empty cells are absent, JSON cells parsed, `attributes.color` nested."""
-    rec: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key is None or value is None or value == "":
-            continue
-        if "." in key:
-            head, _, tail = key.partition(".")
-            if head in _JSON_CELLS:
-                rec.setdefault(head, {})[tail] = value
-                continue
-        if key in _JSON_CELLS and value.lstrip().startswith("{"):
-            value = orjson.loads(value)
-        rec[key] = value
-    return rec
-
-
-def read_csv(path: Path) -> Iterator[Row]:
-    """CSV with a header row; line numbers are the file's (header = line 1)."""
-    with _open_text(path) as fh:
-        reader = csv.DictReader(fh)
-        line_no = reader.line_num
-        for raw in reader:
-            line_no = reader.line_num
-            if None in raw:
-                yield line_no, ValueError(f"row has {len(raw) - 1 + len(raw[None])} cells, header has {len(raw) - 1}")
-                continue
-            try:
-                yield line_no, _csv_record(raw)
-            except orjson.JSONDecodeError as exc:
-                yield line_no, ValueError(f"a JSON cell is not valid JSON: {exc}")
-
-
-def read_parquet(path: Path, batch_rows: int = 20_000) -> Iterator[Row]:
-    """Parquet read in row batches; the 'line' is the 1-based row number; nulls are absent fields."""
-    import pyarrow.parquet as pq
-
-    row = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
-        for rec in batch.to_pylist():
-            row += 1
-            yield row, {k: v for k, v in rec.items() if v is not None}
-
-
-READERS: dict[str, Callable[[Path], Iterator[Row]]] = {
-    "jsonl": read_jsonl,
-    "ndjson": read_jsonl,
-    "json": read_jsonl,
-    "csv": read_csv,
-    "parquet": read_parquet,
-    "pq": read_parquet,
-}
-
-
-def detect_format(path: Path) -> str:
-    suffixes = [s.lstrip(".").lower() for s in path.suffixes if s.lower() != ".gz"]
-    for suffix in reversed(suffixes):
-        if suffix in READERS:
-            return suffix
-    raise ValueError(f"cannot tell the format of {path.name}; use .jsonl, .csv or .parquet (or --format)")
-
-
 # -- validation --------------------------------------------------------------------------------------
 def _errors_of(exc: ValidationError, source: str, line: int, raw: Any) -> list[RecordError]:
     out = []
@@ -191,9 +105,9 @@ def _errors_of(exc: ValidationError, source: str, line: int, raw: Any) -> list[R
     return out
 
 
-def validate_rows(rows: list[Row], model: type[Record], source: str) -> tuple[list[Record], list[RecordError], int]:
+def validate_rows(rows: list[Row], model: type[R], source: str) -> tuple[list[R], list[RecordError], int]:
     """Validate a batch: (records, errors, last line number)."""
-    good: list[Record] = []
+    good: list[R] = []
     bad: list[RecordError] = []
     validate = model.model_validate
     for line, raw in rows:
@@ -235,7 +149,7 @@ class Prepared:
     params: Any
 
 
-def _threaded(rows: Iterator[Row], model: type[Record], source: str, size: int, prepare: Callable | None) -> Iterator[Prepared]:
+def _threaded(rows: Iterator[Row], model: type[Record], source: str, size: int, prepare: Callable | None) -> Generator[Prepared, None, None]:
     """Validate in a thread beside the writer (the driver releases the GIL while SQLite works)."""
     q: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
@@ -274,10 +188,8 @@ def _die_with_parent() -> None:
     import ctypes
     import signal
 
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: workers still exit when their task pipe closes
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: workers still exit when their task pipe closes
-        pass
     if os.getppid() == 1:  # the parent died before the signal was armed
         os._exit(1)
 
@@ -297,7 +209,7 @@ def _line_chunks(path: Path, size: int) -> Iterator[tuple[list[bytes], int]]:
             yield chunk, first
 
 
-def _pooled_events(path: Path, source: str, size: int, adapt: Callable[[list[tuple]], Any], workers: int) -> Iterator[Prepared]:
+def _pooled_events(path: Path, source: str, size: int, adapt: Callable[[list[tuple]], Any], workers: int) -> Generator[Prepared, None, None]:
     """JSONL events validated in worker processes, results in file order, at most 2 batches per worker ahead."""
     import multiprocessing as mp
     from collections import deque
@@ -335,7 +247,7 @@ def _produce(
             if stop.is_set():
                 return
         out.put(_DONE)
-    except BaseException as exc:  # surface reader crashes (I/O errors) in the writer thread
+    except BaseException as exc:  # noqa: BLE001  (not swallowed: _threaded re-raises it in the writer thread, so any reader crash ends the import)
         out.put(exc)
 
 
@@ -375,53 +287,52 @@ def import_file(
     source = str(path)
     report = ImportReport(kind=kind, source=source)
     report.import_id = store.begin_import(kind, source)
-    rejected_fh = None
+    rejected_fh: BinaryIO | None = None
     started = time.perf_counter()
     if kind == "events" and fmt in ("jsonl", "ndjson", "json") and workers > 1:
         batches = _pooled_events(path, source, batch_size, store.adapt_event_rows, workers)
     else:
         batches = _threaded(reader(path), model, source, batch_size, prepare)
-    try:
-        for item in batches:
-            good, bad, last_line, n_rows, params = item.good, item.bad, item.last_line, item.n_rows, item.params
-            report.read += n_rows
-            if bad:
-                if on_error is OnError.FAIL:
-                    report.errors.extend(bad)
-                    report.status = "failed"
-                    raise ImportFailed(report)
-                rejected_lines = {e.line for e in bad}
-                report.rejected += len(rejected_lines)
-                if len(report.errors) < MAX_ERRORS_KEPT:
-                    report.errors.extend(bad[: MAX_ERRORS_KEPT - len(report.errors)])
-                if rejected_fh is None:
-                    report_path = report_path or path.with_name(path.name + ".rejected.jsonl")
-                    report.report_path = str(report_path)
-                    rejected_fh = open(report_path, "wb")
-                for err in bad:
-                    rejected_fh.write(orjson.dumps(err.to_json(), default=str) + b"\n")
-            with store.transaction() as conn:
-                written = write(params, conn=conn)
-                store.record_import_progress(conn, report.import_id, lines=last_line, records=written, rejected=report.rejected)
-            report.stored += written
-            if kind == "events":
-                report.duplicates += item.n_good - written
-            report.batches += 1
-            report.lines_committed = last_line
-            if on_batch is not None and good:
-                on_batch(kind, good)
-        report.status = "done"
-    except ImportFailed as exc:
-        store.finish_import(report.import_id, "failed", str(exc))
-        raise
-    except BaseException as exc:
-        report.status = "failed"
-        store.finish_import(report.import_id, "failed", f"{type(exc).__name__}: {exc}")
-        raise
-    finally:
-        batches.close()  # stops the reader thread or worker pool on any exit
-        report.seconds = time.perf_counter() - started
-        if rejected_fh is not None:
-            rejected_fh.close()
+    with contextlib.ExitStack() as files:  # the rejected-records report, opened on the first bad record
+        try:
+            for item in batches:
+                good, bad, last_line, n_rows, params = item.good, item.bad, item.last_line, item.n_rows, item.params
+                report.read += n_rows
+                if bad:
+                    if on_error is OnError.FAIL:
+                        report.errors.extend(bad)
+                        report.status = "failed"
+                        raise ImportFailed(report)
+                    rejected_lines = {e.line for e in bad}
+                    report.rejected += len(rejected_lines)
+                    if len(report.errors) < MAX_ERRORS_KEPT:
+                        report.errors.extend(bad[: MAX_ERRORS_KEPT - len(report.errors)])
+                    if rejected_fh is None:
+                        report_path = report_path or path.with_name(path.name + ".rejected.jsonl")
+                        report.report_path = str(report_path)
+                        rejected_fh = files.enter_context(open(report_path, "wb"))
+                    for err in bad:
+                        rejected_fh.write(orjson.dumps(err.to_json(), default=str) + b"\n")
+                with store.transaction() as conn:
+                    written = write(params, conn=conn)
+                    store.record_import_progress(conn, report.import_id, lines=last_line, records=written, rejected=report.rejected)
+                report.stored += written
+                if kind == "events":
+                    report.duplicates += item.n_good - written
+                report.batches += 1
+                report.lines_committed = last_line
+                if on_batch is not None and good:
+                    on_batch(kind, good)
+            report.status = "done"
+        except ImportFailed as exc:
+            store.finish_import(report.import_id, "failed", str(exc))
+            raise
+        except BaseException as exc:
+            report.status = "failed"
+            store.finish_import(report.import_id, "failed", f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            batches.close()  # stops the reader thread or worker pool on any exit
+            report.seconds = time.perf_counter() - started
     store.finish_import(report.import_id, "done")
     return report

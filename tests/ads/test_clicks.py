@@ -250,7 +250,7 @@ def test_pctr_training_reads_the_bound_tokens(svc, shop, demo_data, campaign):
         if n % 4 == 0:
             clicks += 1
             rows.append((f"c{n}", "click", u, None, ad.item_id, None, now + n + 1, 1, None, f'{{"ad": "{ad.token}"}}'))
-    events = pa.table({f.name: pa.array(c, type=f.type) for c, f in zip(zip(*rows), list(EVENT_SCHEMA)[1:])})
+    events = pa.table({f.name: pa.array(c, type=f.type) for c, f in zip(zip(*rows, strict=True), list(EVENT_SCHEMA)[1:], strict=True)})
     model = AdsModel.build(list(shop.store.iter_products()), events, None, AdsConfig(), encode=hash_encode)
     assert len(users) == 60
     assert model.campaign_stats["c1"] == (60.0, float(clicks))
@@ -290,6 +290,7 @@ def _clicker(home: str, store: dict, clicks: list[tuple[str, str, str]], worker:
         shop.close()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_exactly_once_under_concurrent_replays_across_processes(tmp_path, demo_data, request, campaign, backend):
     """4 OS processes, each `ShopMind.open` on the same store, post the clicks of 8 served ads 4 times each, all

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from shopmind.ads.blend import blend
 from shopmind.ads.ctr import (
@@ -37,6 +38,7 @@ def test_platt_recovers_a_known_logistic_map():
     assert abs(a - 1.5) < 0.1 and abs(b + 3.0) < 0.1
 
 
+@pytest.mark.integration
 def test_ctr_model_is_calibrated_on_fresh_draws():
     rng = np.random.default_rng(2)
 
@@ -69,6 +71,7 @@ def test_calibration_table_counts_clicks_and_flags_gaps_beyond_noise():
     assert not any(r["within_ci"] for r in bad[5:])  # where clicks are plenty, a 2x error is no noise
 
 
+@pytest.mark.integration
 def test_hosmer_lemeshow_passes_calibrated_draws_and_rejects_a_bias():
     """Labels drawn from the predictions pass (chi-square and bootstrap p-values agree); a 1.5x bias does not."""
     rng = np.random.default_rng(4)

@@ -6,6 +6,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from shopmind.ads.model import AdsModel
 from shopmind.store.sql import EVENT_SCHEMA
@@ -24,6 +25,7 @@ def _table(raw: pa.Table, extra: list[dict]) -> pa.Table:
     return pa.table({f.name: pa.array(cols[f.name], type=f.type) for f in schema}, schema=schema)
 
 
+@pytest.mark.integration
 def test_ad_clicks_do_not_feed_popularity_or_factors(shop, encoder, demo_data):
     """A logged impression must not find its own click in its features (target leakage makes out-of-fold scores
     optimistic and the calibration map too steep); the same interaction without an ad token does count."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from shopmind.ads.model import AdsModel
 from shopmind.ads.pacing import Pacer, PacingConfig
@@ -234,6 +235,7 @@ def _movielens_day(shared_data, n_users: int = 250, per_user: int = 10) -> tuple
     return users, sorted(requests), sorted(history, key=lambda r: r[6])
 
 
+@pytest.mark.integration
 def test_paced_campaign_spends_its_budget_on_real_traffic(shop, shared_data, encoder):
     """A campaign whose demand allows it (unpaced, it spends its whole budget) ends the day within [90 %, 101 %]
     of its budget when paced, and spends it later in the day than unpaced (real MovieLens traffic and clicks)."""
@@ -245,8 +247,8 @@ def test_paced_campaign_spends_its_budget_on_real_traffic(shop, shared_data, enc
     from shopmind.store.sql import EVENT_SCHEMA
 
     users, requests, history = _movielens_day(shared_data)
-    cols = list(zip(*history))
-    events = pa.table({f.name: pa.array(c, type=f.type) for c, f in zip(cols, list(EVENT_SCHEMA)[1:])})
+    cols = list(zip(*history, strict=True))
+    events = pa.table({f.name: pa.array(c, type=f.type) for c, f in zip(cols, list(EVENT_SCHEMA)[1:], strict=True)})
     products = list(shop.store.iter_products())
     counts: dict[str, int] = {}
     for d in users.values():

@@ -6,7 +6,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 import shopmind
-
 from shopmind.api import create_app
 from shopmind.engine import ShopMind
 

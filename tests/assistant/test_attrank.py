@@ -48,6 +48,7 @@ def test_training_questions_never_include_the_bench_questions(shared_data):
     assert not {tr.norm_q(q) for q, _ in tr.het_positives(pqa, banned)} & banned
 
 
+@pytest.mark.integration
 def test_ranker_finds_the_labelled_attribute_of_real_questions(shared_data, ranker):
     """semiPQA dev questions (the bench's split, not trained on) about products with several attributes."""
     with open(shared_data / "productqa/semiPQA__attribute_ranking__dev.csv", encoding="utf-8") as f:
@@ -83,7 +84,7 @@ def test_unrelated_question_gets_the_catalog_does_not_say(ranker):
 
 
 def test_answer_cites_the_chosen_attribute(shared_data):
-    products, questions = ds.epqa(shared_data)
+    products, _questions = ds.epqa(shared_data)
     p = next(p for p in products if "color" in p.attributes and len(p.attributes) >= 2)
     said = answer_about(p, None, "what color is this one?", "en")
     assert said[0].source.field == "attributes.color"
@@ -128,6 +129,7 @@ def test_learned_similarity_ships_with_the_model(ranker):
     assert U.shape == V.shape and U.shape[0] == 384
 
 
+@pytest.mark.integration
 def test_fitted_stats_are_what_the_saved_model_serves():
     """Training rows must see the vectors the served model sees: fit() returns the stored format's values, and the
     learned similarity keeps its small weights (float16 would flush them towards zero)."""
@@ -149,7 +151,7 @@ def test_fitted_stats_are_what_the_saved_model_serves():
     for k in stats.keys:
         assert np.array_equal(stats.centroids[k], served.centroids[k]) and np.array_equal(stats.examples[k], served.examples[k])
     assert stats.bilinear is not None and np.abs(stats.bilinear[0]).max() > 0
-    for a, b in zip(stats.bilinear, served.bilinear):
+    for a, b in zip(stats.bilinear, served.bilinear, strict=True):
         assert np.array_equal(a, b) and b.dtype == np.float32
 
 

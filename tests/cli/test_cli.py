@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
+
+pytestmark = pytest.mark.integration  # every test runs the installed command in a subprocess
 
 BIN = Path(sys.executable).parent / "shopmind"
 
@@ -57,7 +60,7 @@ def test_eval_contracts_print_one_json_object_last(tmp_path, shared_data):
     result = orjson.loads(out.stdout.strip().splitlines()[-1])
     assert {"hr@10", "ndcg@10", "hr@20", "ndcg@20", "coverage@10", "train_s", "users"} <= result.keys() and result["users"] == 400
     hd = shared_data / "search" / "homedepot"
-    products = [line for line in (hd / "products.jsonl").read_text().splitlines()[:3000]]
+    products = (hd / "products.jsonl").read_text().splitlines()[:3000]
     (tmp_path / "p.jsonl").write_text("\n".join(products) + "\n")
     ids = {orjson.loads(p)["id"] for p in products}
     qrels = [r for r in (hd / "qrels.tsv").read_text().splitlines() if r.split("\t")[1] in ids]

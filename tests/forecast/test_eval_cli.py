@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from shopmind.cli import app as cli
 from shopmind.forecast.data import Panel
 from shopmind.forecast.selection import evaluate
+
+pytestmark = pytest.mark.integration  # model selection by rolling origin on real series
 
 
 def test_eval_forecast_prints_the_contract_last(tmp_path, oj_frame):
@@ -41,7 +44,7 @@ def test_eval_forecast_names_bad_arguments(tmp_path, oj_frame):
 
 def test_selection_never_reads_the_test_window(oj_panel):
     """Scrambling every week from T on changes the test score, never the validation scores, choice or shrink."""
-    kwargs = dict(test_from=131, horizon=1, models=("naive", "seasonal_naive", "lightgbm"), validation=4)
+    kwargs = {"test_from": 131, "horizon": 1, "models": ("naive", "seasonal_naive", "lightgbm"), "validation": 4}
     clean = evaluate(oj_panel, **kwargs)
     y = oj_panel.y.copy()
     y[:, oj_panel.index_of(131):] = np.round(y[:, oj_panel.index_of(131):] * 7 + 3)

@@ -50,6 +50,7 @@ def _score(panel, model, proto, refit=4):
     return fc, metrics(fc.y, fc.f)
 
 
+@pytest.mark.integration
 def test_global_model_beats_naive_and_ets_on_real_series(oj_panel):
     """TSPerf-style rounds (one-week gap, 2–3 weeks ahead) over weeks 121–136 of three stores."""
     proto = Protocol_(start=oj_panel.index_of(121), end=oj_panel.index_of(136), horizon=2, gap=1, step=2)

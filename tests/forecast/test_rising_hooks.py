@@ -14,6 +14,8 @@ import pytest
 from shopmind.domain import Product
 from shopmind.forecast.boosts import rising_scores_from_events, rising_table
 
+pytestmark = pytest.mark.integration  # builds search and recommendations with forecasts
+
 WEEK = 7 * 86400.0
 SURGED = "m300"  # "Air Force One": an ordinary film of the demo shop, not rising on its own
 SURGE = [20, 45, 80]  # extra favourites in the log's last three weeks
@@ -84,7 +86,7 @@ def test_recommendations_show_a_rising_item_with_its_reason(tmp_path, demo_produ
     top = reloaded.recommend(placement="home", k=10).items  # a new visitor: rising leads, popular fills in
     assert top[0].id == SURGED and top[0].reason == "demand rising" and top[0].reason_code == "demand_rising"
     assert "forecast" in reloaded.recommend(placement="home", k=10).models
-    before = [i for i in plain.recommend(placement="home", k=10).items]
+    before = list(plain.recommend(placement="home", k=10).items)
     assert all(i.reason_code != "demand_rising" for i in before)
 
     user = next(u for u in reloaded.user_ids() if not u.startswith("surge"))

@@ -13,8 +13,10 @@ from typer.testing import CliRunner
 from shopmind.api import create_app
 from shopmind.cli import app as cli
 from shopmind.engine import ShopMind
-from shopmind.forecast.store import sales_count
 from shopmind.security import audit
+from shopmind.store.sales import sales_count
+
+pytestmark = pytest.mark.integration  # builds and backtests forecasts on the demo shop
 
 KEYS = {"admin": "fc-admin-key", "storefront": "fc-storefront-key", "ingest": "fc-ingest-key", "analyst": "fc-analyst-key"}
 API = {"admin_keys": [KEYS["admin"]], "public_keys": [KEYS["storefront"]], "ingest_keys": [KEYS["ingest"]], "analyst_keys": [KEYS["analyst"]]}

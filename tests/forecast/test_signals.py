@@ -38,6 +38,7 @@ def _rising(events: pa.Table) -> list[dict]:
     return rising(panel, fc, k=20)
 
 
+@pytest.mark.integration
 def test_an_injected_surge_is_detected_on_the_demo_shop(demo_events):
     item = "m300"  # an ordinary film of the demo shop, not rising on its own
     plain = _rising(demo_events)

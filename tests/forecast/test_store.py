@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from shopmind.domain import Sales
-from shopmind.forecast.store import sales_count, sales_frame
 from shopmind.store import open_store
+from shopmind.store.sales import sales_count, sales_frame
 
 
 def test_sales_upsert_replaces_by_store_item_period(store_url, oj_frame):

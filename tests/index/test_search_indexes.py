@@ -89,6 +89,7 @@ def test_top_k_ties_and_empty() -> None:
     assert len(top_k(s, 0)[0]) == 0
 
 
+@pytest.mark.integration
 def test_hnsw_above_auto_threshold_filtered_and_exact_for_selective_filters(tmp_path) -> None:
     from shopmind.index.vectors import AUTO_HNSW_ROWS, resolve_spec
 
@@ -99,7 +100,7 @@ def test_hnsw_above_auto_threshold_filtered_and_exact_for_selective_filters(tmp_
     vi = VectorIndex.build(x, "HNSW32,Flat")
     assert vi.is_hnsw
     q = x[7]
-    rows, sims = vi.search(q, 20)
+    rows, _sims = vi.search(q, 20)
     brute = np.argsort(-(x @ q))[:20]
     assert rows[0] == 7 and len(set(rows) & set(brute)) >= 18  # approximate, but close
     vi.exact_max = 100  # force the filtered HNSW path: only allowed rows come back
@@ -107,7 +108,7 @@ def test_hnsw_above_auto_threshold_filtered_and_exact_for_selective_filters(tmp_
     rows, _ = vi.search(q, 20, allowed)
     assert len(rows) == 20 and allowed[rows].all()
     vi.exact_max = 8000  # a selective filter is answered exactly over the allowed rows
-    rows, sims = vi.search(q, 20, allowed)
+    rows, _sims = vi.search(q, 20, allowed)
     brute = np.flatnonzero(allowed)[np.argsort(-(x[allowed] @ q))][:20]
     assert list(rows) == list(brute)
     vi.save(tmp_path)

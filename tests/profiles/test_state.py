@@ -21,9 +21,10 @@ def _demo_events(demo_data, n: int) -> list[dict]:
     return rows
 
 
+@pytest.mark.integration
 def test_live_state_equals_rebuilt_state(shop, demo_data):
     events = _demo_events(demo_data, 6000)
-    shop.state  # live from the start
+    _ = shop.state  # live from the start
     for start in range(0, len(events), 250):
         shop.events.track_many(events[start : start + 250])
     shop.events.track_many(events[:500])  # replays change nothing
@@ -45,13 +46,14 @@ def test_next_read_reflects_an_event_at_once(shop, demo_data):
 
 
 def test_imported_events_are_seen_by_the_state(shop, demo_data, tmp_path):
-    shop.state
+    _ = shop.state  # live from the start
     table = pq.read_table(demo_data / "events.parquet").slice(0, 3000)
     pq.write_table(table, tmp_path / "ev.parquet")
     shop.import_file("events", tmp_path / "ev.parquet")
     assert shop.state.events_applied == 3000
 
 
+@pytest.mark.integration
 def test_a_bots_ten_thousand_clicks_move_neither_trending_nor_ctr(shop, demo_data):
     real = _demo_events(demo_data, 20_000)
     shop.events.track_many(real)
@@ -78,7 +80,7 @@ def test_a_bots_ten_thousand_clicks_move_neither_trending_nor_ctr(shop, demo_dat
 
 def test_delete_user_retracts_their_counts(shop, demo_data):
     events = _demo_events(demo_data, 5000)
-    shop.state
+    _ = shop.state  # live from the start
     shop.events.track_many(events)
     victim = events[0]["user_id"]
     removed = shop.delete_user(victim)
@@ -88,9 +90,10 @@ def test_delete_user_retracts_their_counts(shop, demo_data):
     assert victim not in after["users"]
     shop.rebuild_state()
     rebuilt = shop.state.fingerprint()
-    assert rebuilt["users"] == after["users"] and rebuilt["items"] == [i for i, t in zip(after["items"], after["totals"]) if any(t)]
+    assert rebuilt["users"] == after["users"] and rebuilt["items"] == [i for i, t in zip(after["items"], after["totals"], strict=True) if any(t)]
 
 
+@pytest.mark.integration
 def test_profile_explains_itself(shop, demo_data):
     shop.events.track_many(_demo_events(demo_data, 20_000))
     prof = shop.profile("u1")
@@ -104,6 +107,7 @@ def test_profile_explains_itself(shop, demo_data):
     assert not shop.profile("nobody").known
 
 
+@pytest.mark.integration
 def test_reports(shop, demo_data):
     shop.events.track_many(_demo_events(demo_data, 20_000))
     shop.events.track_many([

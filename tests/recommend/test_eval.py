@@ -69,6 +69,7 @@ def test_ranks_exclude_history_and_use_all_items() -> None:
     assert ranks.tolist() == [0, 7]
 
 
+@pytest.mark.integration  # trains on a whole sequences file
 def test_evaluate_recs_on_file(tmp_path: Path, shared_data: Path) -> None:
     lines = (shared_data / "seqrec" / "Beauty.txt").read_text().splitlines()[:1500]
     f = tmp_path / "slice.txt"
@@ -85,6 +86,7 @@ def test_evaluate_recs_inter_file(shared_data: Path) -> None:
     assert out["users"] == 943 and out["hr@10"] > 0
 
 
+@pytest.mark.integration  # trains on a real event log
 def test_temporal_protocol_on_events(shared_data: Path) -> None:
     from shopmind.recommend.datasets import ml100k
 
@@ -102,6 +104,7 @@ def test_unknown_protocol_is_an_error(tmp_path: Path) -> None:
         evaluate_recs(f, protocol="temporal")
 
 
+@pytest.mark.integration  # fits every candidate model on a real slice
 def test_choose_auto_uses_validation_only(beauty_slice) -> None:
     """`auto` picks the best validation model (or a blend that validation prefers) without reading test targets."""
     from shopmind.evaluation.recs_eval import choose_auto, tune
@@ -111,7 +114,7 @@ def test_choose_auto_uses_validation_only(beauty_slice) -> None:
     tuned = {name: tune(name, sp, grid=[g]) for name, g in
              [("popular", {}), ("itemknn", {"window": 3, "recency": 0.7}), ("rules", {})]}
     sp.test_hist, sp.test_target = None, None  # type: ignore[assignment]  # any test access now fails
-    chosen, label, params, val = choose_auto(tuned, sp)
+    chosen, label, _params, val = choose_auto(tuned, sp)
     best = max(tuned, key=lambda k: tuned[k][2])
     assert val >= tuned[best][2]
     if label.startswith("blend:"):

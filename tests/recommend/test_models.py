@@ -49,7 +49,7 @@ def test_recommend_shapes_and_order(fitted: Recommender, beauty_inter: Interacti
 def test_exclude_seen(fitted: Recommender, beauty_inter: Interactions) -> None:
     hist = beauty_inter.sequences()[:50]
     ids, _ = fitted.recommend(hist, k=20, exclude_seen=True)
-    for h, row in zip(hist, ids):
+    for h, row in zip(hist, ids, strict=True):
         assert not set(h.tolist()) & set(row.tolist())
 
 
@@ -69,9 +69,9 @@ def test_whitelist_items(fitted: Recommender, beauty_inter: Interactions) -> Non
 
 def test_similar_items_excludes_self(fitted: Recommender) -> None:
     q = np.array([0, 5, 17])
-    ids, scores = fitted.similar_items(q, k=5)
+    ids, _scores = fitted.similar_items(q, k=5)
     assert ids.shape == (3, 5)
-    for i, row in zip(q, ids):
+    for i, row in zip(q, ids, strict=True):
         assert i not in row.tolist()
 
 
@@ -85,7 +85,7 @@ def test_save_load_round_trip(fitted: Recommender, beauty_inter: Interactions, t
 
 
 def test_empty_history_does_not_crash(fitted: Recommender) -> None:
-    ids, scores = fitted.recommend([np.zeros(0, dtype=np.int32)], k=5)
+    ids, _scores = fitted.recommend([np.zeros(0, dtype=np.int32)], k=5)
     assert ids.shape == (1, 5)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -12,6 +13,8 @@ from shopmind.recommend.datasets import ml100k
 from shopmind.recommend.service import BusinessRules, RecommendConfig, RecommendService
 
 from .conftest import hash_encoder
+
+pytestmark = pytest.mark.integration  # the module fixture builds a whole shop from ML-100k
 
 PLACEMENTS = ["home", "product", "cart", "search", "new", "substitute", "promotion"]
 
@@ -24,7 +27,7 @@ def shop(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
     oos.add("50")
     promo = {p.id for p in products[100:130]}
     fixed = []
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     for p in products:
         upd: dict = {}
@@ -33,7 +36,7 @@ def shop(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
         if p.id in promo:
             upd["attributes"] = {**p.attributes, "promotion": True}
         if p.id in {"1600", "1601", "1602", "1603", "1604", "1605"}:
-            upd["created_at"] = datetime.now(timezone.utc)
+            upd["created_at"] = datetime.now(UTC)
         fixed.append(p.model_copy(update=upd))
     cfg = RecommendConfig(
         rules=BusinessRules(pin={"home": ["181"]}, exclude=["100", "258"], bury=["174"]),
@@ -50,8 +53,8 @@ def _users(events, n=5):
 
 @pytest.mark.parametrize("placement", PLACEMENTS)
 def test_no_out_of_stock_or_excluded_and_every_item_has_reason(shop, placement: str) -> None:
-    svc, products, events, oos, promo, _, _ = shop
-    for user in _users(events) + [None]:
+    svc, _products, events, oos, promo, _, _ = shop
+    for user in [*_users(events), None]:
         r = svc.recommend(user_id=user, placement=placement, item_id="50", cart=["1", "181"], k=10,
                           context={"query": "star wars", "location": "zip5"})
         assert r.placement == placement
@@ -86,7 +89,7 @@ def test_purchased_items_are_filtered_on_home(shop) -> None:
     svc, _, events, *_ = shop
     user = _users(events, 1)[0]
     mine = events.filter(pc.equal(events["user_id"], user))
-    bought = {i for i, t in zip(mine["item_id"].to_pylist(), mine["type"].to_pylist()) if t == "purchase"}
+    bought = {i for i, t in zip(mine["item_id"].to_pylist(), mine["type"].to_pylist(), strict=True) if t == "purchase"}
     ids = {i.id for i in svc.recommend(user_id=user, placement="home", k=50).items}
     assert not ids & bought
 

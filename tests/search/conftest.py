@@ -11,6 +11,7 @@ import pytest
 from shopmind.assistant.datasets import openbg_products as _openbg
 from shopmind.domain import Product
 
+
 def openbg_products(shared: Path) -> list[Product]:
     """OpenBG Taobao items with the attributes search tests match on (lists kept as lists)."""
     return _openbg(shared, keep_keys=("颜色分类", "风格", "材质", "适用对象", "功效", "适用季节", "流行元素"), flatten=False)

@@ -13,7 +13,7 @@ KEYS = {"ndcg@10", "mrr@10", "recall@100", "queries", "latency_ms_p50", "latency
 def test_bm25_full_set(shared_data: Path) -> None:
     d = shared_data / "search" / "multicpr-zh"
     out = evaluate_search(d / "products.jsonl", d / "queries.tsv", d / "qrels.tsv", mode="bm25")
-    assert KEYS <= set(out) and out["queries"] == 125
+    assert set(out) >= KEYS and out["queries"] == 125
     assert out["ndcg@10"] >= 0.7268  # the README's jieba BM25 number
 
 

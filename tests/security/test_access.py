@@ -45,8 +45,9 @@ def test_personal_data_needs_admin_or_users_read(tmp_path, demo_data, open_reads
     shop.close()
 
 
+@pytest.mark.integration
 def test_users_read_scope_opens_personal_data_but_never_on_a_storefront_key(client, shop):
-    key_id, secret = keys.create(shop.store.engine, "analyst", scopes=[USERS_READ], label="crm export")
+    _key_id, secret = keys.create(shop.store.engine, "analyst", scopes=[USERS_READ], label="crm export")
     reader = {"X-API-Key": secret}
     assert client.get("/users/u1", headers=reader).json()["id"] == "u1"
     assert client.get("/users/u1/profile", headers=reader).status_code == 200
@@ -77,6 +78,7 @@ ROUTES = [  # (method, path, json body, roles allowed: status 2xx/4xx-not-auth e
 ]
 
 
+@pytest.mark.integration
 def test_each_role_does_what_it_is_for_and_nothing_more(client):
     for method, path, body, allowed in ROUTES:
         for role in AS:

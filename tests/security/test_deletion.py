@@ -25,6 +25,8 @@ from shopmind.engine import ShopMind
 from shopmind.security.deletion import receipt
 from shopmind.security.secret import SECRET_FILE, shop_secret, user_hash
 
+pytestmark = pytest.mark.integration  # whole-shop builds of every part and a CLI subprocess
+
 CONFIG = {"search": {"stages": {"dense": False}}, "recommend": {"content_encoder": "none", "evaluate": False}}
 PARTS = ["recommend", "search"]
 VICTIM_QUERY = "zanzibar kazoo"  # typed only by the victim: must never become public text
@@ -217,7 +219,7 @@ def test_artifacts_in_the_older_layouts_are_scrubbed(tmp_path, demo_data):
     table = users.read(out)  # rewrite it as an older ShopMind did: ids in catalog.json, three .npy arrays
     cat = json.loads((out / "catalog.json").read_text())
     (out / "catalog.json").write_text(json.dumps({**cat, "user_ids": table.ids}))
-    for name, arr in zip(users.LEGACY_ARRAYS, (table.indptr, table.items, table.purchased)):
+    for name, arr in zip(users.LEGACY_ARRAYS, (table.indptr, table.items, table.purchased), strict=True):
         np.save(out / f"{name}.npy", arr)
     (out / users.USERS_FILE).unlink()
     assert victim in RecommendService.load(out).user_ids()

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import orjson
+import pytest
 from fastapi.testclient import TestClient
 
 from shopmind.api import create_app
@@ -43,7 +44,7 @@ def test_keys_are_stored_only_as_hashes(tmp_path):
     made = [keys.create(shop.store.engine, role, label=f"{role} test") for role in ("admin", "ingest", "storefront", "analyst")]
     listed = keys.list_keys(shop.store.engine)
     assert [r["id"] for r in listed] == [key_id for key_id, _ in made]
-    for (key_id, secret), role in zip(made, ("admin", "ingest", "storefront", "analyst")):
+    for (key_id, secret), role in zip(made, ("admin", "ingest", "storefront", "analyst"), strict=True):
         assert secret.startswith(f"sm_{role}_") and len(secret) > 40
         assert keys.lookup(shop.store.engine, secret).key_id == key_id
         assert secret not in orjson.dumps(listed).decode()
@@ -92,6 +93,7 @@ def test_configured_keys_may_be_given_as_digests(tmp_path):
     bad.close()
 
 
+@pytest.mark.integration
 def test_cli_creates_and_revokes_keys_honoured_by_a_running_server_within_seconds(shop, client):
     """Two ShopMind instances on one store: the server's, and the CLI's in another process."""
     home = Path(shop.home)
@@ -118,6 +120,7 @@ def test_cli_creates_and_revokes_keys_honoured_by_a_running_server_within_second
     assert proc.returncode == 2 and "key_id" in proc.stderr
 
 
+@pytest.mark.integration
 def test_keys_without_subcommand_lists_them(shop):
     from typer.testing import CliRunner
 

@@ -20,7 +20,6 @@ from shopmind.assistant import Assistant
 from shopmind.assistant.budget import Deadline
 from shopmind.assistant.replies import CHAT
 from shopmind.config import IpRates, KeyRates, Rate, RateLimitSettings
-from shopmind.search import understand
 from shopmind.search.understand import Speller, parse_price
 from shopmind.security.limits import FACETS, ID_CHARS, LIST_ITEMS, MESSAGE_CHARS, QUERY_CHARS, SUGGEST_CHARS
 from shopmind.security.ratelimit import GROUPS, Limited, RateLimiter
@@ -54,7 +53,7 @@ def shop(tmp_path_factory, demo_data):
 def _limited_app(shop, per_ip: dict[str, Rate] | None = None, per_key: dict[str, Rate] | None = None):
     """An app whose limiter has only the given buckets (every other group unlimited)."""
     app = create_app(shop)
-    none = {g: None for g in GROUPS}
+    none = dict.fromkeys(GROUPS)
     app.state.rate_limiter = RateLimiter(RateLimitSettings(per_ip=IpRates(**{**none, **(per_ip or {})}),
                                                            per_key=KeyRates(**{**none, **(per_key or {})})))
     return app
@@ -168,7 +167,7 @@ def test_admin_keys_are_exempt(shop):
 def test_every_group_is_limited(shop):
     """events, search, suggest, recommend, chat and ads each spend from their own bucket."""
     one = Rate(rate=0.01, burst=1)
-    app = _limited_app(shop, per_ip={g: one for g in GROUPS})
+    app = _limited_app(shop, per_ip=dict.fromkeys(GROUPS, one))
     calls = {
         "events": lambda c: c.post("/events", json={"type": "view", "user_id": "u1", "item_id": "m1"}, headers=AS["storefront"]),
         "search": lambda c: c.get("/search", params={"q": "star"}),
@@ -244,12 +243,12 @@ def test_pathological_text_is_handled_in_linear_time():
 
 
 def test_speller_never_expands_a_long_token(monkeypatch):
-    """Its symmetric deletes grow as len²: a 2,000-letter token alone was ~2M strings and 30 s."""
+    """Symmetric deletes grow as len²: a 2,000-letter token alone was ~2M strings and 30 s (it never reaches SymSpell)."""
     speller = Speller.from_texts(["Cordless drill with battery", "Garden hose reel"])
     assert speller.correct_word("cordles") == "cordless"
     calls = []
-    real = understand._deletes
-    monkeypatch.setattr(understand, "_deletes", lambda w, d: calls.append(len(w)) or real(w, d))
+    real = speller.symspell.lookup
+    monkeypatch.setattr(speller.symspell, "lookup", lambda w, *a, **k: calls.append(len(w)) or real(w, *a, **k))
     token = "".join(_rnd.choice(string.ascii_lowercase) for _ in range(2000))
     assert speller.correct(token) == (token, {})
     assert calls == []

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from shopmind.domain import Event, Product, User
-from shopmind.store import StoreError, open_store
-from shopmind.store import schema
+from shopmind.store import StoreError, open_store, schema
 
 
 @pytest.fixture
@@ -63,14 +62,14 @@ def test_scan_events_is_the_trainer_contract(store):
 
 def test_delete_user_removes_record_and_events(store):
     store.upsert_users([User(id="u1", attributes={"city": "Berlin"}), User(id="u2")])
-    store.add_events(_events(10, "u1") + [Event(id="x", type="view", user_id="u2", item_id="p1")])
+    store.add_events([*_events(10, "u1"), Event(id="x", type="view", user_id="u2", item_id="p1")])
     assert store.delete_user("u1") == {"users": 1, "events": 10}
     assert store.get_user("u1") is None
     assert store.counts() == {"products": 0, "users": 1, "events": 1}
 
 
 def test_users_roundtrip(store):
-    when = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    when = datetime(2024, 5, 1, tzinfo=UTC)
     store.upsert_users([User(id="u1", attributes={"device": "ios", "age": 31}, created_at=when)])
     user = store.get_user("u1")
     assert user.attributes == {"device": "ios", "age": 31}
@@ -78,11 +77,10 @@ def test_users_roundtrip(store):
 
 
 def test_transaction_rolls_back_everything(store):
-    with pytest.raises(RuntimeError):
-        with store.transaction() as conn:
-            store.add_events(_events(5), conn=conn)
-            store.upsert_products([Product(id="p1", title="x")], conn=conn)
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        store.add_events(_events(5), conn=conn)
+        store.upsert_products([Product(id="p1", title="x")], conn=conn)
+        raise RuntimeError("boom")
     assert store.counts() == {"products": 0, "users": 0, "events": 0}
 
 

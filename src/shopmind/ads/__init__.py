@@ -1,7 +1,7 @@
 """Sponsored products: campaigns, targeting, pCTR × bid auctions with GSP prices, budgets, pacing and reports.
 
-Entry points for the facade, API and CLI: `AdsService.from_shop(shop)` / `for_shop(shop)` (one per open
-shop), `AdsModel` (the built artifact, a facade Part), `blend` and `campaign_report`.
+Entry points for the facade: `AdsService.open(...)` (the engine wires one per open shop: `ShopMind.ads_service`),
+`AdsModel` (the built artifact, a facade Part), `blend` and `campaign_report`.
 """
 
 from shopmind.ads.blend import blend

@@ -17,7 +17,7 @@ import logging
 import math
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -91,7 +91,7 @@ def event_rows(events: Any) -> list[tuple]:
         ad = pc.and_(pc.is_in(events.column("type"), value_set=pa.array(["impression", "click"])), carries_ad(events.column("context")))
         events = events.filter(pc.or_(ad, pc.equal(events.column("type"), "purchase")))  # the rest never costs money
         cols = [events.column(n).to_pylist() for n in ("id", "type", "user_id", "session_id", "item_id", "ts", "price", "quantity", "context")]
-        return [(*r[:8], orjson.loads(r[8]) if r[8] and '"ad"' in r[8] else {}) for r in zip(*cols)]
+        return [(*r[:8], orjson.loads(r[8]) if r[8] and '"ad"' in r[8] else {}) for r in zip(*cols, strict=True)]
     out = []
     for e in events:
         e = e if isinstance(e, Event) else Event.model_validate(e)
@@ -220,7 +220,7 @@ class Accounting:
     def _apply_settled(self, spend_day: dict[tuple[str, str], float], spend_total: dict[str, float], charges: Iterable[tuple[str, float]]) -> None:
         """Refresh the spend caches from what the settlement read and wrote (other processes' spend included)."""
         totals = self._totals()
-        added: Counter[str] = Counter()
+        added: defaultdict[str, float] = defaultdict(float)
         for cid, cost in charges:
             added[cid] += cost
         for (cid, day), v in spend_day.items():

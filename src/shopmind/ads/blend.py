@@ -25,7 +25,7 @@ def blend(organic: Sequence[Any], ads: Sequence[AdSlot], slots: Sequence[int] = 
     shown = list(ads[: len(slots)])
     sponsored = {a.item_id for a in shown}
     rest = [x for x in organic if item_id(x) not in sponsored]
-    at = dict(zip(sorted(slots), shown))
+    at = dict(zip(sorted(slots), shown, strict=True))
     out: list[BlendedItem] = []
     o = 0
     for pos in range(len(rest) + len(shown)):

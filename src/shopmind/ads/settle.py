@@ -17,13 +17,14 @@ cannot overspend a daily or total budget.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 
 from shopmind.store.schema import ad_campaigns, ad_impressions, ad_ledger
+from shopmind.store.upsert import insert_ignore
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ def _row(c: Claim, kind: str, cost: float) -> dict[str, Any]:
             "placement": c.placement[:64], "ts": c.ts, "day": c.day, "cost": cost, "value": 0.0}
 
 
-def settle(engine: Engine, insert: Callable[..., Any], claims: Sequence[Claim], invalid: Sequence[dict[str, Any]], now: float,
+def settle(engine: Engine, claims: Sequence[Claim], invalid: Sequence[dict[str, Any]], now: float,
            budgets: dict[str, tuple[float, float]]) -> Settled:
     """Claim each token once, cap costs at the budgets left as stored, write the ledger rows; one transaction.
 
@@ -91,8 +92,8 @@ def settle(engine: Engine, insert: Callable[..., Any], claims: Sequence[Claim], 
             out.spend_day = {(cid, day): float(v or 0.0) for cid, day, v in conn.execute(q.group_by(led.campaign_id, led.day))}
             capped = [cid for cid in cids if math.isfinite(budgets.get(cid, (0.0, 0.0))[1])]
             if capped:
-                q = select(led.campaign_id, func.sum(led.cost)).where(led.campaign_id.in_(capped)).group_by(led.campaign_id)
-                out.spend_total = {cid: float(v or 0.0) for cid, v in conn.execute(q)}
+                totals = select(led.campaign_id, func.sum(led.cost)).where(led.campaign_id.in_(capped)).group_by(led.campaign_id)
+                out.spend_total = {cid: float(v or 0.0) for cid, v in conn.execute(totals)}
         for c in sorted(won, key=lambda c: (c.ts, c.event_id)):
             cost = 0.0
             if c.cost > 0:
@@ -105,10 +106,7 @@ def settle(engine: Engine, insert: Callable[..., Any], claims: Sequence[Claim], 
                     out.spend_total[c.campaign_id] = total_spent + cost
             out.charged[c.event_id] = cost
             rows.append(_row(c, c.kind, cost))
-        if rows:
-            stmt = insert(ad_ledger).on_conflict_do_nothing(index_elements=[ad_ledger.c.event_id]).returning(ad_ledger.c.event_id)
-            for s in range(0, len(rows), 1000):
-                out.inserted.update(r for (r,) in conn.execute(stmt, rows[s : s + 1000]))
+        out.inserted.update(insert_ignore(conn, ad_ledger, rows, ["event_id"], returning="event_id"))
     for c in won:  # the event id was recorded meanwhile (another process refused it): nothing was charged
         if c.event_id not in out.inserted and c.event_id in out.charged:
             cost = out.charged.pop(c.event_id)

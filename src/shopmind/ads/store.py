@@ -8,25 +8,22 @@ the one UPDATE that sets the row's `clicked_at` from NULL (at most once per serv
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from shopmind.ads.models import Campaign, CampaignSpec, CampaignStatus, CampaignUpdate
 from shopmind.ads.settle import Claim, Settled, settle
+from shopmind.errors import CampaignNotFound
 from shopmind.store.schema import ad_campaigns, ad_impressions, ad_ledger
+from shopmind.store.upsert import insert_ignore
 
-_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 LEDGER_KINDS = ("impression", "click", "conversion", "invalid_click")
 _SERVED_COLUMNS = ("token_id", "campaign_id", "item_id", "placement", "user_id", "ip", "price", "served_at", "expires_at")
-
-
-class CampaignNotFound(KeyError):
-    """No campaign with that id."""
 
 
 def day_of(ts: float) -> str:
@@ -39,7 +36,6 @@ class AdsStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._insert = _INSERT[engine.dialect.name]
         self._dialect = engine.dialect.name
         self._sqlite_sync = 2
         if self._dialect == "sqlite":  # what the store set on its connections, restored after a fast commit
@@ -69,6 +65,7 @@ class AdsStore:
             raise CampaignNotFound(campaign_id)
         return Campaign.model_validate_json(doc)
 
+    # `list` names a method from here on in this class body: annotations below spell the builtin `builtins.list`.
     def list(self, advertiser: str | None = None, status: CampaignStatus | str | None = None) -> list[Campaign]:
         """Campaigns in id order, optionally of one advertiser and/or status."""
         q = select(ad_campaigns.c.doc).order_by(ad_campaigns.c.id)
@@ -116,12 +113,8 @@ class AdsStore:
         """Insert ledger rows, skipping event ids already present; return the ids actually inserted."""
         if not rows:
             return set()
-        stmt = self._insert(ad_ledger).on_conflict_do_nothing(index_elements=[ad_ledger.c.event_id]).returning(ad_ledger.c.event_id)
-        inserted: set[str] = set()
         with self.engine.begin() as conn:
-            for s in range(0, len(rows), 1000):
-                inserted.update(r for (r,) in conn.execute(stmt, list(rows[s : s + 1000])))
-        return inserted
+            return insert_ignore(conn, ad_ledger, rows, ["event_id"], returning="event_id")
 
     def forget_user(self, user_id: str) -> int:
         """Privacy delete: the user's ledger rows and served impressions lose the user id (and the address it
@@ -184,9 +177,9 @@ class AdsStore:
     def settle(self, claims: Sequence[Claim], invalid: Sequence[dict[str, Any]], now: float,
                budgets: dict[str, tuple[float, float]]) -> Settled:
         """Charge claims exactly once and record invalid clicks, in one transaction (see `ads.settle`)."""
-        return settle(self.engine, self._insert, claims, invalid, now, budgets)
+        return settle(self.engine, claims, invalid, now, budgets)
 
-    def pacing_curve(self, day: str) -> dict[str, list[float]]:
+    def pacing_curve(self, day: str) -> dict[str, builtins.list[float]]:
         """Cumulative spend per campaign at the end of each UTC hour of `day` (the dashboard's pacing chart)."""
         import numpy as np
 
@@ -206,10 +199,10 @@ class AdsStore:
         with self.engine.connect() as conn:
             return {cid: float(v or 0.0) for cid, v in conn.execute(q)}
 
-    def clicks_of(self, user_ids: Iterable[str], since: float) -> list[tuple[str, str, str, float]]:
+    def clicks_of(self, user_ids: Iterable[str], since: float) -> builtins.list[tuple[str, str, str, float]]:
         """(user_id, item_id, campaign_id, ts) of ad clicks by these users since `since` (for attribution)."""
         users = list(set(user_ids))
-        out: list[tuple[str, str, str, float]] = []
+        out: builtins.list[tuple[str, str, str, float]] = []
         with self.engine.connect() as conn:
             for s in range(0, len(users), 500):
                 q = select(ad_ledger.c.user_id, ad_ledger.c.item_id, ad_ledger.c.campaign_id, ad_ledger.c.ts).where(
@@ -217,7 +210,7 @@ class AdsStore:
                 out.extend(tuple(r) for r in conn.execute(q))
         return out
 
-    def daily(self, campaign_id: str | None = None, start: str | None = None, end: str | None = None) -> list[dict[str, Any]]:
+    def daily(self, campaign_id: str | None = None, start: str | None = None, end: str | None = None) -> builtins.list[dict[str, Any]]:
         """Per campaign and day: counts by kind, cost and conversion value (raw sums for reports)."""
         c = ad_ledger.c
         q = select(c.campaign_id, c.day, c.kind, func.count(), func.sum(c.cost), func.sum(c.value)).group_by(c.campaign_id, c.day, c.kind)

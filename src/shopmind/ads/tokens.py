@@ -104,7 +104,7 @@ def token_dict(token: str, secret: bytes | None) -> dict[str, Any] | None:
     if parts is None:
         return None
     if len(parts) == len(BOUND_FIELDS) and parts[0] == VERSION:
-        out = dict(zip(BOUND_FIELDS, parts))
+        out: dict[str, Any] = dict(zip(BOUND_FIELDS, parts, strict=True))
         try:
             out["price_value"] = float(out["price"])
             out["served_at"] = float(out["ts"])
@@ -113,7 +113,7 @@ def token_dict(token: str, secret: bytes | None) -> dict[str, Any] | None:
             return None
         return out
     if secret is None and len(parts) == len(TOKEN_FIELDS):
-        return dict(zip(TOKEN_FIELDS, parts))
+        return dict(zip(TOKEN_FIELDS, parts, strict=True))
     return None
 
 

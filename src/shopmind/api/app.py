@@ -5,11 +5,11 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from shopmind.api import validation
 from shopmind.api.hardening import harden
-from shopmind.api.middleware import BodyLimit, Metrics
+from shopmind.api.middleware import BodyLimit, Metrics, RequestLog
 from shopmind.api.routers import admin, events, health, products, profiles, users
 from shopmind.engine import ShopMind
 from shopmind.security.keys import KeyRing, keyring_for
@@ -28,7 +28,7 @@ def create_app(shop: ShopMind) -> FastAPI:
     """Build the HTTP app for an open shop."""
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        shop.state  # build online state before the first request, not during it
+        _ = shop.state  # touching the property builds online state before the first request, not during it
         yield
 
     app = FastAPI(
@@ -51,6 +51,7 @@ def create_app(shop: ShopMind) -> FastAPI:
     web.mount(app)
     app.add_middleware(BodyLimit, max_bytes=shop.settings.api.max_body_bytes)
     app.add_middleware(Metrics)
+    app.add_middleware(RequestLog)  # around the others: a 413 carries the request id and is logged too
     harden(app, shop.settings.api.cors_origins)  # outermost: every response, 413s included, carries the headers
     return app
 
@@ -58,11 +59,11 @@ def create_app(shop: ShopMind) -> FastAPI:
 OPTIONAL_AREAS = ("search", "recommend", "ads", "chat", "forecast")
 
 
-def _optional_routers() -> list[tuple[str, object]]:
+def _optional_routers() -> list[tuple[str, APIRouter]]:
     """Routers of capabilities that are installed (search, recommend…), mounted when importable."""
     import importlib
 
-    out = []
+    out: list[tuple[str, APIRouter]] = []
     for name in OPTIONAL_AREAS:
         try:
             module = importlib.import_module(f"shopmind.api.routers.{name}")

@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from shopmind.logs import request_id as current_request_id
+
 log = logging.getLogger("shopmind.api")
 
 # The pages load only their own scripts and styles (inline style attributes aside), talk only to this origin,
@@ -56,7 +58,7 @@ class SecurityHeaders:
 
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     """Any unhandled error: logged with a request id; the caller gets only that id (no trace, path or version)."""
-    request_id = uuid.uuid4().hex[:16]
+    request_id = current_request_id.get() or uuid.uuid4().hex[:16]  # the id RequestLog gave this request
     log.error("internal error, request_id=%s %s %s", request_id, request.method, request.url.path, exc_info=exc)
     headers = {n.decode(): v.decode() for n, v in security_headers(request.url.path)}
     return JSONResponse({"detail": "internal error", "request_id": request_id}, status_code=500, headers={**headers, "X-Request-ID": request_id})

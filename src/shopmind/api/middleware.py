@@ -1,11 +1,17 @@
-"""ASGI middleware: request size limit (413) and Prometheus request metrics."""
+"""ASGI middleware: request ids and the access log, request size limit (413), Prometheus request metrics."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 
 import orjson
 from prometheus_client import Counter, Histogram
+
+from shopmind.logs import new_request_id, request_id, valid_request_id
+
+access_log = logging.getLogger("shopmind.api.access")
 
 REQUESTS = Counter("shopmind_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -48,10 +54,8 @@ class BodyLimit:
             if not too_large:  # once over the limit, the app's own (error) response is replaced by 413
                 await send(message)
 
-        try:
+        with contextlib.suppress(_TooLarge):
             await self.app(scope, counted_receive, guarded_send)
-        except _TooLarge:
-            pass
         if too_large:
             await self._reject(send)
 
@@ -85,3 +89,36 @@ class Metrics:
             name = getattr(route, "path", "unmatched")
             REQUESTS.labels(scope["method"], name, str(status["code"])).inc()
             LATENCY.labels(scope["method"], name).observe(time.perf_counter() - start)
+
+
+class RequestLog:
+    """Give each request an id — the caller's `X-Request-ID` when short and safe, else a new one — that every log
+    record made while serving it carries and the response echoes; then log one access line: method, route
+    template, status and milliseconds (never the query string, the raw path or a key)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        given = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-request-id"), None)
+        rid = valid_request_id(given) or new_request_id()
+        token = request_id.set(rid)
+        start = time.perf_counter()
+        status = {"code": 500}
+
+        async def tagged_send(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tagged_send)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            ms = round((time.perf_counter() - start) * 1000, 2)
+            access_log.info("%s %s %s %.1fms", scope["method"], route, status["code"], ms,
+                            extra={"method": scope["method"], "route": route, "status": status["code"], "ms": ms})
+        request_id.reset(token)  # after an error the id stays set: the 500 handler (outside) answers with it

@@ -1,6 +1,6 @@
 """The shopping assistant: multi-turn chat grounded in the catalog and the shop's FAQ.
 
-    assistant = Assistant.from_shop(shop)                # ShopMind facade; LLM from [assistant] llm = "..."
+    assistant = shop.assistant                           # wired by the facade: Assistant.create(ShopTools(shop), …)
     r = assistant.chat("s1", "red running shoes under 300 yuan")
     r = assistant.chat("s1", "cheaper")                  # keeps the query and category, lowers the price
     for part in assistant.chat_stream("s1", "what is it made of?"): ...   # str chunks, then the ChatResponse
@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopmind.assistant.budget import Deadline, late, within
 from shopmind.assistant.config import AssistantConfig
@@ -23,9 +23,9 @@ from shopmind.assistant.grounding import (
     answer_about,
     card,
     cat_sentence,
-    fmt_value,
     compare,
     faq_sentences,
+    fmt_value,
     listing,
     short_title,
 )
@@ -45,10 +45,12 @@ from shopmind.assistant.replies import CHAT
 from shopmind.assistant.replies import say as _say
 from shopmind.assistant.slots import SlotFiller
 from shopmind.assistant.state import MemorySessionStore, SessionState, SessionStore, SqlSessionStore
-from shopmind.assistant.tools import ShopTools, Tools
+from shopmind.assistant.tools import Tools
 from shopmind.domain import Product
 from shopmind.text.normalize import detect_language
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 class Assistant:
     """Chat over a catalog: understand → tools → grounded sentences → (LLM phrasing → fact check)."""
 
@@ -83,13 +85,18 @@ class Assistant:
             return open_llm("none")  # the assistant must answer even when its model cannot start
 
     @classmethod
-    def from_shop(cls, shop: Any, **overrides: Any) -> Assistant:
-        """An assistant over an open ShopMind: config from [assistant] in its settings, FAQ from <home>/faq.md."""
-        raw = getattr(shop.settings, "assistant", None) or {}
-        config = AssistantConfig.model_validate({**(raw if isinstance(raw, dict) else raw.model_dump()), **overrides})
-        if config.faq_path is None and (Path(shop.home) / "faq.md").is_file():
-            config.faq_path = Path(shop.home) / "faq.md"
-        return cls(ShopTools(shop), config, store=SESSION_STORES[config.sessions](shop, config))
+    def create(cls, tools: Tools, settings: AssistantConfig | dict[str, Any] | None = None, *, home: Path | None = None,
+               engine: Engine | None = None, **overrides: Any) -> Assistant:
+        """An assistant from [assistant] settings plus overrides; FAQ from <home>/faq.md; sessions in `engine` or memory."""
+        raw = settings if isinstance(settings, dict) else settings.model_dump() if settings is not None else {}
+        config = AssistantConfig.model_validate({**raw, **overrides})
+        if config.faq_path is None and home is not None and (Path(home) / "faq.md").is_file():
+            config.faq_path = Path(home) / "faq.md"
+        return cls(tools, config, store=SESSION_STORES[config.sessions](engine, config))
+
+    @classmethod
+    def from_shop(cls, shop: Any, **overrides: Any) -> Assistant:  # kept for scripts and tests: the facade wires it
+        return shop.new_assistant(**overrides)
 
     # ------------------------------------------------------------------ public
     def chat(self, session_id: str, message: str, user_id: str | None = None, product_id: str | None = None) -> ChatResponse:
@@ -117,6 +124,8 @@ class Assistant:
             state.focus = [product_id] + [i for i in state.focus if i != product_id]
         lang = detect_language(message)
         state.language = lang
+        grounded: list[Sentence]
+        products: list[Product]
         with within(deadline):  # no yield inside: a streamed turn resumes in other threads
             pred = self.intents.predict(message, bool(state.focus), self.faq.match(message, 0.0)[1])
             slots = self.slots.fill(message, pred.intent)
@@ -274,7 +283,7 @@ class Assistant:
             if anchor is not None and anchor.category and slots.refine in ("cheaper", "pricier"):
                 filters["category"] = " > ".join(anchor.category)  # cheaper than *this*, in its category
         if slots.refine == "other_brand":
-            named = [b for b in self.checker.brands_in(message)]
+            named = list(self.checker.brands_in(message))
             filters["exclude_brands"] = sorted({*filters.get("exclude_brands", []), *named, *(p.brand for p in focus if p.brand)})
             filters.pop("brand", None)
         elif slots.brands:
@@ -293,7 +302,7 @@ class Assistant:
             like, like_products = self._run_search(state, anchor.title, filters, lang, relax_price=False)
             state.query = query
             if like_products:
-                return [_say(lang, "cheaper_like", q=query)] + like[1:], like_products
+                return [_say(lang, "cheaper_like", q=query), *like[1:]], like_products
         return grounded, products
 
     def _ask(self, state, message, slots, lang, user_id):
@@ -358,8 +367,8 @@ class Assistant:
 
 
 SESSION_STORES: dict[str, Callable[[Any, AssistantConfig], SessionStore]] = {
-    "store": lambda shop, config: SqlSessionStore(shop.store.engine, config.session_ttl_s),
-    "memory": lambda shop, config: MemorySessionStore(config.session_ttl_s, config.max_sessions),
+    "store": lambda engine, config: SqlSessionStore(engine, config.session_ttl_s),
+    "memory": lambda engine, config: MemorySessionStore(config.session_ttl_s, config.max_sessions),
 }
 
 
@@ -388,4 +397,4 @@ def _swap_colour(query: str, colour: str, lang: str) -> str:
     """The previous query with any colour word replaced by the new colour."""
     words = [w for w in query.split() if w.casefold() not in {s for spells in COLOURS.values() for s in spells}]
     name = next((s for s in COLOURS[colour] if not s.isascii()), colour) if lang == "zh" else colour
-    return " ".join([name] + words)
+    return " ".join([name, *words])

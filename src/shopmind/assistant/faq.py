@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+from shopmind.text.stopwords import EN_QUESTION_STOPWORDS
 from shopmind.text.tokenize import tokenize
 
 HEADING_RE = re.compile(r"^(#{1,4})\s+(.*?)\s*#*\s*$")
@@ -34,7 +35,9 @@ def parse_faq(text: str) -> list[FaqSection]:
     """Sections by heading; lines starting with '>' or HTML comments are notes to the shop, not answers."""
     text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)
     sections: list[FaqSection] = []
-    heading, body, keywords = None, [], []
+    heading: str | None = None
+    body: list[str] = []
+    keywords: list[str] = []
     for line in text.splitlines():
         m = HEADING_RE.match(line)
         if m and len(m.group(1)) >= 2:
@@ -54,7 +57,7 @@ def parse_faq(text: str) -> list[FaqSection]:
     return [s for s in sections if s.body]
 
 
-_STOP = frozenset(["a", "an", "the", "i", "me", "my", "you", "your", "we", "our", "us", "it", "is", "are", "do", "does", "can", "could", "would", "will", "to", "of", "in", "on", "for", "and", "or", "with", "what", "where", "when", "how", "which", "who", "this", "that", "there", "be"])
+_STOP = EN_QUESTION_STOPWORDS
 
 
 def _phrase_re(phrase: str) -> re.Pattern[str]:
@@ -95,7 +98,7 @@ class Faq:
         toks = {t for t in tokenize(question) if t not in _STOP}
         return [3.0 * max(sum(1 for rx in phrases if rx.search(q)), sum(1 for tp in token_phrases if tp <= toks))
                 + 0.25 * sum(self._idf[t] for t in toks & words)
-                for phrases, token_phrases, words in zip(self._phrases, self._token_phrases, self._words)]
+                for phrases, token_phrases, words in zip(self._phrases, self._token_phrases, self._words, strict=True)]
 
     def match(self, question: str, min_score: float = 1.0) -> tuple[FaqSection | None, float]:
         """Best section for a question and its score (None below min_score)."""

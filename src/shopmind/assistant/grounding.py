@@ -166,9 +166,9 @@ def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
     scores = ranker.scores(question, [(k, fmt_value(v)) for k, v in items])
     best = max(range(len(items)), key=scores.__getitem__)
     key, top = items[best][0], scores[best]
-    plausible = [(k, v) for (k, v), sc in zip(items, scores) if sc >= PLAUSIBLE * top]
+    plausible = [(k, v) for (k, v), sc in zip(items, scores, strict=True) if sc >= PLAUSIBLE * top]
     if aspect in ASPECT_KEYS:
-        family = [(k, sc) for (k, _), sc in zip(items, scores) if sc >= PLAUSIBLE * top and any(f in k.casefold() for f in ASPECT_KEYS[aspect])]
+        family = [(k, sc) for (k, _), sc in zip(items, scores, strict=True) if sc >= PLAUSIBLE * top and any(f in k.casefold() for f in ASPECT_KEYS[aspect])]
         if family:
             # the rule picks item vs package (and the question's own words) among the lead's variants
             lead = max(family, key=lambda ks: ks[1])[0]

@@ -7,6 +7,7 @@ about a second on first use and is cached on disk as plain .npy + JSON (keyed by
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -172,10 +173,8 @@ class IntentClassifier:
                 else:
                     rows = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
                     model = LinearIntentModel.fit([features(r["text"], r["focus"]) for r in rows], [r["intent"] for r in rows])
-                    try:
+                    with contextlib.suppress(OSError):  # a read-only home still works; it just trains again next time
                         model.save(path)
-                    except OSError:
-                        pass  # a read-only home still works; it just trains again next time
                 cls._shared[key] = model
             return cls(cls._shared[key])
 
@@ -195,7 +194,7 @@ class IntentClassifier:
             return IntentPrediction("faq", float(p[order[0]]), "model+faq")
         if not has_focus:
             # nothing on screen: a question or refinement can only be about the catalog or the shop
-            i = next(j for j, lab in zip(order, labels) if lab not in NEEDS_FOCUS)
+            i = next(j for j, lab in zip(order, labels, strict=True) if lab not in NEEDS_FOCUS)
             return IntentPrediction(self.model.labels[i], float(p[i]), "model" if i == order[0] else "model+context")
         if labels[0] == "find" and aspect is not None and len(_clean(text)) <= 40:
             return IntentPrediction("ask", float(p[order[0]]), "model+aspect")

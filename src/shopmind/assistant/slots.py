@@ -20,8 +20,8 @@ ASPECTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "warranty": (r"\b(warranty|guarantee)\b", ("保修", "质保")),
     "price": (r"\b(price|cost|costs|how much is|how much does|how much for|expensive|pricey)\b", ("多少钱", "价格", "价钱", "几块", "贵不贵")),
     # "available" alone is about stock, not in "what storage / which colours are available"
-    "stock": (r"\b(in stock|availability|sold out|how many (are )?left|out of stock)\b|"
-              r"^(?!.*\b(storage|space|memory|capacity|sizes?|colou?rs?|options?|styles?|versions?|models?|languages?)\b.*\bavailable\b).*\bavailable\b", ("有货", "库存", "现货", "还有吗", "有没有货", "卖完")),
+    "stock": ((r"\b(in stock|availability|sold out|how many (are )?left|out of stock)\b|"
+               r"^(?!.*\b(storage|space|memory|capacity|sizes?|colou?rs?|options?|styles?|versions?|models?|languages?)\b.*\bavailable\b).*\bavailable\b"), ("有货", "库存", "现货", "还有吗", "有没有货", "卖完")),
     "colour": (r"\b(colou?rs?|what shade)\b", ("颜色", "什么色")),
     "material": (r"\b(material|made of|made from|fabric)\b", ("材质", "面料", "什么做的", "材料")),
     "brand": (r"\b(brand|who makes|maker|manufacturer|manufactures|made by)\b", ("牌子", "品牌", "厂家")),

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from typing import Any, Protocol
 
+from cachetools import TTLCache
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from shopmind.store.schema import chat_sessions
+from shopmind.store.upsert import upsert
 
 
 class Turn(BaseModel):
@@ -56,21 +56,33 @@ class MemorySessionStore:
     """In-process sessions with a time-to-live and a size cap (least recently used go first)."""
 
     def __init__(self, ttl_s: float = 1800.0, max_sessions: int = 100_000) -> None:
-        self.ttl_s = ttl_s
         self.max_sessions = max_sessions
-        self._data: OrderedDict[str, SessionState] = OrderedDict()
         self._lock = threading.Lock()
+        self._data: TTLCache[str, SessionState] = TTLCache(maxsize=max_sessions, ttl=ttl_s, timer=time.time)
+        self._ttl = ttl_s
+
+    @property
+    def ttl_s(self) -> float:
+        """Seconds a session lives after its last put."""
+        return self._ttl
+
+    @ttl_s.setter
+    def ttl_s(self, value: float) -> None:
+        # cachetools fixes a cache's ttl at creation: a new one takes the live sessions over (their stamps still count)
+        with self._lock:
+            fresh: TTLCache[str, SessionState] = TTLCache(maxsize=self.max_sessions, ttl=value, timer=time.time)
+            now = time.time()
+            for key, state in self._data.items():
+                if now - state.updated < value:
+                    fresh[key] = state
+            self._data, self._ttl = fresh, value
 
     def get(self, session_id: str) -> SessionState | None:
-        """The session if it exists and has not expired."""
+        """The session if it exists and has not expired (expiry counts from the last put)."""
         with self._lock:
             state = self._data.get(session_id)
-            if state is None:
+            if state is None or time.time() - state.updated >= self._ttl:
                 return None
-            if time.time() - state.updated > self.ttl_s:
-                del self._data[session_id]
-                return None
-            self._data.move_to_end(session_id)
             return state.model_copy(deep=True)
 
     def put(self, state: SessionState) -> None:
@@ -78,9 +90,6 @@ class MemorySessionStore:
         state.updated = time.time()
         with self._lock:
             self._data[state.session_id] = state.model_copy(deep=True)
-            self._data.move_to_end(state.session_id)
-            while len(self._data) > self.max_sessions:
-                self._data.popitem(last=False)
 
     def delete(self, session_id: str) -> None:
         with self._lock:
@@ -91,7 +100,7 @@ class MemorySessionStore:
         with self._lock:
             gone = [k for k, v in self._data.items() if v.user_id == user_id]
             for k in gone:
-                del self._data[k]
+                self._data.pop(k, None)
         return len(gone)
 
     def __len__(self) -> int:
@@ -107,7 +116,6 @@ class SqlSessionStore:
 
     def __init__(self, engine: Engine, ttl_s: float = 1800.0) -> None:
         self.engine, self.ttl_s = engine, ttl_s
-        self._insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[engine.dialect.name]
         self._purged = 0.0
 
     def get(self, session_id: str) -> SessionState | None:
@@ -125,10 +133,8 @@ class SqlSessionStore:
         """Store the session and stamp it (insert or replace)."""
         state.updated = now = time.time()
         row = {"session_id": state.session_id, "user_id": state.user_id, "updated": now, "state": state.model_dump_json()}
-        stmt = self._insert(chat_sessions).values(row)
-        stmt = stmt.on_conflict_do_update(index_elements=[chat_sessions.c.session_id], set_={k: stmt.excluded[k] for k in row if k != "session_id"})
         with self.engine.begin() as conn:
-            conn.execute(stmt)
+            upsert(conn, chat_sessions, [row], ["session_id"], update=[k for k in row if k != "session_id"])
             if now - self._purged > self.PURGE_EVERY_S:
                 self._purged = now
                 conn.execute(delete(chat_sessions).where(chat_sessions.c.updated < now - self.ttl_s))

@@ -1,4 +1,4 @@
-"""What the assistant may call: search, recommend, product lookup — over the ShopMind facade only."""
+"""What the assistant may call: search, recommend, product lookup — through `ShopQueries` (the facade fits it)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any, Protocol
 
 from shopmind.assistant.budget import clip
 from shopmind.domain import Product
+from shopmind.errors import NotBuilt
+from shopmind.ports import ShopQueries
 
 MAX_QUERY_CHARS = 200  # what a search box takes (the API's own limit): a chat message is cut to it before searching
 
@@ -26,18 +28,13 @@ class Tools(Protocol):
 
 
 class ShopTools:
-    """Tools over an open ShopMind: `search`, `recommend` when built (else similar items by search), catalog."""
+    """Tools over the shop's queries: `search`, `recommend` when built (else similar items by search), catalog."""
 
-    def __init__(self, shop: Any) -> None:
+    def __init__(self, shop: ShopQueries) -> None:
         self.shop = shop
 
     def _search_service(self) -> Any | None:
-        from shopmind.engine import NotBuilt
-
-        try:
-            return self.shop.service("search")
-        except NotBuilt:
-            return None
+        return self.shop.built_part("search")
 
     def understander(self) -> Any | None:
         """The search service (its `understand(query)` fills price/brand/attribute/category slots)."""
@@ -49,7 +46,7 @@ class ShopTools:
 
     def get(self, ids: Iterable[str]) -> list[Product]:
         ids = list(ids)
-        found = self.shop.catalog.get_many(ids)
+        found = self.shop.get_products(ids)
         return [found[i] for i in ids if i in found]
 
     def search(self, query: str, filters: dict[str, Any], k: int, exclude_brands: Sequence[str] = ()) -> list[Product]:
@@ -64,8 +61,6 @@ class ShopTools:
 
     def recommend(self, product_id: str, user_id: str | None, k: int) -> tuple[list[Product], str]:
         """The facade's recommend (placement 'product') when it exists and is built; else similar titles."""
-        from shopmind.engine import NotBuilt
-
         rec = getattr(self.shop, "recommend", None)
         if rec is not None:
             try:

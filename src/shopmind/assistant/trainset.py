@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import random
 import re
 import sys
 from pathlib import Path
 
 from shopmind.assistant.factcheck import COLOURS
+
+logger = logging.getLogger(__name__)
 
 EN = {
     "find": ["do you have {p}", "i'm looking for {p}", "show me {p}", "{p}", "i need {p} under ${n}", "find me {p}",
@@ -198,11 +201,14 @@ def main(argv: list[str]) -> None:
     rows = build(shared)
     out = Path(__file__).with_name("intent_train.jsonl")
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    print(f"wrote {len(rows)} rows to {out}")
+    logger.info("wrote %d rows to %s", len(rows), out)
     assoc = attribute_associations(shared)
     Path(__file__).with_name("attr_assoc.json").write_text(json.dumps(assoc, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-    print(f"wrote {sum(len(v) for v in assoc.values())} question-word → attribute-word weights to attr_assoc.json")
+    logger.info("wrote %d question-word → attribute-word weights to attr_assoc.json", sum(len(v) for v in assoc.values()))
 
 
 if __name__ == "__main__":
+    from shopmind.logs import setup_logging
+
+    setup_logging()
     main(sys.argv)

@@ -24,10 +24,9 @@ ads_app = typer.Typer(name="ads", help="Sponsored products: campaigns, ad select
 console = Console()
 
 
-def _service(shop: Any):
-    from shopmind.ads.service import for_shop
-
-    return for_shop(shop)
+def _service(shop: Any) -> Any:
+    """The shop's campaign manager (held by the facade)."""
+    return shop.ads_service
 
 
 def _spec_from(file: Path | None, fields: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +108,7 @@ def update(
     as_json: JsonOpt = False,
 ) -> None:
     """Change fields of a campaign."""
-    from shopmind.ads.store import CampaignNotFound
+    from shopmind.errors import CampaignNotFound
 
     body = _spec_from(file, {"bid": bid, "daily_budget": daily_budget, "status": status,
                              "products": products.split(",") if products else None})
@@ -149,9 +148,7 @@ def report(
 ) -> None:
     """Impressions, clicks, CTR, spend, CPC, conversions and ROAS per campaign and day."""
     with shop_at(home) as shop:
-        svc = _service(shop)
-        svc.catch_up(shop.store)
-        rows = svc.report(campaign_id, start, end)
+        rows = shop.ads_report(campaign_id, start, end)
     if as_json:
         emit_json(rows)
         return
@@ -176,7 +173,7 @@ def select(
 ) -> None:
     """Run one ad auction for a slot and show the winners, their prices and why."""
     with shop_at(home) as shop:
-        resp = _service(shop).select(placement, user_id=user_id, query=query, item_id=item_id, k=k)
+        resp = shop.ads(placement, user_id=user_id, query=query, item_id=item_id, k=k)
     if as_json:
         emit_json(resp.model_dump(mode="json"))
         return

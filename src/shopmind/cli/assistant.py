@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,10 +24,9 @@ console = Console()
 LlmOpt = Annotated[str | None, typer.Option("--llm", help="none | llama-cpp:PATH.gguf | llama-cpp:smollm2 | openai://HOST:PORT/v1 (default: [assistant] llm)")]
 
 
-def _assistant(shop, llm: str | None):
-    from shopmind.assistant import Assistant
-
-    return Assistant.from_shop(shop, **({"llm": llm} if llm else {}))
+def _assistant(shop: Any, llm: str | None) -> Any:
+    """The shop's assistant, or a fresh one with another LLM (`--llm`)."""
+    return shop.new_assistant(llm=llm) if llm else shop.assistant
 
 
 @assistant_app.command("chat")

@@ -63,7 +63,7 @@ def eval_forecast(
 
 def report_forecast(home: Path = DEFAULT_HOME, horizon: int = 4) -> None:
     """Print forecasts per category, rising items/categories/queries and stock-out alerts as JSON."""
-    from shopmind.forecast.data import SalesDataError
+    from shopmind.errors import SalesDataError
 
     with shop_at(home) as shop:
         try:

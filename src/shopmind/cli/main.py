@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shopmind.cli.common import DEFAULT_HOME, HomeOpt, JsonOpt, emit_json, fail, open_shop, shop_at
 from shopmind.cli.ads import ads_app
 from shopmind.cli.assistant import assistant_app
+from shopmind.cli.common import DEFAULT_HOME, HomeOpt, JsonOpt, emit_json, fail, open_shop, shop_at
 from shopmind.cli.evaluate import eval_app
 from shopmind.cli.keys import keys_app
 
@@ -129,14 +129,17 @@ def serve(
     home: HomeOpt = DEFAULT_HOME,
     host: Annotated[str | None, typer.Option("--host", help="default: server.host (127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option("--port", help="default: server.port (8000)")] = None,
-    log_level: Annotated[str, typer.Option("--log-level")] = "warning",
+    log_level: Annotated[str | None, typer.Option("--log-level", help="default: logging.level (INFO)")] = None,
+    log_json: Annotated[bool, typer.Option("--log-json", help="JSON-lines logs (default: logging.format)")] = False,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
     from shopmind.api import create_app
+    from shopmind.logs import setup_logging
 
     shop = open_shop(home)
+    setup_logging(log_level or shop.settings.logging.level, "json" if log_json else shop.settings.logging.format)
     app_ = create_app(shop)
     host = host or shop.settings.server.host
     port = port if port is not None else shop.settings.server.port
@@ -147,7 +150,7 @@ def serve(
     elif (shop.home / "api_keys.json").is_file():
         console.print(f"the demo's keys are in {shop.home / 'api_keys.json'}; `shopmind keys` lists every key")
     try:
-        uvicorn.run(app_, host=host, port=port, log_level=log_level, access_log=False, server_header=False)
+        uvicorn.run(app_, host=host, port=port, log_level=(log_level or "warning").lower(), access_log=False, server_header=False)
     finally:
         shop.close()
 
@@ -186,7 +189,7 @@ def search(
     """Search the built index."""
     import orjson
 
-    from shopmind.engine import NotBuilt
+    from shopmind.errors import NotBuilt
 
     try:
         parsed = orjson.loads(filters) if filters else None
@@ -218,7 +221,7 @@ def recommend(
     as_json: JsonOpt = False,
 ) -> None:
     """Recommendations for a placement, each with its reason."""
-    from shopmind.engine import NotBuilt
+    from shopmind.errors import NotBuilt
 
     with shop_at(home) as shop:
         try:

@@ -1,53 +1,8 @@
-"""Ranking metrics shared by search and recommendation evaluation.
-
-All functions take ranked id lists and judgments and return per-query floats, so callers can average,
-split by language or bootstrap as they need.
-"""
+"""Ranking metrics shared by search and recommendation evaluation (defined in shopmind.ranking.metrics, so search
+and recommend training use them without importing evaluation; re-exported here for the evaluation harnesses)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from shopmind.ranking.metrics import auc, dcg_gains, hit_rank_metrics, mrr_at_k, ndcg_at_k, recall_at_k
 
-import numpy as np
-
-
-def dcg_gains(grades: Sequence[float]) -> np.ndarray:
-    """Exponential gain 2^grade - 1, the convention of the numbers quoted in shared/data/README."""
-    return np.power(2.0, np.asarray(grades, dtype=np.float64)) - 1.0
-
-
-def ndcg_at_k(ranked: Sequence[str], qrels: Mapping[str, float], k: int = 10) -> float:
-    """nDCG@k with gain 2^grade-1; unjudged ids count as 0; ideal from all judged grades."""
-    ideal = sorted((g for g in qrels.values() if g > 0), reverse=True)[:k]
-    if not ideal:
-        return 0.0
-    discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    gains = dcg_gains([qrels.get(pid, 0.0) for pid in ranked[:k]])
-    dcg = float(np.dot(gains, discounts[: len(gains)]))
-    idcg = float(np.dot(dcg_gains(ideal), discounts[: len(ideal)]))
-    return dcg / idcg
-
-
-def mrr_at_k(ranked: Sequence[str], qrels: Mapping[str, float], k: int = 10, min_grade: float = 2) -> float:
-    """Reciprocal rank of the first id with grade ≥ min_grade within the top k."""
-    for rank, pid in enumerate(ranked[:k], start=1):
-        if qrels.get(pid, 0.0) >= min_grade:
-            return 1.0 / rank
-    return 0.0
-
-
-def recall_at_k(ranked: Sequence[str], qrels: Mapping[str, float], k: int = 100, min_grade: float = 2) -> float:
-    """Share of ids with grade ≥ min_grade found in the top k (0 when the query has none)."""
-    relevant = {pid for pid, g in qrels.items() if g >= min_grade}
-    if not relevant:
-        return 0.0
-    return len(relevant.intersection(ranked[:k])) / len(relevant)
-
-
-def hit_rank_metrics(ranks: np.ndarray, k: int) -> tuple[float, float]:
-    """HR@k and NDCG@k for single-target evaluation, from the 0-based rank of each target."""
-    ranks = np.asarray(ranks)
-    hit = ranks < k
-    hr = float(hit.mean()) if len(ranks) else 0.0
-    ndcg = float(np.where(hit, 1.0 / np.log2(ranks + 2.0), 0.0).mean()) if len(ranks) else 0.0
-    return hr, ndcg
+__all__ = ["auc", "dcg_gains", "hit_rank_metrics", "mrr_at_k", "ndcg_at_k", "recall_at_k"]

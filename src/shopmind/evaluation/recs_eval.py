@@ -16,12 +16,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from shopmind.evaluation.metrics import hit_rank_metrics
 from shopmind.recommend.base import Interactions, Recommender, mask_scores, read_seqrec, topk_rows
+from shopmind.recommend.split import temporal_metrics, temporal_split  # re-exported: they moved to recommend
+
+if TYPE_CHECKING:
+    from shopmind.recommend.blend import Blend
 
 
 def target_ranks(
@@ -149,9 +153,7 @@ def tune(
 
     Returns (model, params, val_ndcg@10, train_s of the kept model).
     """
-    from shopmind.recommend.base import create
-
-    from shopmind.recommend.base import _lookup
+    from shopmind.recommend.base import _lookup, create
 
     query_keys = _lookup(name).query_params
     best: tuple[Recommender, dict[str, Any], float, float] | None = None
@@ -213,7 +215,7 @@ def _registry() -> set[str]:
 
 def blend_on_validation(
     base: Recommender, others: list[Recommender], split: LOOSplit, *, val_sample: int | None = 6000, seed: int = 0
-) -> tuple[Recommender, float]:
+) -> tuple[Blend, float]:
     """Blend `others` into `base` with weights searched on (a sample of) the validation targets."""
     from shopmind.recommend.blend import Blend, normalise_rows, search_weights
 
@@ -249,7 +251,7 @@ def choose_auto(
         if log:
             log(f"blend {best_name}+{[o.name for o in others]} weights {blended.params['weights']} val {bval:.5f}")
         if bval > val:
-            kept = [(m, w) for m, w in zip(blended.models, blended.params["weights"]) if w or m is chosen]
+            kept = [(m, w) for m, w in zip(blended.models, blended.params["weights"], strict=True) if w or m is chosen]
             from shopmind.recommend.blend import Blend
 
             blended = Blend().with_models([m for m, _ in kept], [w for _, w in kept])
@@ -285,7 +287,7 @@ def evaluate_split(
         **test,
         "train_s": round(train_s, 2),
         "total_s": round(time.perf_counter() - t0, 2),
-        "users": int(len(split.test_target)),
+        "users": len(split.test_target),
         "items": int(split.n_items),
     }
 
@@ -313,48 +315,6 @@ def evaluate_recs(
         split = LOOSplit.from_file(path)
     out = evaluate_split(split, model, seed=seed, max_train_s=max_train_s)
     return {"protocol": protocol, "dataset": path.stem, **out}
-
-
-def temporal_split(interactions: Interactions, test_frac: float = 0.2) -> tuple[Interactions, list[np.ndarray], list[np.ndarray], float]:
-    """Global time split: events before the (1-test_frac) time quantile train; later new items are targets."""
-    cut = float(np.quantile(interactions.ts, 1.0 - test_frac)) if interactions.n_events else 0.0
-    before = interactions.ts < cut
-    user = interactions.user_of_event()
-    seqs: list[np.ndarray] = []
-    hist: list[np.ndarray] = []
-    targets: list[np.ndarray] = []
-    for u in range(interactions.n_users):  # per user at evaluation time (offline only)
-        s, e = interactions.indptr[u], interactions.indptr[u + 1]
-        b = before[s:e]
-        h = interactions.items[s:e][b]
-        seqs.append(h)
-        t = np.setdiff1d(interactions.items[s:e][~b], h)
-        if len(h) and len(t):
-            hist.append(h)
-            targets.append(t)
-    ts = [interactions.ts[interactions.indptr[u] : interactions.indptr[u + 1]][before[interactions.indptr[u] : interactions.indptr[u + 1]]] for u in range(interactions.n_users)]
-    train = Interactions.from_sequences(seqs, interactions.n_items, ts=ts, user_ids=interactions.user_ids, item_ids=interactions.item_ids)
-    _ = user
-    return train, hist, targets, cut
-
-
-def temporal_metrics(model: Recommender, hist: list[np.ndarray], targets: list[np.ndarray], n_items: int) -> dict[str, float]:
-    """HR, NDCG (binary gains) and recall at 10/20 over multi-item targets, plus coverage@10."""
-    from shopmind.evaluation.metrics import ndcg_at_k, recall_at_k
-
-    ids, _ = model.recommend(hist, k=20, exclude_seen=True)
-    out: dict[str, float] = {}
-    for k in (10, 20):
-        hr, nd, rc = [], [], []
-        for row, t in zip(ids, targets):
-            ranked = [str(i) for i in row[:k]]
-            q = {str(i): 1.0 for i in t}
-            hr.append(float(len(q.keys() & set(ranked)) > 0))
-            nd.append(ndcg_at_k(ranked, q, k))
-            rc.append(recall_at_k(ranked, q, k, min_grade=1))
-        out[f"hr@{k}"], out[f"ndcg@{k}"], out[f"recall@{k}"] = (round(float(np.mean(x)) if x else 0.0, 5) for x in (hr, nd, rc))
-    out["coverage@10"] = round(len(np.unique(ids[:, :10][ids[:, :10] >= 0])) / max(n_items, 1), 5)
-    return out
 
 
 def evaluate_recs_events(

@@ -67,7 +67,7 @@ class Forecasts:
 
     def subset(self, mask: np.ndarray) -> Forecasts:
         """The entries where `mask` holds."""
-        pick = lambda a: None if a is None else a[mask]  # noqa: E731
+        pick = lambda a: None if a is None else a[mask]
         return Forecasts(self.series[mask], self.target[mask], self.lead[mask], self.y[mask], self.f[mask], pick(self.lo), pick(self.hi), self.seconds)
 
 
@@ -79,7 +79,7 @@ def metrics(y: np.ndarray, f: np.ndarray, lo: np.ndarray | None = None, hi: np.n
         "mape": float(np.mean(np.abs(f[pos] - y[pos]) / y[pos]) * 100) if pos.any() else float("nan"),
         "wape": float(np.abs(f - y).sum() / max(y.sum(), 1e-9) * 100),
         "smape": float(np.mean(np.where((y + f) > 0, 2 * np.abs(f - y) / np.maximum(np.abs(y) + np.abs(f), 1e-9), 0.0)) * 100),
-        "rows": int(len(y)),
+        "rows": len(y),
     }
     if lo is not None and hi is not None:
         out["coverage"] = float(np.mean((y >= np.floor(lo)) & (y <= np.ceil(hi))) * 100)
@@ -111,9 +111,9 @@ def run_backtest(panel: Panel, model: Forecaster, proto: Protocol_, refit_period
             parts.append((idx, np.full(len(idx), t), np.full(len(idx), lead), y[idx], fc[idx, j]))
     if not parts:
         raise SalesDataError("the backtest window holds no observed target periods")
-    cols = [np.concatenate([p[k] for p in parts]) for k in range(5)]
+    series_col, target_col, lead_col, y_col, f_col = (np.concatenate([p[k] for p in parts]) for k in range(5))
     log.info("%s backtest: %d origins, fit %.1fs, predict %.1fs", model.name, len(proto.origins()), fit_s, pred_s)
-    return Forecasts(*cols, seconds={"fit_s": round(fit_s, 2), "predict_s": round(pred_s, 2)})
+    return Forecasts(series_col, target_col, lead_col, y_col, f_col, seconds={"fit_s": round(fit_s, 2), "predict_s": round(pred_s, 2)})
 
 
 @dataclass
@@ -148,7 +148,7 @@ class Conformal:
         lo = np.empty(len(fc.f))
         hi = np.empty(len(fc.f))
         origins = fc.target - fc.lead
-        pending = sorted({(int(t), int(ld)) for t, ld in zip(fc.target, fc.lead)})
+        pending = sorted({(int(t), int(ld)) for t, ld in zip(fc.target, fc.lead, strict=True)})
         for origin in np.unique(origins):
             while pending and pending[0][0] <= origin:  # these targets are known at this origin
                 t, ld = pending.pop(0)

@@ -67,7 +67,7 @@ def rising_scores_from_events(
     except SalesDataError as exc:
         log.info("rising %s scores skipped: %s", level, exc)
         scores = {}
-    except Exception:  # noqa: BLE001 - an optional ranking signal must not fail a search or recommend build
+    except Exception:
         log.exception("rising %s scores failed; the signal is neutral for this build", level)
         scores = {}
     with _cache_lock:
@@ -86,7 +86,7 @@ def _compute(events: Any, level: str, categories: Mapping[str, str] | None, sign
     from shopmind.forecast.signals import rising
 
     types, counts = np.unique(np.asarray(events.column("type").to_numpy(zero_copy_only=False), dtype=object).astype(str), return_counts=True)
-    kind = demand_signal(dict(zip(types.tolist(), counts.tolist())), signal)
+    kind = demand_signal(dict(zip(types.tolist(), counts.tolist(), strict=True)), signal)
     cols = [c for c in ("type", "item_id", "query", "ts", "quantity") if c in events.column_names]
     table = events.select(cols)
     if "query" not in cols or "quantity" not in cols:  # the store's layout has both; test slices may not

@@ -15,15 +15,15 @@ from typing import Any
 
 import numpy as np
 
+from shopmind.errors import SalesDataError
+
 log = logging.getLogger(__name__)
 
 # Columns treated as known future covariates when none are named: prices and promotion flags. Columns that are
 # derived from the outcome itself (log units, profit, revenue) must never be used, so detection is by name.
 _COVARIATE_NAMES = re.compile(r"^(price\d*|deal|feat|feature|promo|promotion|display|discount|on_promotion|holiday)$", re.I)
 
-
-class SalesDataError(ValueError):
-    """Sales history that cannot be read or turned into series; the message names the field."""
+MAX_HORIZON = 12  # periods ahead a forecast may ask for: one fit per level serves every horizon up to this
 
 
 @dataclass

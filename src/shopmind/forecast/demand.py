@@ -8,6 +8,7 @@ rising lists and stock-out risk work from day one and switch to purchases once t
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,7 @@ def event_demand(
     level: str = "item",
     freq: str = "week",
     signal: str = "purchase",
-    item_meta: dict[str, Any] | None = None,
+    item_meta: Mapping[str, Any] | None = None,
     min_total: float = 0.0,
 ) -> Panel:
     """Units per series and period from an Arrow events table (the store's scan_events contract).

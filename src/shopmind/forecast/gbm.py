@@ -3,6 +3,7 @@
 It learns log-demand relative to each series' recent level from lags, windows, calendar, price, deal and
 feature-ad covariates (known for the forecast period) and the lead itself, so one model serves all series,
 new ones included. Forecasts are the learned median scaled by `shrink`, a factor the backtest tunes for MAPE.
+Trained through the shared `shopmind.ranking.gbm.GBM` wrapper (one model per seed, averaged).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import numpy as np
 
 from shopmind.forecast.data import Panel
 from shopmind.forecast.features import FeatureBuilder
+from shopmind.ranking.gbm import GBM
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "l1",
@@ -45,7 +47,7 @@ class GBMForecaster:
     shrink: float = 1.0
     seeds: int = 1
     max_train_rows: int = 2_000_000  # a uniform sample beyond this: a global model needs rows, not every series
-    _models: list[Any] = field(default_factory=list, repr=False)
+    _models: list[GBM] = field(default_factory=list, repr=False)
     _fb: FeatureBuilder | None = field(default=None, repr=False)
     _panel_id: int = field(default=0, repr=False)
     fit_seconds: float = 0.0
@@ -58,8 +60,6 @@ class GBMForecaster:
 
     def fit(self, panel: Panel, origin: int, leads: list[int]) -> GBMForecaster:
         """Train on every target period up to `origin` (inclusive) for each lead; reads no later sales."""
-        import lightgbm as lgb
-
         started = time.perf_counter()
         fb = self._features(panel)
         xs, ys = [], []
@@ -86,12 +86,10 @@ class GBMForecaster:
         names = fb.names()
         cats = [i for i, n in enumerate(names) if n.startswith("id_")]
         params = {**DEFAULT_PARAMS, **self.params}
-        self._models = []
-        for s in range(self.seeds):
-            ds = lgb.Dataset(x, y, feature_name=names, categorical_feature=cats, free_raw_data=True)
-            self._models.append(lgb.train({**params, "seed": params["seed"] + s}, ds, num_boost_round=self.rounds))
+        self._models = [GBM.train(x, y, features=names, params=params, rounds=self.rounds, categorical=cats, seed=params["seed"] + s)
+                        for s in range(self.seeds)]
         self.fit_seconds += time.perf_counter() - started
-        log.debug("%s: trained on %d rows up to %s in %.1fs", self.name, len(y), panel.periods[origin], time.perf_counter() - started)
+        logger.debug("%s: trained on %d rows up to %s in %.1fs", self.name, len(y), panel.periods[origin], time.perf_counter() - started)
         return self
 
     def predict_log(self, panel: Panel, origin: int, leads: list[int]) -> np.ndarray:
@@ -104,7 +102,7 @@ class GBMForecaster:
                 continue
             feats = fb.matrix(lead, np.array([t]))[:, 0, :]
             base = fb.base(lead, np.array([t]))[:, 0]
-            pred = np.mean([m.predict(feats, num_threads=1) for m in self._models], axis=0)
+            pred = np.mean([m.predict(feats) for m in self._models], axis=0)
             out[:, j] = pred + base
         return out
 

@@ -111,7 +111,7 @@ class StatForecaster:
         out = np.full((panel.n_series, h), np.nan)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for i in np.nonzero(seen >= self.min_history)[0]:
+            for i in np.nonzero(seen >= self.min_history)[0].tolist():
                 series = hist[i][~np.isnan(hist[i])]
                 try:
                     model = self._models.get(i)

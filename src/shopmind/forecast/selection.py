@@ -96,7 +96,7 @@ def evaluate(
         fc = _backtest(panel, name, model, val)
         if name == "lightgbm":
             scores = {k: metrics(fc.y, fc.f * k)["mape"] for k in SHRINKS}
-            shrink = min(scores, key=scores.get)
+            shrink = min(scores, key=scores.__getitem__)
             fc.f = fc.f * shrink
             log.info("lightgbm: MAPE shrink %.2f chosen on validation (%s)", shrink, {k: round(v, 2) for k, v in scores.items()})
         inner[name] = fc
@@ -134,7 +134,8 @@ def evaluate(
             model.shrink = shrink
         outer[name] = _backtest(panel, name, model, test)
     parts = [outer[name].subset(pick[outer[name].series] == name) for name in chosen]
-    combined = Forecasts(*(np.concatenate([getattr(p, a) for p in parts]) for a in ("series", "target", "lead", "y", "f")))
+    series, target, lead, y, f = (np.concatenate([getattr(p, a) for p in parts]) for a in ("series", "target", "lead", "y", "f"))
+    combined = Forecasts(series, target, lead, y, f)
     combined = conformal.fill(combined)
     result = metrics(combined.y, combined.f, combined.lo, combined.hi)
     counts = {name: int(sum(1 for v in choice.values() if v == name)) for name in chosen}

@@ -12,27 +12,26 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
+from shopmind.errors import ForecastPending
 from shopmind.forecast.backtest import Conformal, Protocol_, metrics, run_backtest
-from shopmind.forecast.data import Panel, SalesDataError, extend
+from shopmind.forecast.data import MAX_HORIZON, Panel, SalesDataError, extend
 from shopmind.forecast.demand import demand_signal, event_demand, sales_panel
 from shopmind.forecast.gbm import GBMForecaster
 from shopmind.forecast.models import NaiveForecaster
 from shopmind.forecast.signals import elasticities, rising, stockout_risk
-from shopmind.forecast.store import sales_count, sales_frame
+from shopmind.ports import CatalogEvents
+from shopmind.store.sales import sales_count, sales_frame
 
 log = logging.getLogger(__name__)
+__all__ = ["MAX_HORIZON", "ForecastPending", "ForecastService"]
 
 MIN_PERIODS_GBM = 12  # below this many periods the global model has too few lags to learn from
-MAX_HORIZON = 12  # one fit per level serves every horizon up to this
 CALIBRATION = 4  # periods held back to calibrate the intervals
-
-
-class ForecastPending(RuntimeError):
-    """The forecast asked for is being computed in the background."""
 
 
 class _Fitted:
@@ -53,8 +52,13 @@ class _Fitted:
 class ForecastService:
     """Forecasts for one open shop (see the module docstring)."""
 
-    def __init__(self, shop: Any, level_of_interval: float = 80.0, refresh_s: float = 600.0) -> None:
-        self.shop = shop
+    def __init__(self, store: CatalogEvents, item_meta: Callable[[], Mapping[str, Any]],
+                 recommend: Callable[..., Any] | None = None, level_of_interval: float = 80.0, refresh_s: float = 600.0) -> None:
+        """`item_meta()`: online state's item metadata (category top, brand); `recommend(placement=, item_id=, k=)`:
+        the facade's recommend, for in-stock substitutes (raises while it is not built)."""
+        self.store = store
+        self._item_meta = item_meta
+        self._recommend = recommend
         self.level = level_of_interval
         self._cache: dict[tuple, Any] = {}
         self._lock = threading.Lock()
@@ -64,15 +68,15 @@ class ForecastService:
         self.refresh_s = refresh_s
 
     def _version(self) -> tuple[int, int]:
-        return (self.shop.store.last_event_seq(), sales_count(self.shop.store))
+        return (self.store.last_event_seq(), sales_count(self.store))
 
     def panel(self, level: str = "item", freq: str = "week", signal: str | None = None) -> tuple[Panel, str]:
         """The demand panel of a level and where it came from ("sales" or the event type counted)."""
-        store = self.shop.store
+        store = self.store
         if level != "query" and signal is None and sales_count(store):
             return sales_panel(sales_frame(store), level=level), "sales"
         kind = demand_signal(store.event_type_counts(), signal)
-        meta = self.shop.state.items if level in ("category", "brand") else None
+        meta = self._item_meta() if level in ("category", "brand") else None
         return event_demand(store.scan_events(), level=level, freq=freq, signal=kind, item_meta=meta), kind
 
     def forecast(self, level: str = "item", horizon: int = 4, freq: str = "week", signal: str | None = None, *,
@@ -109,6 +113,7 @@ class ForecastService:
                     entry = {**self._compute(level, freq, signal), "version": version, "at": time.time()}
                     with self._lock:
                         self._cache[key] = entry
+        assert entry is not None  # fresh, just computed, or the stale one served while a background fit runs
         return {**entry, "forecast": entry["forecast"][:, :horizon], "lo": entry["lo"][:, :horizon], "hi": entry["hi"][:, :horizon],
                 "periods": entry["periods"][:horizon]}
 
@@ -121,7 +126,7 @@ class ForecastService:
         except SalesDataError as exc:  # the data cannot be forecast: remembered, so requests get 422, not 202 forever
             with self._lock:
                 self._failed[key] = (version, exc)
-        except Exception:  # noqa: BLE001 - logged; the next request tries again
+        except Exception:
             log.exception("background %s forecast failed", key[0])
         finally:
             with self._lock:
@@ -179,9 +184,9 @@ class ForecastService:
             i = names.index(key)
         hist = panel.y[i, -26:]
         return {"key": names[i], "level": level, "source": res["source"], "model": res["model"],
-                "history": [{"period": str(p), "units": None if np.isnan(v) else float(v)} for p, v in zip(panel.periods[-26:], hist)],
+                "history": [{"period": str(p), "units": None if np.isnan(v) else float(v)} for p, v in zip(panel.periods[-26:], hist, strict=True)],
                 "forecast": [{"period": str(p), "units": round(float(f), 2), "lo": round(float(a), 2), "hi": round(float(b), 2)}
-                             for p, f, a, b in zip(res["periods"], res["forecast"][i], res["lo"][i], res["hi"][i])],
+                             for p, f, a, b in zip(res["periods"], res["forecast"][i], res["lo"][i], res["hi"][i], strict=True)],
                 "interval": self.level}
 
     def rising(self, level: str = "item", horizon: int = 2, k: int = 20, freq: str = "week", *, wait: bool = True) -> list[dict[str, Any]]:
@@ -201,7 +206,7 @@ class ForecastService:
         res = self.forecast("item", horizon, wait=wait)
         panel: Panel = res["panel"]
         ids = [k[-1] for k in panel.keys]
-        products = self.shop.store.get_products(ids)
+        products = self.store.get_products(ids)
         items = [{"id": ids[i], "stock": products[ids[i]].stock, "forecast": res["forecast"][i], "hi": res["hi"][i]}
                  for i in range(panel.n_series) if ids[i] in products and products[ids[i]].stock is not None]
         alerts = stockout_risk(items, horizon=horizon)
@@ -213,14 +218,17 @@ class ForecastService:
     def _substitutes(self, item_id: str, k: int) -> list[str]:
         """In-stock substitutes: the recommender's substitute placement when built, else same-category items."""
         try:
-            resp = self.shop.recommend(placement="substitute", item_id=item_id, k=k * 3)
+            if self._recommend is None:
+                raise LookupError("no recommender")
+            resp = self._recommend(placement="substitute", item_id=item_id, k=k * 3)
             cands = [i.id for i in resp.items]
-        except Exception:  # noqa: BLE001 - not built yet: fall back to the catalogue
-            meta = self.shop.state.items
+        except Exception:
+            log.debug("no substitutes from the recommender for %s; same-category items instead", item_id, exc_info=True)
+            meta = self._item_meta()
             top = meta[item_id].top if item_id in meta else None
             cands = [i for i, m in meta.items() if m.top == top and i != item_id][: k * 10]
-        stock = self.shop.store.get_products(cands)
-        return [c for c in cands if c in stock and (stock[c].stock is None or stock[c].stock > 0)][:k]
+        stock = self.store.get_products(cands)
+        return [c for c in cands if c in stock and ((units := stock[c].stock) is None or units > 0)][:k]
 
     def elasticity(self, key: str) -> dict[str, Any]:
         """Price elasticity of one item (or store/item) from imported sales history."""
@@ -237,7 +245,7 @@ class ForecastService:
         cache_key = ("elasticity", version)
         with self._lock:
             if cache_key not in self._cache:
-                panel = sales_panel(sales_frame(self.shop.store), level="item")
+                panel = sales_panel(sales_frame(self.store), level="item")
                 self._cache[cache_key] = {e.key: e for e in elasticities(panel)}
             table = self._cache[cache_key]
         if key in table:

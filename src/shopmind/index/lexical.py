@@ -12,6 +12,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -107,7 +108,7 @@ class LexicalIndex:
 
     def add(self, rows: np.ndarray, docs: Sequence[FieldTokens]) -> None:
         """Append delta rows (row numbers must be ≥ current size, consecutive)."""
-        for row, doc in zip(np.asarray(rows).tolist(), docs):
+        for row, doc in zip(np.asarray(rows).tolist(), docs, strict=True):
             for name, field in self.fields.items():
                 field.add(row, list(doc.get(name, ())))
             self._n = max(self._n, row + 1)
@@ -135,7 +136,7 @@ class LexicalIndex:
     def save(self, path: Path) -> None:
         """bm25s files per field + lexical.json (weights, sizes, avg lengths)."""
         path.mkdir(parents=True, exist_ok=True)
-        meta = {"n_main": self._n_main_for_save(), "weights": self.weights, "fields": {}}
+        meta: dict[str, Any] = {"n_main": self._n_main_for_save(), "weights": self.weights, "fields": {}}
         for name, field in self.fields.items():
             meta["fields"][name] = {"avgdl": field.avgdl, "empty": field.bm25 is None}
             if field.bm25 is not None:

@@ -15,7 +15,6 @@ import numpy as np
 
 from shopmind.index.base import top_k
 
-
 AUTO_HNSW_ROWS = 20_000
 HNSW_SPEC = "HNSW32,Flat"
 
@@ -106,11 +105,11 @@ class VectorIndex:
                 if self.is_hnsw:
                     frac = n_allowed / self.n_main
                     ef = int(min(max(self.ef_search, kk) / max(frac, 1e-3), 4 * self.ef_search))
-                    params = faiss.SearchParametersHNSW(efSearch=max(ef, kk))
+                    params = faiss.SearchParametersHNSW(efSearch=max(ef, kk))  # type: ignore[attr-defined]  # missing from faiss's .pyi
                     if sel is not None:
                         params.sel = sel
                 else:
-                    params = faiss.SearchParameters(sel=sel) if sel is not None else None
+                    params = faiss.SearchParameters(sel=sel) if sel is not None else None  # type: ignore[call-arg]  # SWIG kwargs
                 d, i = self.index.search(q, kk, params=params)
                 keep = i[0] >= 0
                 rows, scores = i[0][keep].astype(np.int64), d[0][keep]

@@ -82,9 +82,9 @@ def rfm(events: pa.Table) -> dict[str, Any]:
     )
     names, counts = np.unique(seg, return_counts=True)
     return {
-        "users": int(len(uniq)),
+        "users": len(uniq),
         "as_of": float(now),
-        "segments": {str(n): int(c) for n, c in zip(names, counts)},
+        "segments": {str(n): int(c) for n, c in zip(names, counts, strict=True)},
         "rules": "R, F, M = quintile scores 1-5 of recency (days since last event), active days, purchase value",
         "median_recency_days": round(float(np.median(recency)), 2),
         "median_active_days": float(np.median(freq)),
@@ -136,11 +136,11 @@ def queries(events: pa.Table, top: int = 20, click_window_s: float = 1800) -> di
         if not mask.any():
             return []
         names, counts = np.unique(norm[mask], return_counts=True)
-        total = dict(zip(*np.unique(norm, return_counts=True)))
+        total = dict(zip(*np.unique(norm, return_counts=True), strict=True))
         o = np.argsort(-counts, kind="stable")[:top]
         return [{"query": str(names[i]), "count": int(counts[i]), "share": round(int(counts[i]) / int(total[names[i]]), 4)} for i in o]
 
-    return {"searches": int(len(idx)), "top": ranked(np.ones(len(idx), bool)), "zero_result": ranked(zero), "no_click": ranked(~followed[idx])}
+    return {"searches": len(idx), "top": ranked(np.ones(len(idx), bool)), "zero_result": ranked(zero), "no_click": ranked(~followed[idx])}
 
 
 def items(events: pa.Table, title_of: Mapping[str, str], top: int = 20, min_views: int = 20) -> dict[str, Any]:

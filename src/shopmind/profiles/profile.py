@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 from pydantic import BaseModel
@@ -50,7 +50,7 @@ class UserProfile(BaseModel):
 
 
 def _ts(t: float) -> datetime:
-    return datetime.fromtimestamp(t, tz=timezone.utc)
+    return datetime.fromtimestamp(t, tz=UTC)
 
 
 def segment_of(recency_days: float, sessions: int, orders: int, age_days: float) -> tuple[str, str]:

@@ -17,37 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
-# event weights for interest (affinity) and popularity
-WEIGHTS = {"view": 1.0, "click": 1.0, "favorite": 2.0, "add_to_cart": 3.0, "remove_from_cart": -1.0, "purchase": 5.0, "impression": 0.0, "search": 0.0}
+from shopmind.event_weights import EVENT_WEIGHTS
+from shopmind.profiles.config import BotGuardConfig, StateConfig  # noqa: F401  (re-exported: their old home)
+
+WEIGHTS = EVENT_WEIGHTS  # interest strength per event type (affinity and popularity); one table for every part
 COUNTED = ("impression", "view", "click", "add_to_cart", "purchase", "favorite")
 TYPE_INDEX = {t: i for i, t in enumerate(COUNTED)}
-
-
-class BotGuardConfig(BaseModel):
-    """Thresholds for flagging non-human users (by user id and by context.ip)."""
-
-    model_config = ConfigDict(extra="forbid")
-    enabled: bool = True
-    max_events_per_minute: int = Field(default=120, ge=1)
-    max_events_per_second: int = Field(default=20, ge=1)
-
-
-class StateConfig(BaseModel):
-    """How online state decays and what it keeps."""
-
-    model_config = ConfigDict(extra="forbid")
-    recent_items: int = Field(default=50, ge=1, le=1000)
-    session_gap_s: float = Field(default=1800, gt=0)
-    affinity_half_life_days: float = Field(default=14, gt=0)
-    counter_half_lives_h: tuple[float, float, float] = (1.0, 24.0, 168.0)
-    trending_half_life_h: float = Field(default=24.0, gt=0)
-    ctr_prior_clicks: float = Field(default=1.0, ge=0)
-    ctr_prior_impressions: float = Field(default=20.0, gt=0)
-    conversion_prior_purchases: float = Field(default=0.5, ge=0)
-    conversion_prior_views: float = Field(default=25.0, gt=0)
-    bots: BotGuardConfig = Field(default_factory=BotGuardConfig)
 
 
 @dataclass(slots=True)
@@ -370,7 +346,7 @@ class OnlineState:
                 return {"profile": 0, "counted_events": 0}
             retracted = 0
             if u.flagged is None:  # a flagged user's events were never counted (or were retracted on flagging)
-                for etype, item, query, t in zip(types, items, queries, ts):
+                for etype, item, query, t in zip(types, items, queries, ts, strict=True):
                     if item is not None:
                         self.counters.add(item, etype, t, sign=-1.0)
                         retracted += 1

@@ -53,7 +53,7 @@ class Blend(Recommender):
     def score(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         """Weighted sum of normalised member scores."""
         out = np.zeros((len(histories), self.n_items), dtype=np.float32)
-        for w, s in zip(self.params["weights"], self.member_scores(histories)):
+        for w, s in zip(self.params["weights"], self.member_scores(histories), strict=False):
             if w:
                 out += np.float32(w) * s
         return out
@@ -77,14 +77,14 @@ def search_weights(
     grid: Sequence[float] = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0),
 ) -> tuple[list[float], float]:
     """Greedy coordinate search of blend weights maximising validation NDCG@10 (member 0 weight fixed at 1)."""
-    from shopmind.evaluation.metrics import hit_rank_metrics
+    from shopmind.ranking.metrics import hit_rank_metrics
     from shopmind.recommend.base import mask_scores
 
     n = len(targets)
     rows = np.arange(n)
 
     def ndcg(weights: list[float]) -> float:
-        s = sum(np.float32(w) * m for w, m in zip(weights, member_val_scores))
+        s = sum(np.float32(w) * m for w, m in zip(weights, member_val_scores, strict=False))
         s = np.array(s, dtype=np.float32, copy=True)
         tgt = s[rows, targets].copy()
         mask_scores(s, histories, None, True)
@@ -104,5 +104,5 @@ def search_weights(
     return weights, best
 
 
-__all__ = ["Blend", "search_weights", "normalise_rows"]
+__all__ = ["Blend", "normalise_rows", "search_weights"]
 _ = json

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ def write_state(out_dir: Path, products: Sequence[Product], inter: Interactions,
     cat_names = sorted(set(cats))
     cat_index = {c: i for i, c in enumerate(cat_names)}
     promo = set(config.promotion_items)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     created = np.array([p.created_at.timestamp() if p.created_at else np.nan for p in products], dtype=np.float64)
     arrays = {
         "item_category": np.array([cat_index[c] for c in cats], dtype=np.int32),
@@ -50,17 +50,17 @@ def write_state(out_dir: Path, products: Sequence[Product], inter: Interactions,
         ctx = [json.loads(c) if c else {} for c in tbl["context"].to_pylist()]
         hours = (np.asarray(tbl["ts"].to_numpy(), dtype=np.float64) // 3600 % 24).astype(int)
         keys: dict[str, list[int]] = {}
-        for r, (c, h) in enumerate(zip(ctx, hours)):  # build time only
+        for r, (c, h) in enumerate(zip(ctx, hours, strict=True)):  # build time only
             for k in (f"device:{c.get('device')}" if c.get("device") else None,
                       f"location:{c.get('location')}" if c.get("location") else None, f"hour:{hours_bucket(h)}"):
                 if k:
                     keys.setdefault(k, []).append(r)
         ok = items >= 0
         for k, rows in keys.items():
-            r = np.asarray(rows)
-            r = r[ok[r]]
-            if len(r) >= 5:
-                seg_scores[k] = np.bincount(items[r], weights=w[r], minlength=inter.n_items)
+            sel = np.asarray(rows)
+            sel = sel[ok[sel]]
+            if len(sel) >= 5:
+                seg_scores[k] = np.bincount(items[sel], weights=w[sel], minlength=inter.n_items)
     seg_names = sorted(seg_scores)
     if seg_names:
         mat = np.stack([seg_scores[k] for k in seg_names]).astype(np.float32)

@@ -25,7 +25,8 @@ class PlacementConfig(BaseModel):
 
 
 class BusinessRules(BaseModel):
-    """Merchandising rules applied after ranking: pin (per placement), boost/bury multipliers, exclusions."""
+    """Merchandising rules applied after ranking: pin (per placement), boost/bury multipliers, exclusions — the
+    actions of `shopmind.rules.MerchAction` (exclude = hide), keyed by placement/item since there is no query."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -47,6 +48,17 @@ def _default_placements() -> dict[str, PlacementConfig]:
     }
 
 
+def _default_params() -> dict[str, dict[str, Any]]:
+    """Per-model constructor parameters (the defaults tuned on the bench sets)."""
+    return {
+        "itemknn": {"window": 3, "recency": 0.7},
+        "rules": {"basket_window": None, "min_support": 2},
+        "als": {"factors": 64, "regularization": 0.1, "alpha": 20.0, "iterations": 15},
+        "sasrec": {"max_train_s": 600.0},
+        "trending": {"half_life_s": 7 * 86400.0},
+    }
+
+
 class RecommendConfig(BaseModel):
     """`[recommend]` in shopmind.toml: which models to train, their parameters, placements and rules."""
 
@@ -54,13 +66,7 @@ class RecommendConfig(BaseModel):
 
     models: list[str] = Field(default_factory=lambda: ["popular", "trending", "itemknn", "rules", "als", "content"],
                               description="models to train; add 'sasrec' for the sequential model (needs torch)")
-    params: dict[str, dict[str, Any]] = Field(default_factory=lambda: {
-        "itemknn": {"window": 3, "recency": 0.7},
-        "rules": {"basket_window": None, "min_support": 2},
-        "als": {"factors": 64, "regularization": 0.1, "alpha": 20.0, "iterations": 15},
-        "sasrec": {"max_train_s": 600.0},
-        "trending": {"half_life_s": 7 * 86400.0},
-    })
+    params: dict[str, dict[str, Any]] = Field(default_factory=_default_params)
     sequential: str = Field(default="sasrec", description="model behind the 'sequential' source (falls back to itemknn)")
     event_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS))
     placements: dict[str, PlacementConfig] = Field(default_factory=_default_placements)

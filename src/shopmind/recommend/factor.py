@@ -33,7 +33,7 @@ class _Factor(Recommender):
         f = model.item_factors  # type: ignore[attr-defined]
         self.item_factors = np.asarray(f.to_numpy() if hasattr(f, "to_numpy") else f, dtype=np.float32)
         self.n_items = interactions.n_items
-        self._yty = None
+        self._yty: tuple[float, np.ndarray] | None = None
 
     def user_vectors(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         """Implicit-ALS user solve: (YᵀY + α YₕᵀYₕ + λI) u = (1+α) Yₕᵀ w, one batched solve."""
@@ -41,9 +41,10 @@ class _Factor(Recommender):
         alpha, lam = float(self.params.get("alpha", 1.0)), float(self.params.get("regularization", 0.01))
         rec = float(self.params.get("recency", 1.0))
         w = recency_weights(histories, rec) if rec != 1.0 else [np.ones(len(h), np.float32) for h in histories]
-        if getattr(self, "_yty", None) is None or self._yty[0] != lam:
-            self._yty = (lam, y.T @ y + lam * np.eye(y.shape[1], dtype=np.float32))
-        yty = self._yty[1]
+        cached = getattr(self, "_yty", None)
+        if cached is None or cached[0] != lam:
+            cached = self._yty = (lam, y.T @ y + lam * np.eye(y.shape[1], dtype=np.float32))
+        yty = cached[1]
         h = histories_csr(histories, self.n_items, w)
         f = y.shape[1]
         hc = h.tocoo()

@@ -112,4 +112,4 @@ class ItemKNN(Recommender):
         return {"sim": self.sim}
 
     def _set_arrays(self, arrays: dict[str, object]) -> None:
-        self.sim = arrays["sim"]  # type: ignore[assignment]
+        self.sim = arrays["sim"]

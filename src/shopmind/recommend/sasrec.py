@@ -19,6 +19,7 @@ barrier), measured here.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +31,8 @@ import torch
 from torch import nn
 
 from shopmind.recommend.base import Interactions, Recommender, register
+
+logger = logging.getLogger(__name__)
 
 
 class _SASRecNet(nn.Module):
@@ -67,7 +70,8 @@ class _SASRecNet(nn.Module):
         pad = seq == 0
         x = self.drop(x) * (~pad).unsqueeze(-1)
         # causal mask + padded keys masked; the diagonal stays open so all-padding rows never give NaN
-        blocked = self.causal[:length, :length].isinf()[None] | pad[:, None, :]
+        causal: torch.Tensor = self.causal  # type: ignore[assignment]  # a registered buffer
+        blocked = causal[:length, :length].isinf()[None] | pad[:, None, :]
         blocked = blocked & ~torch.eye(length, dtype=torch.bool, device=seq.device)[None]
         mask = torch.zeros(blocked.shape, dtype=x.dtype).masked_fill(blocked, float("-inf"))
         heads = self.encoder.layers[0].self_attn.num_heads
@@ -175,7 +179,8 @@ class SASRec(Recommender):
         data = _pad_left(windows, L + 1)
         net = self._build()
         self.net = net
-        decay, no_decay = [], []
+        decay: list[nn.Parameter] = []
+        no_decay: list[nn.Parameter] = []
         for n, prm in net.named_parameters():
             (no_decay if prm.ndim < 2 or "norm" in n else decay).append(prm)
         opt = torch.optim.AdamW(
@@ -222,8 +227,7 @@ class SASRec(Recommender):
                 else:
                     bad += 1
             self.history.append(rec)
-            if p["verbose"]:
-                print(f"sasrec epoch {epoch} {rec}", flush=True)
+            logger.log(logging.INFO if p["verbose"] else logging.DEBUG, "sasrec epoch %d %s", epoch, rec)
             if bad >= int(p["patience"]) or out_of_time:
                 break
         if best_state is not None:

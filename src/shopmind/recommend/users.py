@@ -43,7 +43,7 @@ class UserTable:
         keep_events = np.repeat(~drop, lens)
         indptr = np.zeros(int((~drop).sum()) + 1, dtype=np.int64)
         np.cumsum(lens[~drop], out=indptr[1:])
-        table = UserTable([u for u, d in zip(self.ids, drop) if not d], indptr, self.items[keep_events], self.purchased[keep_events])
+        table = UserTable([u for u, d in zip(self.ids, drop, strict=True) if not d], indptr, self.items[keep_events], self.purchased[keep_events])
         return table, int(drop.sum()), int(len(keep_events) - keep_events.sum())
 
 

@@ -186,10 +186,10 @@ class ProductTable:
             elif key.startswith("attributes."):
                 attr = key.split(".", 1)[1]
                 vals = value if isinstance(value, list) else [value]
-                m = self.attrs.get(attr)
+                matrix = self.attrs.get(attr)
                 voc = self.attr_vocab.get(attr)
                 cols = [voc.code[str(v)] for v in vals if voc and str(v) in voc.code] if voc else []
-                masks[key] = (np.asarray(m[:, cols].sum(axis=1)).ravel() > 0) if (m is not None and cols) else np.zeros(len(self), bool)
+                masks[key] = (np.asarray(matrix[:, cols].sum(axis=1)).ravel() > 0) if (matrix is not None and cols) else np.zeros(len(self), bool)
             elif key == "ids":
                 vals = value if isinstance(value, list) else [value]
                 mm = np.zeros(len(self), bool)
@@ -236,7 +236,7 @@ class ProductTable:
         if not len(p):
             return []
         qs = np.quantile(p, [0.2, 0.4, 0.6, 0.8])
-        edges = []
+        edges: list[float] = []
         for q in qs:
             mag = 10 ** max(0, int(np.floor(np.log10(max(q, 1)))) - 0)
             e = float(np.round(q / mag) * mag) if q >= 10 else float(np.round(q))
@@ -259,7 +259,7 @@ class ProductTable:
         path.mkdir(parents=True, exist_ok=True)
         for name in ("price", "in_stock", "created", "alive", "brand", "cat", "popularity", "ctr", "conversion"):
             np.save(path / f"{name}.npy", getattr(self, name))
-        for i, (key, m) in enumerate(self.attrs.items()):
+        for i, m in enumerate(self.attrs.values()):
             safe = f"attr_{i}"
             np.save(path / f"{safe}.indptr.npy", m.indptr)
             np.save(path / f"{safe}.indices.npy", m.indices)

@@ -7,19 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class MerchRule(BaseModel):
-    """A merchandising rule: when `query` (normalised, exact) or `category` (path prefix) matches,
-    `pin` ids to the top, `boost`/`bury` ids by a score factor, or `hide` them."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = "rule"
-    query: str | None = None
-    category: str | None = None
-    action: Literal["pin", "boost", "bury", "hide"]
-    ids: list[str] = Field(default_factory=list)
-    factor: float = 2.0
+from shopmind.rules import MerchRule
 
 
 class StageSwitches(BaseModel):
@@ -87,7 +75,7 @@ class SearchConfig(BaseModel):
     facet_size: int = 20
     rules: list[MerchRule] = Field(default_factory=list)
     ranker_params: dict[str, float | int | str] = Field(
-        default_factory=lambda: {
+        default_factory=lambda: dict[str, float | int | str]({
             "objective": "lambdarank",
             "n_estimators": 300,
             "learning_rate": 0.05,
@@ -98,5 +86,5 @@ class SearchConfig(BaseModel):
             "colsample_bytree": 0.9,
             "verbose": -1,
             "n_jobs": 2,
-        }
+        })
     )

@@ -14,7 +14,7 @@ class PriceRange(BaseModel):
 
 
 class QueryUnderstanding(BaseModel):
-    """What the service made of the query, stage by stage."""
+    """What the service made of the query, stage by stage, and how long each stage took."""
 
     original: str
     normalized: str
@@ -30,7 +30,11 @@ class QueryUnderstanding(BaseModel):
     category_confidence: float = 0.0
     stages: list[str] = Field(default_factory=list)
     recovery: str | None = None
-    timings_ms: dict[str, float] = Field(default_factory=dict)
+    timings_ms: dict[str, float] = Field(
+        default_factory=dict,
+        description="milliseconds per pipeline stage (understand, retrieve with retrieve.lexical and retrieve.dense, fuse, "
+        "features, rank, rules, facets, page) and their total; also in /metrics as shopmind_search_stage_seconds",
+    )
 
 
 class Why(BaseModel):

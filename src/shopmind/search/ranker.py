@@ -1,52 +1,34 @@
-"""Learning to rank: candidate features and a LightGBM LambdaMART model saved as a text file."""
+"""Learning to rank: search's LambdaMART model over the registry's "search" features, via the shared GBM wrapper,
+saved as `ranker.txt` (LightGBM text) + `ranker.json` (feature names, params, metrics)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-FEATURES = [
-    "bm25",
-    "bm25_title",
-    "bm25_brand",
-    "bm25_category",
-    "bm25_attributes",
-    "bm25_description",
-    "bm25_pinyin",
-    "title_coverage",
-    "title_idf_coverage",
-    "title_last_term",
-    "title_all_terms",
-    "dense_cos",
-    "dense_cos_gap",
-    "lex_rank_log",
-    "dense_rank_log",
-    "rrf",
-    "convex",
-    "intent_match",
-    "entity_match",
-    "popularity",
-    "ctr",
-    "conversion",
-    "age_days",
-    "in_stock",
-    "price_fit",
-    "user_affinity",
-    "query_terms",
-    "title_terms",
-    "rising_item",  # forecast demand growth z-score of the item (0: not rising, or no event history)
-    "rising_category",  # the same for its top-level category
-]
+from shopmind.ranking.features import feature_names
+from shopmind.ranking.gbm import GBM
+
+logger = logging.getLogger(__name__)
+
+FEATURES = feature_names("search")
+"""Columns of the candidate feature matrix, in order (described in shopmind.ranking.features)."""
 
 
 class Ranker:
     """LambdaMART over FEATURES; predict() scores a query's candidate feature matrix."""
 
-    def __init__(self, booster) -> None:
-        self.booster = booster
+    def __init__(self, model: GBM) -> None:
+        self.model = model
+
+    @property
+    def booster(self) -> Any:
+        """The LightGBM booster underneath."""
+        return self.model.booster
 
     @classmethod
     def fit(
@@ -54,48 +36,45 @@ class Ranker:
         X: np.ndarray,
         y: np.ndarray,
         groups: Sequence[int],
-        params: dict,
+        params: Mapping[str, Any],
         valid: tuple[np.ndarray, np.ndarray, Sequence[int]] | None = None,
     ) -> Ranker:
-        """Train LambdaMART (early-stopped on `valid` when given)."""
-        import lightgbm as lgb
-
-        params = dict(params)
-        n_estimators = int(params.pop("n_estimators", 300))
-        params.setdefault("objective", "lambdarank")
-        params.setdefault("metric", "ndcg")
-        params.setdefault("eval_at", [10])
-        params.setdefault("label_gain", [0, 1, 3, 7, 15, 31])
-        train = lgb.Dataset(X, label=y, group=list(groups), feature_name=FEATURES, free_raw_data=True)
-        valid_sets, callbacks = [], []
-        if valid is not None and len(valid[2]):
-            valid_sets = [lgb.Dataset(valid[0], label=valid[1], group=list(valid[2]), reference=train)]
-            callbacks = [lgb.early_stopping(30, verbose=False)]
-        booster = lgb.train(params, train, num_boost_round=n_estimators, valid_sets=valid_sets, callbacks=callbacks)
-        return cls(booster)
+        """Train LambdaMART (early-stopped on `valid` when given); `params` as in SearchConfig.ranker_params."""
+        p = dict(params)
+        n_estimators = int(p.pop("n_estimators", 300))
+        p.setdefault("objective", "lambdarank")
+        p.setdefault("metric", "ndcg")
+        p.setdefault("eval_at", [10])
+        p.setdefault("label_gain", [0, 1, 3, 7, 15, 31])
+        va = valid if valid is not None and len(valid[2]) else None
+        model = GBM.train(X, y, features=FEATURES, params=p, rounds=n_estimators, group=groups, valid=va)
+        logger.info("search ranker trained on %d queries: %s", len(groups), model.metrics)
+        return cls(model)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Scores of candidates (higher is better)."""
-        n = self.booster.best_iteration or None
-        return np.asarray(self.booster.predict(X, num_iteration=n, num_threads=1), np.float32)
+        return self.model.predict(X).astype(np.float32)
 
     def importance(self) -> dict[str, float]:
-        gains = self.booster.feature_importance(importance_type="gain")
-        return {f: float(g) for f, g in zip(FEATURES, gains)}
+        """Total split gain per feature."""
+        return self.model.importance()
+
+    def explain(self, X: np.ndarray, top: int = 5) -> list[dict[str, float]]:
+        """Per candidate, the features that moved its score most (SHAP contributions)."""
+        return self.model.explain(X, top)
 
     def save(self, path: Path) -> None:
-        """LightGBM text model + feature names."""
-        self.booster.save_model(str(path / "ranker.txt"), num_iteration=self.booster.best_iteration or None)
-        (path / "ranker.json").write_text(json.dumps({"features": FEATURES}))
+        """LightGBM text model + JSON sidecar (feature names, params, metrics)."""
+        self.model.save(path / "ranker.txt", path / "ranker.json")
 
     @classmethod
     def load(cls, path: Path) -> Ranker | None:
-        import lightgbm as lgb
-
-        f = path / "ranker.txt"
-        if not f.exists():
+        """The saved ranker, or None when there is none or it was trained on other features (a rebuild retrains)."""
+        if not (path / "ranker.json").is_file():
             return None
-        meta = json.loads((path / "ranker.json").read_text())
-        if meta["features"] != FEATURES:
+        try:
+            loaded = GBM.load(path / "ranker.txt", path / "ranker.json", features=FEATURES)
+        except ValueError as e:
+            logger.warning("ignoring saved ranker: %s", e)
             return None
-        return cls(lgb.Booster(model_file=str(f)))
+        return cls(loaded[0]) if loaded is not None else None

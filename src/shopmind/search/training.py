@@ -3,14 +3,18 @@ from a judged-queries file or from click logs (search → click / cart / purchas
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from shopmind.evaluation.metrics import ndcg_at_k
+from shopmind.event_weights import RELEVANCE_GRADES
+from shopmind.ranking.metrics import ndcg_at_k
 from shopmind.search.ranker import Ranker
 from shopmind.search.service import SearchService
+
+logger = logging.getLogger(__name__)
 
 Qrels = dict[str, dict[str, float]]
 
@@ -52,10 +56,13 @@ def tune_fusion(svc: SearchService, queries: Mapping[str, str], qrels: Qrels, me
     best = int(np.argmax(convex))
     fusion = "convex" if convex[best] >= rrf else "rrf"
     svc.set_tuned(dense_weight=grid[best], fusion=fusion)
-    return {"dense_weight": grid[best], "fusion": fusion, "convex_ndcg": dict(zip(map(str, grid), convex)), "rrf_ndcg": rrf}
+    return {"dense_weight": grid[best], "fusion": fusion, "convex_ndcg": dict(zip(map(str, grid), convex, strict=True)), "rrf_ndcg": rrf}
 
 
-def _training_matrix(svc: SearchService, queries: Mapping[str, str], qrels: Qrels, memo: Memo | None = None):
+def _training_matrix(
+    svc: SearchService, queries: Mapping[str, str], qrels: Qrels, memo: Memo | None = None
+) -> tuple[np.ndarray, np.ndarray, list[int]] | None:
+    """Features, graded labels and group sizes of the judged queries (None when none has a positive)."""
     Xs, ys, groups = [], [], []
     for qid, text in queries.items():
         if qid not in qrels:
@@ -78,10 +85,12 @@ def train_ranker(
     if tr is None:
         return None
     va = _training_matrix(svc, valid, qrels, memo) if valid else None
-    ranker = Ranker.fit(*tr, params=dict(svc.config.ranker_params), valid=va)
+    X, y, groups = tr
+    ranker = Ranker.fit(X, y, groups, params=dict(svc.config.ranker_params), valid=va)
     if valid:
         fused, ranked = _validation_ndcg(svc, ranker, valid, qrels, memo)
         svc.record_metrics(ranker_valid_ndcg=round(ranked, 4), fused_valid_ndcg=round(fused, 4), ranker_kept=ranked > fused)
+        logger.info("ranker nDCG@10 on %d held-out queries: %.4f (fused order %.4f)", len(valid), ranked, fused)
         if ranked <= fused:  # keep the ranker only where it beats the fused order on held-out queries
             return None
     svc.set_ranker(ranker)
@@ -105,9 +114,7 @@ def _validation_ndcg(svc: SearchService, ranker: Ranker, queries: Mapping[str, s
     return (float(np.mean(fused)) if fused else 0.0), (float(np.mean(ranked)) if ranked else 0.0)
 
 
-
-
-EVENT_GRADE = {"click": 1.0, "view": 1.0, "favorite": 2.0, "add_to_cart": 2.0, "purchase": 3.0}
+EVENT_GRADE = RELEVANCE_GRADES  # shopmind.event_weights: the graded-relevance scale (click 1, cart 2, purchase 3)
 
 
 def judgments_from_events(events, window_s: float = 1800.0, min_queries: int = 1) -> tuple[dict[str, str], Qrels]:
@@ -117,7 +124,7 @@ def judgments_from_events(events, window_s: float = 1800.0, min_queries: int = 1
         return {}, {}
     cols = events.select(["type", "user_id", "session_id", "item_id", "query", "ts"]).to_pydict()
     by_session: dict[str, list[tuple[float, str, str | None, str | None]]] = defaultdict(list)
-    for typ, user, sess, item, q, ts in zip(cols["type"], cols["user_id"], cols["session_id"], cols["item_id"], cols["query"], cols["ts"]):
+    for typ, user, sess, item, q, ts in zip(cols["type"], cols["user_id"], cols["session_id"], cols["item_id"], cols["query"], cols["ts"], strict=True):
         by_session[sess or user].append((ts, typ, item, q))
     queries: dict[str, str] = {}
     qrels: Qrels = defaultdict(dict)
@@ -143,6 +150,7 @@ def train_from_events(svc: SearchService, events, max_queries: int = 2000,
     `judgments_from_events(events)` when the caller already has them."""
     queries, qrels = judgments if judgments is not None else judgments_from_events(events)
     if len(qrels) < 20:
+        logger.info("too few judged searches to train the ranker (%d < 20)", len(qrels))
         return None
     keep = sorted(qrels, key=lambda q: (-len(qrels[q]), q))[:max_queries]
     train = {q: queries[q] for i, q in enumerate(keep) if i % 5}

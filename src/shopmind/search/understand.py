@@ -1,4 +1,4 @@
-"""Query understanding: price limits (English and Chinese), spelling from the catalog's own vocabulary,
+"""Query understanding: price limits (English and Chinese), spelling from the catalog's own vocabulary (spelling.py),
 synonyms (config file + mined from query reformulations), brand/attribute values and category intent.
 
 Every piece is learned from the catalog (and the event log when there is one) at build time and saved
@@ -11,106 +11,18 @@ import json
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
 from shopmind.search.price import CHEAP_WORDS, PRICE_PATTERNS, PriceIntent, parse_price  # noqa: F401 (re-exported)
+from shopmind.search.spelling import MAX_SPELL_LEN, Speller  # noqa: F401 (re-exported)
 from shopmind.text.normalize import CJK_RE, normalize
 from shopmind.text.tokenize import tokenize
-
-# ---------------------------------------------------------------------------------------------- spelling
-def _deletes(word: str, depth: int) -> set[str]:
-    out = {word}
-    frontier = {word}
-    for _ in range(depth):
-        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))} - out
-        out |= frontier
-    return out
-
-
-def osa_distance(a: str, b: str) -> int:
-    """Optimal string alignment distance (Damerau–Levenshtein with adjacent transpositions)."""
-    la, lb = len(a), len(b)
-    d = list(range(lb + 1))
-    prev2: list[int] | None = None
-    for i in range(1, la + 1):
-        cur = [i] + [0] * lb
-        for j in range(1, lb + 1):
-            cost = a[i - 1] != b[j - 1]
-            cur[j] = min(d[j] + 1, cur[j - 1] + 1, d[j - 1] + cost)
-            if prev2 is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, d = d, cur
-    return d[lb]
-
-
-MAX_SPELL_LEN = 40  # longer tokens are not corrected (no English word is that long)
-
-
-class Speller:
-    """Symmetric-delete spelling correction against the catalog's vocabulary (+ the query log)."""
-
-    def __init__(self, counts: Mapping[str, int], max_distance: int = 2) -> None:
-        self.counts = dict(counts)
-        self.max_distance = max_distance
-        self.max_len = max(map(len, self.counts), default=0)
-        self.index: dict[str, list[str]] = defaultdict(list)
-        for w in self.counts:
-            for d in _deletes(w, 1):
-                self.index[d].append(w)
-
-    @classmethod
-    def from_texts(cls, texts: Iterable[str], max_distance: int = 2, extra: Mapping[str, int] | None = None) -> Speller:
-        """Vocabulary of Latin words (≥ 3 letters) with their counts."""
-        counts: Counter[str] = Counter()
-        for t in texts:
-            counts.update(w for w in re.findall(r"[a-z]{3,}", normalize(t)))
-        for w, c in (extra or {}).items():
-            counts[w] += c
-        return cls(counts, max_distance)
-
-    def correct_word(self, word: str) -> str | None:
-        """Best in-vocabulary word within the allowed distance (by distance, then frequency), if any."""
-        if word in self.counts or len(word) < 4 or not word.isalpha() or not word.isascii():
-            return None
-        limit = min(self.max_distance, 1 if len(word) <= 5 else 2)
-        # its deletes grow as len² and no vocabulary word is within reach of a longer one: a 2,000-letter
-        # token would cost ~2M strings (tens of seconds); such tokens are not words anyone misspelled
-        if len(word) > min(self.max_len + limit, MAX_SPELL_LEN):
-            return None
-        cands = set()
-        for d in _deletes(word, limit):
-            cands.update(self.index.get(d, ()))
-        best: tuple[int, int, str] | None = None
-        for c in cands:
-            dist = osa_distance(word, c)
-            if dist <= limit:
-                key = (dist, -self.counts[c], c)
-                if best is None or key < best:
-                    best = key
-        return best[2] if best else None
-
-    def correct(self, text: str) -> tuple[str, dict[str, str]]:
-        """Corrected normalised text and the word → correction map."""
-        fixes: dict[str, str] = {}
-        out = []
-        for w in text.split(" "):
-            c = self.correct_word(w) if w else None
-            if c:
-                fixes[w] = c
-            out.append(c or w)
-        return " ".join(out), fixes
-
-    def to_json(self) -> dict:
-        return {"counts": self.counts, "max_distance": self.max_distance}
-
-    @classmethod
-    def from_json(cls, data: Mapping) -> Speller:
-        return cls(data["counts"], data["max_distance"])
 
 
 # ---------------------------------------------------------------------------------------------- synonyms
@@ -140,13 +52,13 @@ def mine_reformulations(events, min_count: int = 2, window_s: float = 120.0) -> 
         return {}
     cols = events.select(["type", "user_id", "session_id", "query", "ts"]).to_pydict()
     by_session: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
-    for typ, user, sess, q, ts in zip(cols["type"], cols["user_id"], cols["session_id"], cols["query"], cols["ts"]):
+    for typ, user, sess, q, ts in zip(cols["type"], cols["user_id"], cols["session_id"], cols["query"], cols["ts"], strict=True):
         by_session[sess or user].append((ts, typ, normalize(q) if q else ""))
     pairs: Counter[tuple[str, str]] = Counter()
     for evs in by_session.values():
         evs.sort()
         searches = [(i, ts, q) for i, (ts, typ, q) in enumerate(evs) if typ == "search" and q]
-        for (i1, t1, q1), (i2, t2, q2) in zip(searches, searches[1:]):
+        for (i1, t1, q1), (i2, t2, q2) in pairwise(searches):
             if t2 - t1 > window_s or q1 == q2:
                 continue
             clicked_between = any(evs[j][1] in ("click", "add_to_cart", "purchase") for j in range(i1 + 1, i2))
@@ -155,7 +67,7 @@ def mine_reformulations(events, min_count: int = 2, window_s: float = 120.0) -> 
             w1, w2 = q1.split(), q2.split()
             if len(w1) != len(w2):
                 continue
-            diff = [(a, b) for a, b in zip(w1, w2) if a != b]
+            diff = [(a, b) for a, b in zip(w1, w2, strict=True) if a != b]
             if len(diff) == 1:
                 pairs[diff[0]] += 1
     out: dict[str, list[str]] = defaultdict(list)
@@ -167,7 +79,7 @@ def mine_reformulations(events, min_count: int = 2, window_s: float = 120.0) -> 
 
 # ---------------------------------------------------------------------------------------------- entities
 GENERIC_VALUES = frozenset(
-    "other others 其他 其它 其他品牌 见描述 无 通用 无品牌 other其他 true false none n/a not specified 默认 不详 以上都有".split()
+    ["other", "others", "其他", "其它", "其他品牌", "见描述", "无", "通用", "无品牌", "other其他", "true", "false", "none", "n/a", "not", "specified", "默认", "不详", "以上都有"]
 )
 
 
@@ -229,7 +141,7 @@ class EntityMatcher:
                     hit = True
                 if hit:
                     used[i : i + n] = [True] * n
-        rest = " ".join(w for w, u in zip(words_, used) if not u)
+        rest = " ".join(w for w, u in zip(words_, used, strict=True) if not u)
         if self.cjk_keys and CJK_RE.search(rest):
             for key in sorted(self.cjk_keys, key=len, reverse=True):
                 if key in rest:
@@ -271,7 +183,7 @@ class CategoryIntent:
         lab_id = {n: i for i, n in enumerate(names)}
         vocab: dict[str, int] = {}
         rows, cols = [], []
-        for toks, lab in zip(docs, labels):
+        for toks, lab in zip(docs, labels, strict=True):
             if not lab:
                 continue
             for t in set(toks):

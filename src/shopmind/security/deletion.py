@@ -20,16 +20,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from sqlalchemy import Engine, func, insert, select, update
 
+from shopmind.ports import UserHolders
 from shopmind.security.secret import shop_secret, user_hash
 from shopmind.store.schema import user_deletions
-
-if TYPE_CHECKING:
-    from shopmind.engine import ShopMind
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +107,14 @@ def scrub_artifacts(home: Path, remove: Iterable[str]) -> dict[str, dict[str, in
     return out
 
 
-def scrub_fresh_build(shop: ShopMind, part: str, out_dir: Path, service: Any, since: int) -> int:
+def scrub_fresh_build(engine: Engine, home: Path, part: str, out_dir: Path, service: Any, since: int) -> int:
     """Before publishing a build whose snapshot was taken at receipt `since`: scrub users deleted after it."""
-    rows = deletions_since(shop.store.engine, since)
+    rows = deletions_since(engine, since)
     ids = getattr(service, "user_ids", None)
     if not rows or ids is None:
         return 0
     hashes = {h for _, h in rows}
-    secret = shop_secret(shop.home)
+    secret = shop_secret(home)
     matched = {u for u in ids() if user_hash(secret, u) in hashes}
     if matched:
         if part in SCRUBBERS:
@@ -128,41 +126,37 @@ def scrub_fresh_build(shop: ShopMind, part: str, out_dir: Path, service: Any, si
 
 
 # -- in memory --------------------------------------------------------------------------------------------------
-def held_user_ids(shop: ShopMind) -> set[str]:
+def held_user_ids(shop: UserHolders) -> set[str]:
     """Every user id this process holds in memory: online state, loaded services, ads and assistant if they say."""
-    held: set[str] = set()
-    state = shop._state
-    if state is not None:
-        with state.lock:  # events are applied by other threads meanwhile
-            held.update(state.users)
-    for obj in [*list(shop._services.values()), shop._ads, shop._assistant]:
-        ids = getattr(obj, "user_ids", None) if obj is not None else None
+    held = set(shop.state_user_ids())
+    for obj in shop.loaded_parts().values():
+        ids = getattr(obj, "user_ids", None)
         if callable(ids):
             held.update(ids())
     return held
 
 
-def forget_in_memory(shop: ShopMind, user_id: str, events: tuple[list, list, list, list] | None = None) -> dict[str, Any]:
+def forget_in_memory(shop: UserHolders, user_id: str, events: tuple[list, list, list, list] | None = None) -> dict[str, Any]:
     """Make this process's state and loaded services forget a user; `events` (types, items, queries, ts) retract counts."""
     from shopmind.assistant.state import SqlSessionStore
 
     removed: dict[str, Any] = {}
-    if shop._state is not None:
-        with shop._state_lock:
-            removed["online_state"] = shop._state.forget_user(user_id, *(events or ([], [], [], [])))
-    if shop._ads is not None:
-        shop._ads.forget_user(user_id)  # frequency counts in memory (the ledger was anonymised in the store)
-    if shop._assistant is not None and not isinstance(shop._assistant.store, SqlSessionStore):
-        removed["chat_sessions_in_memory"] = shop._assistant.forget_user(user_id)
-    for name, service in list(shop._services.items()):
-        forget = getattr(service, "forget_user", None)
-        if forget is not None:
+    in_state = shop.forget_state_user(user_id, events)
+    if in_state is not None:
+        removed["online_state"] = in_state
+    for name, part in shop.loaded_parts().items():
+        if name == "ads_service":
+            part.forget_user(user_id)  # frequency counts in memory (the ledger was anonymised in the store)
+        elif name == "assistant":
+            if not isinstance(part.store, SqlSessionStore):
+                removed["chat_sessions_in_memory"] = part.forget_user(user_id)
+        elif (forget := getattr(part, "forget_user", None)) is not None:
             removed[name] = forget(user_id)
     return removed
 
 
 # -- the deletion ---------------------------------------------------------------------------------------------
-def delete_user(shop: ShopMind, user_id: str) -> dict[str, Any]:
+def delete_user(shop: UserHolders, user_id: str) -> dict[str, Any]:
     """Remove a user everywhere (store, state, services, every artifact version); counts per place and the receipt id.
 
     The caller logs the action to the audit log with the receipt id as its target (API route, CLI command).
@@ -177,13 +171,13 @@ def delete_user(shop: ShopMind, user_id: str) -> dict[str, Any]:
     mine = shop.store.scan_events(user_id=user_id, by_time=False)
     removed: dict[str, Any] = dict(shop.store.delete_user(user_id))
     # ledger rows and served-ad rows (user id and address cleared)
-    removed["ads_rows_anonymised"] = (shop._ads.forget_user(user_id) if shop._ads is not None
-                                      else AdsStore(engine).forget_user(user_id))
+    ads = shop.loaded_parts().get("ads_service")
+    removed["ads_rows_anonymised"] = ads.forget_user(user_id) if ads is not None else AdsStore(engine).forget_user(user_id)
     removed["chat_sessions"] = SqlSessionStore(engine).forget_user(user_id)  # conversations live in the store
     # committed before any artifact is touched: a build publishing from here on, or a server polling, sees it
     receipt_id = _write_receipt(engine, user_hash(shop_secret(shop.home), user_id), {"pending": True})
     cols = tuple(mine.column(n).to_pylist() for n in ("type", "item_id", "query", "ts"))
-    memory = forget_in_memory(shop, user_id, cols)  # type: ignore[arg-type]
+    memory = forget_in_memory(shop, user_id, cols)
     removed["chat_sessions"] += memory.pop("chat_sessions_in_memory", 0)
     removed.update(memory)
     removed["artifacts"] = scrub_artifacts(shop.home, {user_id})
@@ -199,7 +193,7 @@ def delete_user(shop: ShopMind, user_id: str) -> dict[str, Any]:
 class DeletionFollower:
     """Follows `user_deletions` so this process forgets users deleted by another one (at most one query a second)."""
 
-    def __init__(self, shop: ShopMind, interval_s: float = 1.0) -> None:
+    def __init__(self, shop: UserHolders, interval_s: float = 1.0) -> None:
         self._shop = shop
         self.interval_s = interval_s
         self.last_seq: int | None = None  # set on the first poll
@@ -239,7 +233,7 @@ class DeletionFollower:
             forget_in_memory(self._shop, u)
         if matched:
             log.info("forgot %d user(s) deleted by another process", len(matched))
-            if self._shop._state is not None:  # their events' share of counters: recount from the (cleaned) log
+            if self._shop.state_loaded:  # their events' share of counters: recount from the (cleaned) log
                 self._rebuild_state_soon()
         return len(matched)
 

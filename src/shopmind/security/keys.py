@@ -166,10 +166,10 @@ class KeyRing:
         with self._lock:
             if digest in self._cache:
                 return self._cache[digest]
-        principal = lookup_hash(self.engine, digest)
+        looked = lookup_hash(self.engine, digest)
         with self._lock:
-            self._cache[digest] = principal
-        return principal
+            self._cache[digest] = looked
+        return looked
 
     def browser_key(self) -> str | None:
         """The storefront key /web/config.js hands to browsers (public by definition), if one is known in plaintext."""

@@ -73,11 +73,11 @@ class RateLimiter:
         with self._lock:
             now = self.clock()
             tokens = [self._tokens((group, scope, ident), rate, now) for scope, ident, rate in scopes]
-            short = [((1.0 - t) / rate.rate, scope) for t, (scope, _, rate) in zip(tokens, scopes) if t < 1.0]
+            short = [((1.0 - t) / rate.rate, scope) for t, (scope, _, rate) in zip(tokens, scopes, strict=True) if t < 1.0]
             if short:
                 wait, scope = max(short)
                 raise Limited(group, scope, max(1, math.ceil(wait)))
-            for t, (scope, ident, _) in zip(tokens, scopes):
+            for t, (scope, ident, _) in zip(tokens, scopes, strict=True):
                 self._buckets[(group, scope, ident)] = Bucket(t - 1.0, now)
 
     def __len__(self) -> int:

@@ -1,6 +1,6 @@
 """The SQL store: SQLite (embedded default) and PostgreSQL through the same SQLAlchemy Core code.
 
-The only dialect-specific piece is the `INSERT … ON CONFLICT` construct, looked up by dialect name.
+The only dialect-specific piece, `INSERT … ON CONFLICT`, comes from store.upsert.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-from sqlalchemy import Connection, bindparam, Engine, create_engine, delete, event, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, func, select, update
 
 from shopmind.domain import Event, Product, User
 from shopmind.store import schema
 from shopmind.store.schema import events, imports, products, users
+from shopmind.store.upsert import DIALECTS, insert_ignore_stmt, upsert_stmt
 
-_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 # Readers tail the log by `seq`, so seq order must be commit order. SQLite has one writer at a time; on
 # PostgreSQL a transaction-scoped advisory lock serialises event writers until they commit, otherwise a
 # tailer could pass a seq whose transaction commits later and never see that event.
@@ -81,16 +80,15 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        if self.dialect not in _INSERT:
+        if self.dialect not in DIALECTS:
             raise StoreError(f"unsupported database {self.dialect!r}; use sqlite:// or postgresql://")
-        self._insert = _INSERT[self.dialect]
         self._event_write_lock = _EVENT_WRITE_LOCK.get(self.dialect)
         # events are the hot write path: compile the statement once and hand rows straight to the driver
-        stmt = self._insert(events).values({name: bindparam(name) for name in EVENT_ROW_COLUMNS})
-        compiled = stmt.on_conflict_do_nothing(index_elements=[events.c.id]).compile(dialect=engine.dialect)
+        stmt = insert_ignore_stmt(engine, events, ["id"]).values({name: bindparam(name) for name in EVENT_ROW_COLUMNS})
+        compiled = stmt.compile(dialect=engine.dialect)
         self._event_sql = str(compiled)
         self._event_positional = compiled.positional
-        self._event_order = [n for n in (compiled.positiontup or [])] if compiled.positional else None
+        self._event_order = list(compiled.positiontup or []) if compiled.positional else None
 
     # -- lifecycle -------------------------------------------------------------------------------------
     @classmethod
@@ -159,11 +157,7 @@ class SqlStore:
             return 0
         now = time.time()
         rows = list({p.id: _product_row(p, now) for p in items}.values())  # last one wins within a batch
-        stmt = self._insert(products)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[products.c.id],
-            set_={c.name: stmt.excluded[c.name] for c in products.columns if c.name not in ("id", "created_at")},
-        )
+        stmt = upsert_stmt(self.dialect, products, ["id"], update=[c.name for c in products.columns if c.name not in ("id", "created_at")])
         with self._conn(conn) as c:
             c.execute(stmt, rows)
         return len(rows)
@@ -216,11 +210,7 @@ class SqlStore:
                 for u in items
             }.values()
         )
-        stmt = self._insert(users)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[users.c.id],
-            set_={"attributes": stmt.excluded.attributes, "created_at": stmt.excluded.created_at, "updated_at": stmt.excluded.updated_at},
-        )
+        stmt = upsert_stmt(self.dialect, users, ["id"], update=["attributes", "created_at", "updated_at"])
         with self._conn(conn) as c:
             c.execute(stmt, rows)
         return len(rows)
@@ -274,7 +264,7 @@ class SqlStore:
     def adapt_event_rows(self, rows: list[tuple]) -> list[Any]:
         """Row tuples (EVENT_ROW_COLUMNS order) → this driver's parameter style."""
         if self._event_order is None:
-            return [dict(zip(EVENT_ROW_COLUMNS, r)) for r in rows]
+            return [dict(zip(EVENT_ROW_COLUMNS, r, strict=True)) for r in rows]
         if self._event_order != list(EVENT_ROW_COLUMNS):
             pick = [EVENT_ROW_COLUMNS.index(k) for k in self._event_order]
             return [tuple(r[i] for i in pick) for r in rows]
@@ -301,8 +291,8 @@ class SqlStore:
                 rows = conn.execute(q).all()
             if not rows:
                 break
-            cols = list(zip(*rows))
-            batches.append(pa.record_batch([pa.array(col, type=f.type) for col, f in zip(cols, EVENT_SCHEMA)], schema=EVENT_SCHEMA))
+            cols = list(zip(*rows, strict=True))
+            batches.append(pa.record_batch([pa.array(col, type=f.type) for col, f in zip(cols, EVENT_SCHEMA, strict=True)], schema=EVENT_SCHEMA))
             last = rows[-1][0]
             if len(rows) < batch_size:
                 break
@@ -372,9 +362,9 @@ class SqlStore:
             with self.engine.begin() as c:
                 yield c
 
-    # -- sales (forecasting; the table and queries live in shopmind.forecast.store) ------------------------
+    # -- sales (forecasting; the table and queries live in shopmind.store.sales) ------------------------
     def upsert_sales(self, items: Sequence[Any], conn: Connection | None = None) -> int:
         """Insert or replace sales rows by (store, item, period); the importer's writer for `sales`."""
-        from shopmind.forecast.store import upsert_sales
+        from shopmind.store.sales import upsert_sales
 
         return upsert_sales(self, items, conn)

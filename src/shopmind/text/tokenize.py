@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import pairwise
 
 from shopmind.text.normalize import CJK_RE, normalize
+from shopmind.text.stopwords import EN_STOPWORDS, ZH_STOPWORDS
 
 _RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\s\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD_RE = re.compile(r"\d+(?:[./]\d+)*[a-z]*|[a-z]+\d*[a-z\d]*|[^\W\d_]+", re.UNICODE)
 
-EN_STOPWORDS = frozenset(
-    "a an and are as at be by for from in into is it its of on or s that the to with without x".split()
-)
-ZH_STOPWORDS = frozenset("的 了 和 与 及 或 是 在 有 个".split())
 
 
 @lru_cache(maxsize=1)
@@ -104,5 +102,5 @@ def pinyin_tokens(text: str) -> list[str]:
 
 def pinyin_query_tokens(text: str) -> list[str]:
     """Keys a Latin query may mean in pinyin: each word and each adjacent pair joined ('pao xie' → 'paoxie')."""
-    ws = [w for w in re.findall(r"[a-z]+", normalize(text))]
-    return ws + [a + b for a, b in zip(ws, ws[1:])] + ["".join(ws[i : i + 3]) for i in range(len(ws) - 2)]
+    ws = list(re.findall(r"[a-z]+", normalize(text)))
+    return ws + [a + b for a, b in pairwise(ws)] + ["".join(ws[i : i + 3]) for i in range(len(ws) - 2)]

@@ -8,16 +8,16 @@ import orjson
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
 from shopmind.ads.models import AdsResponse, Campaign, CampaignSpec, CampaignUpdate
-from shopmind.ads.service import AdsService
-from shopmind.ads.store import CampaignNotFound
 from shopmind.api.deps import RequireAdmin, RequireAnalyst, RequireStorefront, Shop, audit
+from shopmind.errors import CampaignNotFound
 from shopmind.security.limits import ID_CHARS, PLACEMENT_CHARS, QUERY_CHARS
 from shopmind.security.ratelimit import client_ip, rate_limit
 
 router = APIRouter(tags=["ads"])
 
 
-def _ads(shop: Any) -> AdsService:
+def _ads(shop: Any) -> Any:
+    """The shop's campaign manager (the facade holds one per process)."""
     return shop.ads_service
 
 
@@ -90,27 +90,18 @@ def select_ads(
     `expires_at`, while the address it was served to is under its click rate (`ads.max_clicks_per_ip`)."""
     context = {k_: v for k_, v in {"device": device, "location": location, "segment": segment}.items() if v}
     ip = client_ip(request, shop.settings.api.trusted_proxies)  # as the server sees it, not as the client claims
-    return _ads(shop).select(placement, user_id=user_id, query=q, item_id=item_id, k=k, context=context, session_id=session_id,
-                             client_ip=ip)
+    return shop.ads(placement, user_id=user_id, query=q, item_id=item_id, k=k, context=context, session_id=session_id, client_ip=ip)
 
 
 @router.get("/ads/report", dependencies=[RequireAnalyst])
 def ads_report(shop: Shop, campaign_id: Annotated[str | None, Query(max_length=ID_CHARS)] = None,
                start: Annotated[str | None, Query(max_length=10)] = None, end: Annotated[str | None, Query(max_length=10)] = None) -> list[dict[str, Any]]:
     """Per campaign and day: impressions, clicks, CTR, spend, CPC, conversions, ROAS (spend synced from events first)."""
-    svc = _ads(shop)
-    svc.catch_up(shop.store)
-    return svc.report(campaign_id, start, end)
+    return shop.ads_report(campaign_id, start, end)
 
 
 
 @router.get("/ads/pacing", dependencies=[RequireAnalyst])
 def ads_pacing(shop: Shop, day: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None) -> dict[str, Any]:
     """Cumulative spend by UTC hour per campaign for one day (default today), with each daily budget."""
-    import time as _time
-
-    svc = _ads(shop)
-    svc.catch_up(shop.store)
-    day = day or _time.strftime("%Y-%m-%d", _time.gmtime())
-    budgets = {c.id: c.daily_budget for c in svc.list_campaigns()}
-    return {"day": day, "curves": svc.store.pacing_curve(day), "daily_budgets": budgets}
+    return shop.ads_pacing(day)

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 
 from shopmind.api.deps import RequireAnalyst, RequireIngest, Shop, audit
 from shopmind.domain import Sales
-from shopmind.forecast.data import SalesDataError
-from shopmind.forecast.service import MAX_HORIZON, ForecastPending
+from shopmind.errors import ForecastPending, SalesDataError
+from shopmind.forecast.data import MAX_HORIZON
 from shopmind.security.limits import ID_CHARS
 
 router = APIRouter(tags=["forecast"])

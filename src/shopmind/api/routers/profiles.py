@@ -25,11 +25,7 @@ def user_profile(user_id: Annotated[str, Path(max_length=ID_CHARS)], shop: Shop)
 @router.get("/trending", dependencies=[RequireRead])
 def trending(shop: Shop, k: Annotated[int, Query(ge=1, le=200)] = 20, category: Annotated[str | None, Query(max_length=500)] = None) -> dict[str, Any]:
     """Items and queries with the most recent activity (bots excluded)."""
-    state = shop.state
-    return {
-        "items": [{"item_id": i, "score": round(s, 4)} for i, s in state.trending_items(k, category)],
-        "queries": [{"query": q, "score": round(s, 4)} for q, s in state.trending_queries(k)],
-    }
+    return shop.trending(k, category)
 
 
 @router.get("/reports/{name}", dependencies=[RequireAnalyst])
@@ -55,11 +51,7 @@ def rebuild_state(shop: Shop, request: Request) -> dict[str, Any]:
 @router.get("/admin/live", dependencies=[RequireAnalyst])
 def live(shop: Shop, minutes: Annotated[int, Query(ge=1, le=1440)] = 60) -> dict[str, Any]:
     """Events per minute (by event time) up to now, for the dashboard's live chart."""
-    import time
-
-    state = shop.state
-    return {"per_minute": [{"t": t, "events": n} for t, n in state.events_per_minute(minutes, now=time.time())],
-            "events_applied": state.events_applied, "flagged_users": len(state.flagged_users())}
+    return shop.live(minutes)
 
 
 @router.get("/admin/models", dependencies=[RequireAnalyst])

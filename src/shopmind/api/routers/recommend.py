@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from shopmind.api.deps import RequireRead, Shop
-from shopmind.engine import NotBuilt
-from shopmind.recommend.service import RecommendResponse
+from shopmind.errors import NotBuilt
+from shopmind.recommend.config import RecommendResponse
 from shopmind.security.limits import ID_CHARS, LIST_CHARS, PLACEMENT_CHARS, QUERY_CHARS, id_list
 from shopmind.security.ratelimit import rate_limit
 

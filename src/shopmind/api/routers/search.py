@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, HTTPException, Query, status
 
 from shopmind.api.deps import RequireRead, Shop
-from shopmind.engine import NotBuilt
+from shopmind.errors import NotBuilt
 from shopmind.search.models import SearchResponse
 from shopmind.security.limits import FACETS, FILTERS_CHARS, ID_CHARS, QUERY_CHARS, SUGGEST_CHARS, FacetName
 from shopmind.security.ratelimit import rate_limit

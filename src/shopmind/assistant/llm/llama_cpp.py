@@ -9,6 +9,7 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from shopmind.assistant.llm.base import LLMError
 
@@ -45,7 +46,8 @@ class LlamaCppLLM:
             raise LLMError(INSTALL_HINT) from exc
         # llama.cpp threads spin while waiting: on a small shared box fewer threads are much faster
         threads = n_threads or int(os.environ.get("SHOPMIND_LLM_THREADS", max(1, (os.cpu_count() or 2) // 2)))
-        self._llm = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=threads, verbose=False)
+        # Any: llama_cpp's TypedDict message/response unions are narrower than the plain dicts this backend passes
+        self._llm: Any = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=threads, verbose=False)
         self._lock = threading.Lock()
 
     @classmethod

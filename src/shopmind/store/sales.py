@@ -1,4 +1,4 @@
-"""Sales rows in the shop's SQL store (schema v6 `sales`): upsert by (store, item, period), read as a frame."""
+"""Sales rows in the shop's SQL store (schema v6 `sales`, read by the forecasts): upsert by (store, item, period), read as a frame."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, select
 
 from shopmind.domain import Sales
 from shopmind.store.schema import sales
+from shopmind.store.upsert import upsert_stmt
 
 SALES_COLUMNS = ("store", "item_id", "period", "units", "price", "promotion", "feature", "brand", "category")
 
@@ -20,11 +21,7 @@ def upsert_sales(store: Any, items: Sequence[Sales], conn: Connection | None = N
         return 0
     now = time.time()
     rows = list({s.key: {**{c: getattr(s, c) for c in SALES_COLUMNS}, "updated_at": now} for s in items}.values())
-    stmt = store._insert(sales)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[sales.c.store, sales.c.item_id, sales.c.period],
-        set_={c: stmt.excluded[c] for c in (*SALES_COLUMNS[3:], "updated_at")},
-    )
+    stmt = upsert_stmt(store.engine, sales, ["store", "item_id", "period"], update=(*SALES_COLUMNS[3:], "updated_at"))
     if conn is not None:
         conn.execute(stmt, rows)
     else:

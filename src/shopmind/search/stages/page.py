@@ -1,0 +1,87 @@
+"""Stage 8, page: the requested page of the ranked list (or of the matches in another sort order), as hits
+with their `why` (matched terms, BM25, dense similarity, fused and ranker scores, boosts, rules)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shopmind.index.base import top_k
+from shopmind.search.catalog import ProductTable
+from shopmind.search.models import Hit, Why
+from shopmind.search.stages.context import SearchContext
+from shopmind.text.tokenize import tokenize
+
+
+def sort_key(t: ProductTable, sort: str, rows: np.ndarray) -> np.ndarray:
+    """Ascending sort key of rows for a non-relevance sort (missing values last)."""
+    if sort == "price_asc":
+        return np.where(np.isnan(t.price[rows]), np.inf, t.price[rows])
+    if sort == "price_desc":
+        return np.where(np.isnan(t.price[rows]), np.inf, -t.price[rows])
+    if sort == "newest":
+        return np.where(np.isnan(t.created[rows]), np.inf, -t.created[rows])
+    return -t.popularity[rows].astype(np.float64)
+
+
+def _page_rows(ctx: SearchContext) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and scores of the requested page; ctx.total is set on the way."""
+    req, r = ctx.request, ctx.r
+    ranked, final, tail = ctx.ranked_rows, ctx.final_score, ctx.tail_mask
+    assert ranked is not None and final is not None and tail is not None
+    ctx.total = int(len(ranked) + tail.sum())
+    start = (req.page - 1) * req.per_page
+    if req.sort == "relevance":
+        need = start + req.per_page
+        if need > len(ranked) and tail.any():  # the long lexical tail, by BM25
+            tail_rows, tail_sc = top_k(r.lex_all, need - len(ranked), tail)
+            ranked = np.concatenate([ranked, tail_rows])
+            final = np.concatenate([final, tail_sc - 1e6])
+        return ranked[start:need], final[start:need]
+    all_rows = np.concatenate([ranked, np.flatnonzero(tail)])
+    rel = np.concatenate([np.arange(len(ranked)), len(ranked) + np.arange(int(tail.sum()))])
+    o = np.lexsort((rel, sort_key(ctx.parts.table, req.sort, all_rows)))
+    page_rows = all_rows[o][start : start + req.per_page]
+    page_scores = np.concatenate([final, np.zeros(int(tail.sum()))])[o][start : start + req.per_page]
+    return page_rows, page_scores
+
+
+def _hit(ctx: SearchContext, row: int, score: float, ci: int | None) -> Hit:
+    """One hit; `ci`: its position among the candidates (None for tail rows)."""
+    t, r, u = ctx.parts.table, ctx.r, ctx.u
+    why = None
+    if ctx.request.explain:
+        assert ctx.fused is not None
+        matched = []
+        if ci is not None or r.lex_all[row] > 0:
+            title_toks = set(tokenize(t.titles[row]))
+            matched = [tok for tok in dict.fromkeys(u.tokens) if tok in title_toks]
+        rk = ctx.rk_scores
+        why = Why(
+            matched_terms=matched,
+            bm25=round(float(r.lex_all[row]), 4),
+            dense_similarity=round(float(r.cos[ci]), 4) if ci is not None and ctx.parts.vectors is not None else None,
+            fused=round(float(ctx.fused[ci]), 5) if ci is not None else 0.0,
+            ranker=round(float(rk[ci]), 5) if rk is not None and ci is not None and not np.isnan(rk[ci]) else None,
+            boosts={k: round(float(v[ci]), 4) for k, v in ctx.boosts.items() if ci is not None and v[ci]},
+            rules=ctx.rule_notes.get(row, []),
+        )
+    price = float(t.price[row])
+    return Hit.model_construct(  # every field is built here with its declared type
+        id=t.ids[row],
+        score=round(score, 6),
+        title=t.titles[row],
+        price=None if np.isnan(price) else price,
+        brand=t.brand_of(row),
+        category=t.category_of(row),
+        why=why,
+    )
+
+
+def run(ctx: SearchContext) -> None:
+    """ctx.total and ctx.hits (the page)."""
+    r = ctx.r
+    page_rows, page_scores = _page_rows(ctx)
+    ci = np.minimum(np.searchsorted(r.cand, page_rows), max(len(r.cand) - 1, 0))
+    in_cand = (r.cand[ci] == page_rows) if len(r.cand) else np.zeros(len(page_rows), bool)
+    ctx.hits = [_hit(ctx, row, sc, c if ok else None)
+                for row, sc, c, ok in zip(page_rows.tolist(), page_scores.tolist(), ci.tolist(), in_cand.tolist(), strict=True)]

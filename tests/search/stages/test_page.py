@@ -1,0 +1,30 @@
+"""page stage: pages tile the ranked list, other sorts order every match, hits explain themselves."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.search.stages.conftest import run_until
+
+
+def test_pages_tile_the_ranking(hd_svc) -> None:
+    whole = run_until(hd_svc, "drill", "page", mode="bm25", per_page=30)
+    pages = [run_until(hd_svc, "drill", "page", mode="bm25", page=p, per_page=10) for p in (1, 2, 3)]
+    assert [h.id for p in pages for h in p.hits] == [h.id for h in whole.hits]
+    assert whole.total == int(whole.r.match.sum()) == pages[0].total
+
+
+def test_price_sort_orders_every_match(hd_svc) -> None:
+    ctx = run_until(hd_svc, "drill", "page", mode="bm25", sort="price_asc", per_page=500)
+    prices = [h.price for h in ctx.hits]
+    assert len(prices) == min(500, ctx.total) and prices == sorted(prices)
+
+
+def test_hits_explain_their_scores(hd_svc) -> None:
+    ctx = run_until(hd_svc, "cordless drill", "page", mode="bm25", per_page=5)
+    top = ctx.hits[0]
+    row = hd_svc.table.row_of[top.id]
+    assert top.why is not None and top.why.matched_terms and top.why.bm25 == round(float(ctx.lexical.lex_all[row]), 4)
+    assert top.why.dense_similarity is None and top.why.fused == round(float(np.max(ctx.fused)), 5)
+    quiet = run_until(hd_svc, "cordless drill", "page", mode="bm25", per_page=5, explain=False)
+    assert [h.id for h in quiet.hits] == [h.id for h in ctx.hits] and quiet.hits[0].why is None
