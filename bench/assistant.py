@@ -432,7 +432,7 @@ def main() -> None:
         results: dict[str, dict] = {}
         for j, backend in enumerate(args.backend or ["none"]):
             limits = {k: v for k, v in (("max_tokens", args.max_tokens), ("timeout_s", args.timeout)) if v is not None}
-            assistant = Assistant.from_shop(shop, llm=backend, **limits)
+            assistant = shop.new_assistant(llm=backend, **limits)
             subset = turns
             if backend != "none" and args.limit:
                 subset = random.Random(5).sample(turns, min(args.limit, len(turns)))

@@ -10,7 +10,6 @@ API call the typed verbs below and nothing deeper.
 from __future__ import annotations
 
 import importlib
-import inspect
 import logging
 import os
 import shutil
@@ -35,27 +34,31 @@ from shopmind.shopdata import Catalog, Events, Users
 from shopmind.store import SqlStore, open_store
 
 if TYPE_CHECKING:  # the parts load lazily (torch, lightgbm, faiss stay out of `import shopmind`)
+    import numpy as np
+
     from shopmind.ads.service import AdsService
     from shopmind.assistant.assistant import Assistant
     from shopmind.forecast.service import ForecastService
     from shopmind.recommend.config import RecommendResponse
     from shopmind.search.models import SearchResponse
+    from shopmind.text.embedstore import EmbeddingStore
 
 __all__ = ["PARTS", "Catalog", "Events", "NotBuilt", "Part", "ShopMind", "Users"]
 log = logging.getLogger(__name__)
 
 
 class Part(Protocol):
-    """A built capability (search index, recommenders…): made from a store snapshot, loaded read-only.
+    """A built capability (search index, recommenders, ads model): made from a store snapshot, loaded read-only.
 
-    `build` and `load` may also take keyword-only `vectors` (product vectors aligned with `products`, computed
-    once per build) and `embeddings` (the shared embedding store); the engine passes what a part accepts."""
-
-    @classmethod
-    def build(cls, products: Sequence[Product], events: Any, out_dir: Path, config: Any) -> Part: ...
+    `vectors` are the product vectors aligned with `products`, computed once per build by the engine; `embeddings`
+    is the shared embedding store that encodes queries and products added later. None: the part makes its own."""
 
     @classmethod
-    def load(cls, out_dir: Path, config: Any) -> Part: ...
+    def build(cls, products: Sequence[Product], events: Any, out_dir: Path, config: Any, *,
+              vectors: np.ndarray | None = None, embeddings: EmbeddingStore | None = None) -> Part: ...
+
+    @classmethod
+    def load(cls, out_dir: Path, config: Any, *, embeddings: EmbeddingStore | None = None) -> Part: ...
 
 
 # part name → (module, service class, config class); imported only when used
@@ -70,14 +73,6 @@ def _part_classes(name: str) -> tuple[Any, Any]:
     module_name, service, config = PARTS[name]
     module = importlib.import_module(module_name)
     return getattr(module, service), getattr(module, config)
-
-
-def _accepts(fn: Any, keyword: str) -> bool:
-    """Whether a part's build/load takes `keyword` (parts adopt the shared embeddings one at a time)."""
-    try:
-        return keyword in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _item_meta(p: Product) -> ItemMeta:
@@ -103,7 +98,7 @@ class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs):
         self._assistant: Assistant | None = None
         self._ads: AdsService | None = None
         self._forecast: ForecastService | None = None
-        self._embeddings: Any = None
+        self._embeddings: EmbeddingStore | None = None
         self._deletions = DeletionFollower(self)  # forgets users another process deleted (polled from the request path)
 
     # -- opening -----------------------------------------------------------------------------------------
@@ -246,14 +241,13 @@ class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs):
         _, config_cls = _part_classes(name)
         return config_cls.model_validate(getattr(self.settings, name, None) or {})
 
-    def embeddings(self) -> Any | None:
-        """The shared embedding store (`shopmind.text.embedstore`), or None where this install has none."""
+    def embeddings(self) -> EmbeddingStore:
+        """The shop's one embedding store, shared by every part (the search section's `embedding_cache` names its
+        folder; default ~/.cache/shopmind/embeddings or SHOPMIND_CACHE)."""
         if self._embeddings is None:
-            try:
-                from shopmind.text.embedstore import default_embeddings
-            except ImportError:
-                return None
-            self._embeddings = default_embeddings()
+            from shopmind.text.embedstore import default_embeddings
+
+            self._embeddings = default_embeddings(self.part_config("search").embedding_cache)
         return self._embeddings
 
     def build(self, parts: Iterable[str] | None = None) -> dict[str, Any]:
@@ -277,22 +271,18 @@ class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs):
             events = events.filter(pc.invert(pc.is_in(events["user_id"], pa.array(sorted(flagged)))))
         summary: dict[str, Any] = {"products": len(products), "events": events.num_rows, "excluded_bot_users": len(flagged)}
         classes = {name: _part_classes(name)[0] for name in names}
-        shared: dict[str, Any] = {}
-        if any(_accepts(c.build, "vectors") or _accepts(c.build, "embeddings") for c in classes.values()):
-            store = self.embeddings()
-            if store is not None:
-                started = time.perf_counter()
-                shared = {"embeddings": store, "vectors": store.product_vectors(products)}
-                log.info("build: %d product vectors in %.2f s (%d newly encoded)", len(products), time.perf_counter() - started,
-                         getattr(store, "encoded", -1))
+        store = self.embeddings()
+        started, encoded = time.perf_counter(), store.encoded
+        vectors = store.product_vectors(products)  # each product once, for every part (cached by text)
+        log.info("build: %d product vectors in %.2f s (%d newly encoded)", len(products), time.perf_counter() - started,
+                 store.encoded - encoded)
         for name in names:
             service_cls = classes[name]
-            extras = {k: v for k, v in shared.items() if _accepts(service_cls.build, k)}
             started = time.perf_counter()
             log.info("build %s: started (%d products, %d events)", name, len(products), events.num_rows)
             version, out_dir = self.new_artifact_dir(name)
             try:
-                service = service_cls.build(products, events, out_dir, self.part_config(name), **extras)
+                service = service_cls.build(products, events, out_dir, self.part_config(name), vectors=vectors, embeddings=store)
                 self.artifact_store.write_snapshot(out_dir, last_seq, len(products), events.num_rows)
                 scrub_fresh_build(self.store.engine, self.home, name, out_dir, service, deleted_seq)
             except BaseException:
@@ -316,9 +306,9 @@ class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs):
                 if version is None:
                     raise NotBuilt(f"{name} is not built yet: run `shopmind build` (or ShopMind.build())")
                 service_cls, _ = _part_classes(name)
-                extras = {"embeddings": self.embeddings()} if _accepts(service_cls.load, "embeddings") else {}
                 started = time.perf_counter()
-                self._services[name] = service_cls.load(self.artifacts_dir(name) / version, self.part_config(name), **extras)
+                self._services[name] = service_cls.load(self.artifacts_dir(name) / version, self.part_config(name),
+                                                        embeddings=self.embeddings())
                 log.info("loaded %s %s in %.2f s", name, version, time.perf_counter() - started)
             return self._services[name]
 

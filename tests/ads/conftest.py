@@ -33,7 +33,7 @@ def shop(tmp_path, demo_data):
 @pytest.fixture
 def svc(shop) -> AdsService:
     """Ads over the demo shop; no pacing (tests of pacing build their own), gate open, fixed seed."""
-    service = AdsService.from_shop(shop, encode=hash_encode, config={"min_relevance": -1.0, "pacing": {"enabled": False}})
+    service = shop.new_ads_service(encode=hash_encode, config={"min_relevance": -1.0, "pacing": {"enabled": False}})
     service.rng = np.random.default_rng(0)
     return service
 

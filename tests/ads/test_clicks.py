@@ -274,12 +274,11 @@ def test_clicks_cannot_overspend_a_budget(svc, campaign):
 def _clicker(home: str, store: dict, clicks: list[tuple[str, str, str]], worker: int, rounds: int, barrier) -> None:
     """One API worker: its own ShopMind over the shared store, posting the same clicks again and again, each
     under a new event id."""
-    from shopmind.ads.service import AdsService
     from shopmind.engine import ShopMind
 
     shop = ShopMind.open(Path(home), store=store, state={"bots": {"enabled": False}})
     try:
-        shop._ads = AdsService.from_shop(shop, encode=hash_encode, config=OPEN)
+        shop._ads = shop.new_ads_service(encode=hash_encode, config=OPEN)
         barrier.wait(timeout=120)
         for r in range(rounds):
             for j in range(len(clicks)):  # each worker starts elsewhere: different ads are charged at the same moment
@@ -295,7 +294,6 @@ def _clicker(home: str, store: dict, clicks: list[tuple[str, str, str]], worker:
 def test_exactly_once_under_concurrent_replays_across_processes(tmp_path, demo_data, request, campaign, backend):
     """4 OS processes, each `ShopMind.open` on the same store, post the clicks of 8 served ads 4 times each, all
     at once (128 posts): each ad is charged exactly once, and the campaign's budget (4 clicks and a bit) holds."""
-    from shopmind.ads.service import AdsService
     from shopmind.engine import ShopMind
 
     store = {"url": request.getfixturevalue("postgres_url")} if backend == "postgres" else {}
@@ -303,7 +301,7 @@ def test_exactly_once_under_concurrent_replays_across_processes(tmp_path, demo_d
     shop = ShopMind.open(home, store=store)
     try:
         shop.import_file("products", demo_data / "products.jsonl")
-        svc = AdsService.from_shop(shop, encode=hash_encode, config=OPEN)
+        svc = shop.new_ads_service(encode=hash_encode, config=OPEN)
         svc.create_campaign(campaign(products=["m1"], bid=1.0, daily_budget=2.5), "a")
         svc.create_campaign(campaign(products=["m2"], bid=0.6, daily_budget=1000.0), "b")
         now = time.time()

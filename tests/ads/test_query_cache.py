@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 
-from shopmind.ads.service import AdsService
 from tests.ads.conftest import hash_encode
 
 
@@ -26,7 +25,7 @@ def _slow_reads(cache):
 def test_query_cache_survives_concurrent_reads_and_evictions(shop):
     """A tiny LRU cache hit and evicted from 8 threads at once: the old OrderedDict read (get, then move_to_end
     outside the lock) raised KeyError on the request path when another thread evicted the key in between."""
-    svc = AdsService.from_shop(shop, encode=hash_encode, config={"query_cache_size": 4, "query_encoding": "inline"})
+    svc = shop.new_ads_service(encode=hash_encode, config={"query_cache_size": 4, "query_encoding": "inline"})
     svc._qcache = _slow_reads(svc._qcache)
     queries = [f"toy story {i}" for i in range(6)]
     errors: list[BaseException] = []

@@ -37,4 +37,4 @@ def assistant(shop) -> Assistant:
     """A fresh assistant with no conversations (they live in the shared shop's database)."""
     with shop.store.engine.begin() as conn:
         conn.execute(delete(chat_sessions))
-    return Assistant.from_shop(shop)
+    return shop.new_assistant()

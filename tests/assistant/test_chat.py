@@ -8,7 +8,6 @@ import time
 import pytest
 from sqlalchemy import select
 
-from shopmind.assistant import Assistant
 from shopmind.assistant.factcheck import FactChecker
 from shopmind.assistant.state import MemorySessionStore, SessionState, SqlSessionStore
 from shopmind.store.schema import chat_sessions
@@ -86,7 +85,7 @@ def test_recommend_falls_back_to_similar_items(assistant, products):
 def test_faq_answers_quote_the_shops_file(shop, tmp_path):
     (shop.home / "faq.md").write_text("## Returns\nKeywords: return, refund\nYou can return items within 30 days.\n", encoding="utf-8")
     try:
-        bot = Assistant.from_shop(shop)
+        bot = shop.new_assistant()
         r = bot.chat("faq-1", "can I return this?")
         assert r.intent == "faq" and "30 days" in r.text
         assert r.sentences[0].source.kind == "faq" and r.sentences[0].source.section == "Returns"
@@ -115,7 +114,7 @@ def test_conversation_lives_in_the_shops_database(assistant, shop):
     """A second worker (or the same one after a restart) picks the conversation up where it stopped."""
     first = assistant.chat("db-1", "toys for kids", user_id="u-db")
     assert first.products
-    other_worker = Assistant.from_shop(shop)
+    other_worker = shop.new_assistant()
     state = other_worker.store.get("db-1")
     assert state is not None and state.user_id == "u-db" and [t.role for t in state.history] == ["user", "assistant"]
     assert state.focus == [c.id for c in first.products][: len(state.focus)] and state.focus
@@ -168,7 +167,7 @@ def test_works_before_and_after_a_search_build(tmp_path, products):
 
     with ShopMind.open(tmp_path / "fresh", search={"stages": {"dense": False}}) as s:
         s.catalog.upsert(products[:60])
-        bot = Assistant.from_shop(s)
+        bot = s.new_assistant()
         r = bot.chat("b1", "angle bracket")
         assert r.intent == "find" and not r.products and "could not find" in r.text
         s.build(["search"])

@@ -93,7 +93,7 @@ def _closed_port() -> int:
 
 
 def test_server_down_falls_back_to_none(shop, products):
-    bot = Assistant.from_shop(shop, llm=f"openai://127.0.0.1:{_closed_port()}/v1", timeout_s=2)
+    bot = shop.new_assistant(llm=f"openai://127.0.0.1:{_closed_port()}/v1", timeout_s=2)
     r = bot.chat("down-1", "what colour is it?", product_id=_latch(products).id)
     assert r.llm.backend == "none" and r.llm.fallback.startswith("LLM error")
     assert "white" in r.text

@@ -11,7 +11,6 @@ import time
 import httpx
 import pytest
 
-from shopmind.assistant import Assistant
 from shopmind.assistant.factcheck import FactChecker
 from shopmind.assistant.faq import Faq
 from shopmind.assistant.generate import generator_for
@@ -75,19 +74,19 @@ def _unsupported(shop, r, message: str) -> list:
     ids = {c.id for c in r.products} | {s.source.product_id for s in r.sentences if s.source.product_id}
     records = shop.catalog.get_many(ids)
     evidence = "\n".join([message, *(p.model_dump_json() for p in records.values()), *(s.body for s in Faq.load(None).sections)])
-    checker = FactChecker(Assistant.from_shop(shop).tools.brands())
+    checker = FactChecker(shop.new_assistant().tools.brands())
     return [c for s in r.sentences for c in checker.unsupported(s.text, evidence)]
 
 
 def test_openai_backend_end_to_end(shop, llama_server):
-    bot = Assistant.from_shop(shop, llm=llama_server, timeout_s=120, max_tokens=48)
+    bot = shop.new_assistant(llm=llama_server, timeout_s=120, max_tokens=48)
     used_llm = _run_turns(shop, bot, [("what colour is it?", "pqa-B005AR75A6"), ("这件的领型是什么？", "mp0000")], "srv-1")
     assert used_llm >= 1  # the server phrased at least one answer that survived the fact check
 
 
 @pytest.mark.slow
 def test_openai_backend_multi_turn(shop, llama_server):
-    bot = Assistant.from_shop(shop, llm=llama_server, timeout_s=120, max_tokens=96)
+    bot = shop.new_assistant(llm=llama_server, timeout_s=120, max_tokens=96)
     _run_turns(shop, bot, [("toys for kids", None), ("cheaper", None), ("compare the first two", None), ("can I return it?", None)], "srv-3")
 
 
@@ -103,14 +102,14 @@ def _run_turns(shop, bot, turns, session: str) -> int:
 
 
 def test_openai_backend_streams(shop, llama_server):
-    bot = Assistant.from_shop(shop, llm=llama_server, timeout_s=120, max_tokens=32)
+    bot = shop.new_assistant(llm=llama_server, timeout_s=120, max_tokens=32)
     *_chunks, final = list(bot.chat_stream("srv-2", "what colour is it?", product_id="pqa-B005AR75A6"))
     assert final.text and (final.llm.fallback is None or not final.llm.fallback.startswith("LLM error"))
     assert _unsupported(shop, final, "what colour is it?") == []
 
 
 def test_generation_through_server_is_fact_checked(shop, llama_server):
-    gen = generator_for(Assistant.from_shop(shop, llm=llama_server, timeout_s=120, max_tokens=48))
+    gen = generator_for(shop.new_assistant(llm=llama_server, timeout_s=120, max_tokens=48))
     toy = next(p for p in shop.catalog.get_many(["toy-B000EULZDM"]).values())
     d = gen.description(toy)
     checker = FactChecker([toy.brand] if toy.brand else [])
@@ -121,7 +120,7 @@ def test_generation_through_server_is_fact_checked(shop, llama_server):
 
 def test_llama_cpp_in_process(shop):
     model = _model_path()
-    bot = Assistant.from_shop(shop, llm=f"llama-cpp:{model}", max_tokens=32)
+    bot = shop.new_assistant(llm=f"llama-cpp:{model}", max_tokens=32)
     assert bot.llm.name == "llama-cpp", bot.llm_error
     r = bot.chat("inproc-1", "what colour is it?", product_id="pqa-B005AR75A6")
     assert r.text and (r.llm.fallback is None or "fact check" in r.llm.fallback), r.llm.fallback

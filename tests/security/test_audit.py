@@ -30,9 +30,8 @@ def _key_id(role: str) -> str:
 
 
 def test_admin_actions_are_audited_with_key_ids_and_no_user_ids(shop):
-    from shopmind.ads.service import AdsService
 
-    shop._ads = AdsService.from_shop(shop, encode=_hash_encode, config={"min_relevance": -1.0, "pacing": {"enabled": False}})
+    shop._ads = shop.new_ads_service(encode=_hash_encode, config={"min_relevance": -1.0, "pacing": {"enabled": False}})
     with TestClient(create_app(shop)) as client:
         assert client.put("/products/m1", json={"id": "m1", "title": "Toy Story (1995)"}, headers=AS["ingest"]).status_code == 200
         assert client.post("/products", json=[{"id": "n1", "title": "New"}, {"id": "n2", "title": "Two"}], headers=AS["admin"]).status_code == 200

@@ -16,7 +16,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shopmind.api import create_app
-from shopmind.assistant import Assistant
 from shopmind.assistant.budget import Deadline
 from shopmind.assistant.replies import CHAT
 from shopmind.config import IpRates, KeyRates, Rate, RateLimitSettings
@@ -287,7 +286,7 @@ def _counting_search(assistant, monkeypatch, after_first=None):
 
 
 def test_turn_budget_spent_in_understanding_gives_a_graceful_answer(shop, monkeypatch):
-    assistant = Assistant.from_shop(shop, sessions="memory")
+    assistant = shop.new_assistant(sessions="memory")
     calls = _counting_search(assistant, monkeypatch)
     monkeypatch.setattr(Deadline, "expired", lambda self: True)
     r = assistant.chat("budget-1", "star wars movies")
@@ -297,14 +296,14 @@ def test_turn_budget_spent_in_understanding_gives_a_graceful_answer(shop, monkey
 def test_turn_budget_skips_optional_searches(shop, monkeypatch):
     """'under 5 dollars' matches nothing priced (the demo has no prices): with time left a second search without the
     price limit answers; with the budget spent after the first search, the turn ends on the first search's answer."""
-    relaxed = Assistant.from_shop(shop, sessions="memory")
+    relaxed = shop.new_assistant(sessions="memory")
     calls = _counting_search(relaxed, monkeypatch)
     r = relaxed.chat("budget-2", "star wars under 5 dollars")
     assert len(calls) == 2 and r.products
 
     late = {"now": False}
     monkeypatch.setattr(Deadline, "expired", lambda self: late["now"])
-    bounded = Assistant.from_shop(shop, sessions="memory")
+    bounded = shop.new_assistant(sessions="memory")
     calls = _counting_search(bounded, monkeypatch, after_first=lambda: late.update(now=True))
     r = bounded.chat("budget-3", "star wars under 5 dollars")
     assert len(calls) == 1 and r.products == []
@@ -324,7 +323,7 @@ class _RefusingLLM:
 
 
 def test_turn_budget_spent_skips_the_llm(shop, monkeypatch):
-    assistant = Assistant.from_shop(shop, sessions="memory")
+    assistant = shop.new_assistant(sessions="memory")
     assistant.llm = _RefusingLLM()
     monkeypatch.setattr(Deadline, "expired", lambda self: True)
     r = assistant.chat("budget-4", "star wars movies")

@@ -15,7 +15,7 @@ from shopmind.ads.models import (
            CampaignUpdate,
 )
 from shopmind.ads.report import campaign_report
-from shopmind.ads.service import AdsService, for_shop
+from shopmind.ads.service import AdsService
 
 __all__ = ["AdSlot", "AdsConfig", "AdsModel", "AdsResponse", "AdsService", "BlendedItem", "Campaign", "CampaignSpec",
-           "CampaignUpdate", "blend", "campaign_report", "for_shop"]
+           "CampaignUpdate", "blend", "campaign_report"]

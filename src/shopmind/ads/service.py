@@ -43,7 +43,7 @@ from shopmind.ports import EventLog, ModelSource, ProductReader
 from shopmind.text.encoders import RECENT_QUERY_VECTORS
 
 log = logging.getLogger(__name__)
-__all__ = ["AdsService", "CampaignIndex", "for_shop", "query_phrases"]
+__all__ = ["AdsService", "CampaignIndex", "query_phrases"]
 PRUNE_EVERY_S = 600.0  # how often expired served-ad rows are deleted (wall-clock seconds)
 
 
@@ -108,11 +108,6 @@ class AdsService(Accounting):
                   model_source=model_source, query_encoder_name=name, flags=flags)
         svc.catch_up(store)  # account the existing log now, at start-up, not inside the first request
         return svc
-
-    @classmethod
-    def from_shop(cls, shop: Any, *, encode: TextEncoder | None = None, config: AdsConfig | dict[str, Any] | None = None) -> AdsService:
-        """Kept for scripts and tests: the facade wires a fresh service (`ShopMind.new_ads_service`)."""
-        return shop.new_ads_service(encode=encode, config=config)
 
     # -- campaigns -----------------------------------------------------------------------------------
     def create_campaign(self, spec: CampaignSpec | dict[str, Any], campaign_id: str | None = None) -> Campaign:
@@ -382,8 +377,3 @@ class AdsService(Accounting):
         from shopmind.ads.report import campaign_report
 
         return campaign_report(self.store, campaign_id, start, end)
-
-
-def for_shop(shop: Any) -> AdsService:
-    """The shop's one AdsService (pacing, frequency caps and spend live in it): the facade owns it (kept for scripts)."""
-    return shop.ads_service

@@ -94,10 +94,6 @@ class Assistant:
             config.faq_path = Path(home) / "faq.md"
         return cls(tools, config, store=SESSION_STORES[config.sessions](engine, config))
 
-    @classmethod
-    def from_shop(cls, shop: Any, **overrides: Any) -> Assistant:  # kept for scripts and tests: the facade wires it
-        return shop.new_assistant(**overrides)
-
     # ------------------------------------------------------------------ public
     def chat(self, session_id: str, message: str, user_id: str | None = None, product_id: str | None = None) -> ChatResponse:
         """One turn. `product_id`: the product page the shopper is on (puts it in focus)."""
