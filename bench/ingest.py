@@ -101,7 +101,8 @@ def http_ingest(home: Path, clients: int = 4, batches: int = 25, batch_size: int
     key = "bench-public-key"
     env = {**os.environ, "SHOPMIND_HOME": str(home), "SHOPMIND_API__PUBLIC_KEYS": f'["{key}"]', "SHOPMIND_API__ADMIN_KEYS": '["bench-admin"]',
            "SHOPMIND_API__RATE_LIMITS__ENABLED": "false"}  # a load test from one address: limits off
-    server = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=(home / "server.log").open("wb"))  # a pipe nobody reads would fill up
     try:
         import httpx
 

@@ -127,7 +127,8 @@ def _prober(port: int, users: list[str], probes: int, out: mp.Queue) -> None:
 
 def serve_and_measure(home: Path, tail: list[dict], rate: float, batch: int) -> dict:
     port = free_port()
-    server = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=_env(home), stdout=subprocess.DEVNULL,
+                              stderr=(home / "server.log").open("wb"))  # a pipe nobody reads would fill up
     try:
         import httpx
 

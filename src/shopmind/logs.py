@@ -8,12 +8,16 @@ HTTP request being served (a contextvar the API's middleware sets) on every reco
 
 from __future__ import annotations
 
+import atexit
+import copy
 import logging
+import queue
 import re
 import sys
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from logging.handlers import QueueHandler, QueueListener
 from typing import IO, Any, Literal
 
 import orjson
@@ -77,15 +81,60 @@ class TextFormatter(logging.Formatter):
         return super().format(record)
 
 
+class _DroppingQueueHandler(QueueHandler):
+    """Hands records to the writer thread without blocking: a request never waits on a slow or full stderr
+    (a pipe nobody reads blocks a plain StreamHandler, and with it the event loop). Past `LOG_QUEUE` waiting
+    records, new ones are dropped and counted (`dropped`) rather than stall the caller."""
+
+    dropped = 0
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        try:
+            self.queue.put_nowait(record)
+        except queue.Full:
+            type(self).dropped += 1
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        # the message is merged now (its args may change later); exc_info stays for the writer's formatter
+        record = copy.copy(record)
+        record.msg, record.args = record.getMessage(), None
+        return record
+
+
+LOG_QUEUE = 10_000
+_listener: QueueListener | None = None
+_listener_queue: queue.Queue[logging.LogRecord] | None = None
+
+
 def setup_logging(level: str = "INFO", fmt: Literal["text", "json"] = "text", stream: IO[str] | None = None) -> logging.Handler:
-    """Configure the `shopmind` logger tree (and the root level) once; calling again replaces the handler."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Configure the root logger once (calling again replaces it): records carry the request id and are written
+    by a background thread (`flush_logs` waits for it), in text or JSON lines."""
+    global _listener, _listener_queue
+    writer = logging.StreamHandler(stream or sys.stderr)
+    writer.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    records: queue.Queue[logging.LogRecord] = queue.Queue(LOG_QUEUE)
+    handler = _DroppingQueueHandler(records)
     handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    handler.addFilter(RequestIdFilter())
+    handler.addFilter(RequestIdFilter())  # in the logging thread: the contextvar is the request's
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)
+    if _listener is not None:
+        _listener.stop()  # writes what it still holds
+    _listener, _listener_queue = QueueListener(records, writer), records
+    _listener.start()
     root.addHandler(handler)
     root.setLevel(level.upper())
     return handler
+
+
+def flush_logs() -> None:
+    """Wait until the writer thread has written every record logged so far."""
+    if _listener_queue is not None:
+        _listener_queue.join()
+
+
+@atexit.register
+def _stop_writer() -> None:
+    if _listener is not None:
+        _listener.stop()

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from shopmind.api import create_app
 from shopmind.engine import ShopMind
-from shopmind.logs import setup_logging, valid_request_id
+from shopmind.logs import flush_logs, setup_logging, valid_request_id
 
 
 @pytest.fixture
@@ -29,6 +29,7 @@ def logged(tmp_path, demo_data):
 
 
 def _records(stream: io.StringIO) -> list[dict]:
+    flush_logs()  # records are written by a background thread
     return [orjson.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
 
 
@@ -62,6 +63,7 @@ def test_request_id_validation_and_text_format():
     try:
         logging.getLogger("shopmind.test").info("hidden")
         logging.getLogger("shopmind.test").warning("shown %d", 1, extra={"part": "search"})
+        flush_logs()
     finally:
         logging.getLogger().removeHandler(handler)
     assert "hidden" not in stream.getvalue() and "WARNING shopmind.test shown 1 part=search" in stream.getvalue()

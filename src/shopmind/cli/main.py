@@ -333,4 +333,11 @@ def demo(
 
 
 def main() -> None:
+    """The `shopmind` command: warnings and errors of every command go to stderr (`serve` sets its own level)."""
+    import os
+
+    from shopmind.logs import setup_logging
+
+    json_logs = os.environ.get("SHOPMIND_LOGGING__FORMAT", "text") == "json"
+    setup_logging(os.environ.get("SHOPMIND_LOGGING__LEVEL", "WARNING"), "json" if json_logs else "text")
     app()
