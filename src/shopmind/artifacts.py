@@ -53,10 +53,16 @@ class Artifacts:
 
     def new_dir(self, part: str) -> tuple[str, Path]:
         """A fresh, empty version folder (named by UTC time and process) for a build to write into."""
-        version = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid() % 1000:03d}"
-        path = self.dir(part) / version
-        path.mkdir(parents=True, exist_ok=False)
-        return version, path
+        base = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid() % 1000:03d}"
+        for n in range(1000):  # two builds of a part in one second: "<base>.001" sorts after "<base>"
+            version = base if n == 0 else f"{base}.{n:03d}"
+            path = self.dir(part) / version
+            try:
+                path.mkdir(parents=True, exist_ok=False)
+            except FileExistsError:
+                continue
+            return version, path
+        raise RuntimeError(f"more than 1000 {part} builds in one second")
 
     def publish(self, part: str, version: str, keep: int = 3) -> None:
         """Point `current` at a finished version atomically; keep the last few for rollback."""

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
@@ -29,6 +29,9 @@ from shopmind.ads.settle import Claim
 from shopmind.ads.store import AdsStore, day_of
 from shopmind.ads.tokens import carries_ad, token_dict, user_tag
 from shopmind.domain import Event
+
+if TYPE_CHECKING:
+    from shopmind.profiles.state import OnlineState
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +74,12 @@ class IpClickRate:
             return len(w) <= self.limit
 
 
-def state_flags(shop: Any) -> Flags:
-    """Bot flags from the shop's online state (users and addresses its bot guard flagged)."""
+def state_flags(online_state: Callable[[], OnlineState]) -> Flags:
+    """Bot flags from online state (users and addresses its bot guard flagged); `online_state` returns the current
+    state when asked (it is built lazily and caught up on each call)."""
 
     def flags(users: set[str], ips: set[str]) -> tuple[set[str], set[str]]:
-        state = shop.state
+        state = online_state()
         with state.lock:
             bad_users = {u for u in users if (s := state.users.get(u)) is not None and s.flagged}
             return bad_users, ips & state.flagged_ips

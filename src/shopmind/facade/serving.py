@@ -100,7 +100,7 @@ class ServingVerbs:
         n = cfg.history_items
         started = time.perf_counter()
         svc = AdsService.open(self.store, self.store, cfg, secret=ads_secret(self.home), history=lambda uid: self.state.history(uid, n),
-                              model_source=lambda: self.built_part("ads"), flags=state_flags(self), encode=encode)
+                              model_source=lambda: self.built_part("ads"), flags=state_flags(lambda: self.state), encode=encode)
         log.info("ads service ready in %.2f s", time.perf_counter() - started)
         return svc
 
