@@ -125,17 +125,6 @@ SERVER_FIXTURES = {
 }
 # Markers that put a test in the integration tier by themselves.
 INTEGRATION_MARKERS = {"integration", "postgres", "browser", "llm", "fuzz", "slow"}
-# Heavy tests (whole-shop or whole-set builds, CLI subprocesses; measured with --durations) in files whose owners
-# were restructuring them when the tiers came in. Node-id prefixes; move each to an explicit
-# `@pytest.mark.integration` in its file when next touched, and drop it here.
-HEAVY_ELSEWHERE = (
-    "tests/search/test_search_eval.py::",
-    "tests/search/test_known_item.py::",
-    "tests/search/test_search_service.py::test_facets_equal_brute_force",
-    "tests/search/test_search_service.py::test_filters_apply_inside_retrieval",
-    "tests/search/test_search_service.py::test_upsert_visible_and_delete",
-    "tests/search/test_search_events.py::test_ranker_trained_from_click_log",
-)
 
 
 def _tier_markers(item: pytest.Item) -> set[str]:
@@ -154,7 +143,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for name in sorted(_tier_markers(item)):
             if item.get_closest_marker(name) is None:
                 item.add_marker(name)
-        if item.nodeid.startswith(HEAVY_ELSEWHERE) and item.get_closest_marker("integration") is None:
-            item.add_marker("integration")
         own = {m.name for m in item.iter_markers()}
         item.add_marker("integration" if own & INTEGRATION_MARKERS else "unit")

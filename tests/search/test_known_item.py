@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from shopmind.search import SearchConfig, SearchService
+
+pytestmark = pytest.mark.integration  # whole-catalog builds and evaluations: the integration tier
 
 KNOWN = Path(__file__).parent / "data" / "multicpr-zh_known_item.tsv"
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from shopmind.evaluation.search_eval import evaluate_search, load_qrels, load_queries, split_of
+
+pytestmark = pytest.mark.integration  # whole-catalog builds and evaluations: the integration tier
 
 KEYS = {"ndcg@10", "mrr@10", "recall@100", "queries", "latency_ms_p50", "latency_ms_p99", "index_s"}
 

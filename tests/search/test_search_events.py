@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pyarrow as pa
+import pytest
 
 from shopmind.search import SearchConfig, SearchService, StageSwitches
 from shopmind.search.training import judgments_from_events
@@ -74,6 +75,7 @@ def test_build_with_events(hd_slice, tmp_path) -> None:
     assert svc.suggest("simpson z") == [] and "zmax" not in svc.speller.counts  # one person's query stays private
 
 
+@pytest.mark.integration  # builds and searches a large slice
 def test_ranker_trained_from_click_log(hd_slice, tmp_path) -> None:
     """≥ 20 searches followed by clicks: build() tunes fusion and trains the ranker from the log alone."""
     prods = hd_slice[:400]

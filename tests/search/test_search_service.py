@@ -67,6 +67,7 @@ def _brute_facets(svc: SearchService, products: list[Product], query: str, filte
     return out
 
 
+@pytest.mark.integration  # builds and searches a large slice
 def test_facets_equal_brute_force(ob_svc: SearchService, openbg) -> None:
     products = openbg[:400]
     rng = random.Random(7)
@@ -93,6 +94,7 @@ def test_facets_equal_brute_force(ob_svc: SearchService, openbg) -> None:
     assert checked == 100
 
 
+@pytest.mark.integration  # builds and searches a large slice
 def test_filters_apply_inside_retrieval(ob_svc: SearchService) -> None:
     res = ob_svc.search("手机", filters={"brand": ["MIUI/小米"]}, per_page=50)
     assert res.total > 0 and all(h.brand == "MIUI/小米" for h in res.hits)
@@ -140,6 +142,7 @@ def test_query_price_becomes_filter(priced) -> None:
     assert res.query.recovery is None
 
 
+@pytest.mark.integration  # builds and searches a large slice
 def test_upsert_visible_and_delete(hd_slice, tmp_path) -> None:
     base = hd_slice[:300]
     svc = SearchService.build(base, None, tmp_path, SearchConfig())
