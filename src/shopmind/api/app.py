@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from shopmind.api import validation
 from shopmind.api.hardening import harden
-from shopmind.api.middleware import BodyLimit, Metrics, RequestLog
+from shopmind.api.middleware import BodyLimit, RequestLog
 from shopmind.api.routers import admin, events, health, products, profiles, users
 from shopmind.engine import ShopMind
 from shopmind.security.keys import KeyRing, keyring_for
@@ -50,8 +50,7 @@ def create_app(shop: ShopMind) -> FastAPI:
 
     web.mount(app)
     app.add_middleware(BodyLimit, max_bytes=shop.settings.api.max_body_bytes)
-    app.add_middleware(Metrics)
-    app.add_middleware(RequestLog)  # around the others: a 413 carries the request id and is logged too
+    app.add_middleware(RequestLog)  # around the others: a 413 carries the request id, is logged and counted too
     harden(app, shop.settings.api.cors_origins)  # outermost: every response, 413s included, carries the headers
     return app
 

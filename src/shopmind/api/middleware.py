@@ -65,36 +65,11 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-class Metrics:
-    """Count and time every request by route template (not raw path, to bound label cardinality)."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        start = time.perf_counter()
-        status = {"code": 500}
-
-        async def tracked_send(message):
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracked_send)
-        finally:
-            route = scope.get("route")
-            name = getattr(route, "path", "unmatched")
-            REQUESTS.labels(scope["method"], name, str(status["code"])).inc()
-            LATENCY.labels(scope["method"], name).observe(time.perf_counter() - start)
-
-
 class RequestLog:
     """Give each request an id — the caller's `X-Request-ID` when short and safe, else a new one — that every log
     record made while serving it carries and the response echoes; then log one access line: method, route
-    template, status and milliseconds (never the query string, the raw path or a key)."""
+    template, status and milliseconds (never the query string, the raw path or a key); and count and time the
+    request in Prometheus by route template (not the raw path: bounded label cardinality). One wrap per request."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -118,7 +93,10 @@ class RequestLog:
             await self.app(scope, receive, tagged_send)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            ms = round((time.perf_counter() - start) * 1000, 2)
+            seconds = time.perf_counter() - start
+            REQUESTS.labels(scope["method"], route, str(status["code"])).inc()
+            LATENCY.labels(scope["method"], route).observe(seconds)
+            ms = round(seconds * 1000, 2)
             access_log.info("%s %s %s %.1fms", scope["method"], route, status["code"], ms,
                             extra={"method": scope["method"], "route": route, "status": status["code"], "ms": ms})
         request_id.reset(token)  # after an error the id stays set: the 500 handler (outside) answers with it
