@@ -24,7 +24,7 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed  ## create .venv and install ShopMind with every extra the tests and the checks use
 
-sysdeps:  ## Debian packages the tests start for real (PostgreSQL)
+sysdeps:  ## Debian packages the tests start for real (PostgreSQL, Redis, Chromium) and wrk for bench/scale.py
 	@bash scripts/sysdeps.sh
 
 demo: install  ## import the bundled demo shop, build it, serve it and print the URL

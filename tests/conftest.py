@@ -114,17 +114,68 @@ def store_url(request, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres_url")
 
 
+# -- Redis: a real server on loopback, started once per test session (per xdist worker) ------------------------
+@pytest.fixture(scope="session")
+def redis_server():
+    """URL of a Redis server: SHOPMIND_TEST_REDIS_URL, or a `redis-server` this fixture starts (no persistence) and stops."""
+    import shutil
+    import subprocess
+    import tempfile
+    import time
+
+    url = os.environ.get("SHOPMIND_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("Redis is not installed: `apt-get install redis-server` (.ci/run does this)")
+    root = Path(tempfile.mkdtemp(prefix="shopmind-redis-"))
+    port = _free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(root), "--logfile", str(root / "log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import socket
+
+    for _ in range(200):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.025)
+    else:
+        proc.kill()
+        pytest.fail(f"redis-server did not start; see {root / 'log'}")
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_url(redis_server: str):
+    """The session's Redis, emptied for one test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server)
+    client.flushall()
+    client.close()
+    yield redis_server
+
+
 # -- test tiers ----------------------------------------------------------------------------------------------
 # Fixtures that start a server, and the marker each implies.
 SERVER_FIXTURES = {
     "postgres_server": "postgres",
     "postgres_url": "postgres",
+    "redis_server": "redis",
+    "redis_url": "redis",
     "browser": "browser",
     "page": "browser",
     "llama_server": "llm",
 }
 # Markers that put a test in the integration tier by themselves.
-INTEGRATION_MARKERS = {"integration", "postgres", "browser", "llm", "fuzz", "slow"}
+INTEGRATION_MARKERS = {"integration", "postgres", "redis", "browser", "llm", "fuzz", "slow"}
 
 
 def _tier_markers(item: pytest.Item) -> set[str]:
@@ -132,8 +183,8 @@ def _tier_markers(item: pytest.Item) -> set[str]:
     names = set(getattr(item, "fixturenames", ()))
     found = {SERVER_FIXTURES[n] for n in names & SERVER_FIXTURES.keys()}
     callspec = getattr(item, "callspec", None)
-    if callspec is not None and "postgres" in {v for v in callspec.params.values() if isinstance(v, str)}:
-        found.add("postgres")  # store_url / backend / make_sessions parametrised onto PostgreSQL
+    params = {v for v in callspec.params.values() if isinstance(v, str)} if callspec is not None else set()
+    found |= params & {"postgres", "redis"}  # store_url / backend / make_sessions parametrised onto a server
     return found
 
 

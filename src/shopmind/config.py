@@ -126,6 +126,22 @@ class ServerSettings(Section):
     workers: int = Field(default=1, ge=1)
 
 
+class ClusterSettings(Section):
+    """`[cluster]`: what API workers and hosts share beyond the store (docs/scaling.md). The defaults are one process:
+    in-process shared state, artifacts under the home, builds in this process."""
+
+    shared_url: str = Field(default="memory://", description="rate limits, frequency caps and chat sessions shared by every "
+                            "worker: memory:// (this process only) or redis://host:6379/0")
+    artifacts_url: str | None = Field(default=None, description="where built versions live: default <home>/artifacts; a path "
+                                      "every host mounts, or s3://bucket/prefix (S3-compatible; endpoint from AWS_ENDPOINT_URL)")
+    follow_interval_s: float = Field(default=1.0, gt=0, le=60, description="how often a worker looks for versions promoted "
+                                     "and catalog changes made by other workers or hosts")
+    auto_promote: bool = Field(default=True, description="a finished build is promoted at once (false: it waits for "
+                               "`shopmind models promote`)")
+    secret: str | None = Field(default=None, description="the shop secret shared by every host (ad tokens, deletion receipts): "
+                               "64 hex characters; default: made once in <home>/shop_secret")
+
+
 class LoggingSettings(Section):
     """`[logging]`: the root level and the line format (`json`: one object a line, for log collectors)."""
 
@@ -181,6 +197,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     state: StateConfig = Field(default_factory=StateConfig)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     search: dict[str, Any] = Field(default_factory=dict)
     recommend: dict[str, Any] = Field(default_factory=dict)
     ads: dict[str, Any] = Field(default_factory=dict)
