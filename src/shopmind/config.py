@@ -97,7 +97,7 @@ class IpRates(Section):
 
 
 class RateLimitSettings(Section):
-    """`[api.rate_limits]`: 429 + Retry-After once a key's or an IP's bucket is empty (in-process, per worker)."""
+    """`[api.rate_limits]`: 429 + Retry-After once a key's or an IP's bucket is empty (buckets in `cluster.shared_url`)."""
 
     enabled: bool = True
     exempt_roles: list[str] = Field(default_factory=lambda: ["admin"], description="roles never limited")
@@ -138,7 +138,7 @@ class ClusterSettings(Section):
                                      "and catalog changes made by other workers or hosts")
     auto_promote: bool = Field(default=True, description="a finished build is promoted at once (false: it waits for "
                                "`shopmind models promote`)")
-    secret: str | None = Field(default=None, description="the shop secret shared by every host (ad tokens, deletion receipts): "
+    secret: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$", description="the shop secret shared by every host (ad tokens, deletion receipts): "
                                "64 hex characters; default: made once in <home>/shop_secret")
 
 

@@ -12,20 +12,20 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import orjson
 
-from shopmind.artifacts import Artifacts
 from shopmind.config import Settings, default_home, load_settings
 from shopmind.domain import Event, Product
 from shopmind.errors import NotBuilt
+from shopmind.executors import BuildPlan, build_parts, open_executor
 from shopmind.facade import ArtifactVerbs, InsightVerbs, ServingVerbs
+from shopmind.facade.cluster import ClusterParts
 from shopmind.importer import ImportReport, OnError, import_file
 from shopmind.profiles.state import ItemMeta, OnlineState
 from shopmind.security.deletion import DeletionFollower, last_deletion_seq, scrub_fresh_build
@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # the parts load lazily (torch, lightgbm, faiss stay out of `
     from shopmind.assistant.assistant import Assistant
     from shopmind.forecast.service import ForecastService
     from shopmind.recommend.config import RecommendResponse
+    from shopmind.remote import ShopAPI
     from shopmind.search.models import SearchResponse
     from shopmind.text.embedstore import EmbeddingStore
 
@@ -80,7 +81,7 @@ def _item_meta(p: Product) -> ItemMeta:
     return ItemMeta(category=path, top=p.category[0] if p.category else "", brand=p.brand, price=p.price)
 
 
-class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs):
+class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs, ClusterParts):
     """One shop: its store, settings and built artifacts; the verbs CLI and API call (more in `shopmind.facade`)."""
 
     def __init__(self, home: Path, settings: Settings, store: SqlStore) -> None:
@@ -90,9 +91,9 @@ class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs):
         self.catalog = Catalog(self)
         self.users = Users(self)
         self.events = Events(self)
-        self.artifact_store = Artifacts(home)
         self._lock = threading.RLock()
         self._services: dict[str, Any] = {}
+        self._init_artifacts()  # storage, model registry and the follower of promotions and catalog changes (facade/artifacts.py)
         self._state: OnlineState | None = None
         self._state_lock = threading.Lock()
         self._assistant: Assistant | None = None
@@ -102,10 +103,24 @@ class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs):
         self._deletions = DeletionFollower(self)  # forgets users another process deleted (polled from the request path)
 
     # -- opening -----------------------------------------------------------------------------------------
+    @overload
     @classmethod
-    def open(cls, path_or_url: str | os.PathLike[str] | None = None, **overrides: Any) -> ShopMind:
-        """Open a shop from a home folder (created if missing) or a store URL (home from SHOPMIND_HOME)."""
+    def open(cls, path_or_url: str | os.PathLike[str] | None, *, api_key: str | None, timeout: float = 10.0) -> ShopAPI: ...
+    @overload
+    @classmethod
+    def open(cls, path_or_url: str | os.PathLike[str] | None = None, **overrides: Any) -> ShopMind: ...
+    @classmethod
+    def open(cls, path_or_url: str | os.PathLike[str] | None = None, **overrides: Any) -> ShopAPI:
+        """Open a shop from a home folder (created if missing), a store URL (home from SHOPMIND_HOME), or a server's
+        http(s):// URL with `api_key=` (None: SHOPMIND_API_KEY) and `timeout=`: the same verbs over its API (shopmind.remote)."""
+        from shopmind.remote import SCHEMES
+
         target = str(path_or_url) if path_or_url is not None else None
+        server = {k: overrides.pop(k) for k in ("api_key", "timeout") if k in overrides}  # a remote shop's options, not settings
+        if target and "://" in target and (remote := SCHEMES.get(target.split("://", 1)[0])):
+            if "api_key" not in server:
+                raise TypeError(f"ShopMind.open({target!r}) opens a remote shop: pass api_key=… (None: SHOPMIND_API_KEY or no key)")
+            return remote(target, **server)
         if target and "://" in target:
             home = default_home()
             overrides = {**overrides, "store": {**overrides.get("store", {}), "url": target}}
@@ -121,7 +136,9 @@ class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs):
 
     def close(self) -> None:
         """Wait for background work on the store, then close it."""
+        self._follower.stop()
         self._deletions.close()
+        self.close_shared()
         self.store.close()
 
     def __enter__(self) -> ShopMind:
@@ -250,17 +267,19 @@ class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs):
             self._embeddings = default_embeddings(self.part_config("search").embedding_cache)
         return self._embeddings
 
-    def build(self, parts: Iterable[str] | None = None) -> dict[str, Any]:
+    def build(self, parts: Iterable[str] | None = None, *, executor: str | None = None, promote: bool | None = None) -> dict[str, Any]:
         """Build parts (default: all) from a snapshot of the store as new artifact versions, then swap.
 
-        Each product is embedded once per build (`vectors`, aligned with the products) and handed to every part
-        that takes them, with the shared embedding store for queries and new products."""
+        Each product is embedded once per build and handed to every part, with the shared embedding store for queries
+        and new products. `executor`: None builds in process; "auto" or "ray://host:port" runs the embedding, each
+        part and each recommender's evaluation and fit as parallel Ray tasks (`shopmind.executors`). `promote`: serve the
+        new versions at once (None: `cluster.auto_promote`); False registers them for `promote` later."""
         names = list(parts) if parts is not None else list(PARTS)
         unknown = [n for n in names if n not in PARTS]
         if unknown:
             raise ValueError(f"unknown part(s) {unknown}; known: {', '.join(PARTS)}")
         deleted_seq = last_deletion_seq(self.store.engine)  # deletions after this are scrubbed before publishing
-        last_seq = self.store.last_event_seq()
+        last_seq, change_seq = self.store.last_event_seq(), self.catalog_change_seq()  # changes after it are replayed on load
         products = list(self.store.iter_products())
         events = self.store.scan_events()
         flagged = self.state.flagged_users()
@@ -270,47 +289,35 @@ class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs):
 
             events = events.filter(pc.invert(pc.is_in(events["user_id"], pa.array(sorted(flagged)))))
         summary: dict[str, Any] = {"products": len(products), "events": events.num_rows, "excluded_bot_users": len(flagged)}
-        classes = {name: _part_classes(name)[0] for name in names}
-        store = self.embeddings()
-        started, encoded = time.perf_counter(), store.encoded
-        vectors = store.product_vectors(products)  # each product once, for every part (cached by text)
-        log.info("build: %d product vectors in %.2f s (%d newly encoded)", len(products), time.perf_counter() - started,
-                 store.encoded - encoded)
-        for name in names:
-            service_cls = classes[name]
-            started = time.perf_counter()
-            log.info("build %s: started (%d products, %d events)", name, len(products), events.num_rows)
-            version, out_dir = self.new_artifact_dir(name)
-            try:
-                service = service_cls.build(products, events, out_dir, self.part_config(name), vectors=vectors, embeddings=store)
-                self.artifact_store.write_snapshot(out_dir, last_seq, len(products), events.num_rows)
-                scrub_fresh_build(self.store.engine, self.home, name, out_dir, service, deleted_seq)
-            except BaseException:
-                log.warning("build %s: failed; version %s removed", name, version, exc_info=True)
-                shutil.rmtree(out_dir, ignore_errors=True)
-                raise
-            self.publish_artifact(name, version)
-            with self._lock:
-                self._services[name] = service
-            seconds = round(time.perf_counter() - started, 2)
-            log.info("build %s: version %s in %.2f s", name, version, seconds)
-            summary[name] = {"version": version, "seconds": seconds}
+
+        def seal(name: str, out_dir: Path, service: Any) -> None:  # a built folder, before it is published
+            self.write_snapshot(out_dir, last_seq, len(products), events, change_seq)  # + data window
+            scrub_fresh_build(self.store.engine, self.shop_secret, name, out_dir, service, deleted_seq)
+
+        def publish(name: str, version: str, service: Any) -> None:
+            self.publish_artifact(name, version, service=service, promote=promote)  # registers; installs `service` if promoted
+
+        plan = BuildPlan({n: _part_classes(n)[0] for n in names}, {n: self.part_config(n) for n in names}, products, events,
+                         self.embeddings(), self.new_artifact_dir, seal, publish)
+        with open_executor(executor) as ex:  # in process, or parallel tasks on Ray (shopmind.executors)
+            summary.update(build_parts(ex, plan))
         return summary
 
     def service(self, name: str) -> Any:
-        """The loaded part, read from its current artifact on first use; NotBuilt when it was never built."""
+        """The loaded part: the registry's promoted version, read on first use; NotBuilt when it was never built."""
         self._deletions.maybe_poll()
+        self._follower.maybe_poll()  # versions promoted and catalog changes made elsewhere (no-op while the server's thread polls)
         with self._lock:
             if name not in self._services:
                 version = self.artifact_version(name)
                 if version is None:
                     raise NotBuilt(f"{name} is not built yet: run `shopmind build` (or ShopMind.build())")
-                service_cls, _ = _part_classes(name)
-                started = time.perf_counter()
-                self._services[name] = service_cls.load(self.artifacts_dir(name) / version, self.part_config(name),
-                                                        embeddings=self.embeddings())
-                log.info("loaded %s %s in %.2f s", name, version, time.perf_counter() - started)
+                self._install(name, version, self._load_version(name, version))
             return self._services[name]
+
+    def _load_part(self, name: str, out_dir: Path) -> Any:
+        """Read one version folder of a part (facade/artifacts.py fetches and swaps)."""
+        return _part_classes(name)[0].load(out_dir, self.part_config(name), embeddings=self.embeddings())
 
     def built_part(self, name: str) -> Any | None:
         """The loaded part, or None where it is not built (or not a part of this shop)."""

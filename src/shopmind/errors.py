@@ -6,7 +6,7 @@ An error lives here when one layer raises it and another catches it (the API map
 
 from __future__ import annotations
 
-__all__ = ["CampaignNotFound", "ForecastPending", "NotBuilt", "SalesDataError", "ShopMindError"]
+__all__ = ["BuildFailed", "CampaignNotFound", "ForecastPending", "NotBuilt", "SalesDataError", "ShopMindError"]
 
 
 class ShopMindError(Exception):
@@ -27,3 +27,7 @@ class SalesDataError(ShopMindError, ValueError):
 
 class CampaignNotFound(ShopMindError, KeyError):
     """No campaign with that id."""
+
+
+class BuildFailed(ShopMindError, RuntimeError):
+    """A part's build failed on a distributed executor; its half-written version was removed."""

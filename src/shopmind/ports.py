@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # annotations only: sqlalchemy and pyarrow stay unloaded by `
     import pyarrow as pa
     from sqlalchemy import Engine
 
+    from shopmind.sharedstate import SharedState
+
 __all__ = ["CatalogEvents", "DeletionStore", "EventLog", "ModelSource", "OnlineStateView", "ProductLookup", "ProductReader",
            "ShopQueries", "UserHolders"]
 
@@ -107,3 +109,13 @@ class UserHolders(Protocol):
 
     @property
     def state_loaded(self) -> bool: ...
+
+    @property
+    def shared(self) -> SharedState:
+        """State shared with other workers (rate limits, frequency caps, sessions), keys owned by user ids."""
+        ...
+
+    @property
+    def shop_secret(self) -> bytes:
+        """The key user hashes in deletion receipts are made with (one per cluster)."""
+        ...

@@ -128,3 +128,24 @@ def test_tailing_by_seq_never_skips_a_slow_commit(store):
         t.join()
     seen += [r[2] for r in store.events_since(last)]
     assert sorted(seen) == ["u1", "u2"]
+
+
+def test_hosts_opening_a_new_postgres_store_at_once_migrate_it_once(postgres_url: str) -> None:
+    """Replicas starting together all open the empty database: one migrates, the others wait and find it done."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def open_one(_: int) -> int:
+        store = open_store(postgres_url)
+        try:
+            return store.schema_version()
+        finally:
+            store.close()
+
+    with ThreadPoolExecutor(6) as pool:
+        versions = list(pool.map(open_one, range(6)))
+    assert versions == [schema.LATEST] * 6
+    store = open_store(postgres_url)
+    with store.engine.connect() as conn:
+        steps = conn.execute(schema.schema_version.select()).all()
+    store.close()
+    assert sorted(r.version for r in steps) == list(range(1, schema.LATEST + 1))  # each step recorded once

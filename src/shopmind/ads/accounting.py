@@ -119,6 +119,7 @@ class Accounting:
     _spend: dict[tuple[str, str], float]
     _total: dict[str, float] | None
     _day: str
+    _days_loaded: set[str]
     _flags: Flags | None
     _ip_rate: IpClickRate
     synced_seq: int
@@ -240,6 +241,17 @@ class Accounting:
                 if self._day and (cid, self._day) in self._spend:
                     idx.spend_day[j] = self._spend[(cid, self._day)]
                 idx.spend_total[j] = totals.get(cid, 0.0)
+
+    def _reload_spend(self, ids: Sequence[str], capped: Sequence[str], day: str) -> None:
+        """Spend as every worker and host charged it, from the ledger: `day`'s for `ids`, all-time for `capped` (those
+        with a total budget). Called on each snapshot refresh, so the serving side's view of budgets and pacing is at
+        most `ads.campaign_refresh_s` behind the ledger (charging itself always reads the ledger, see `ads.settle`)."""
+        spent = self.store.spend_of(ids, day)
+        for cid in ids:
+            self._spend[(cid, day)] = spent.get(cid, 0.0)
+        self._days_loaded.add(day)
+        totals = self._totals()
+        totals.update(self.store.spend_of(capped) if capped else {})
 
     def _budgets(self, campaign_ids: set[str]) -> dict[str, tuple[float, float]]:
         """(daily, total) budget per campaign: from the snapshot, else the store; a deleted campaign gets none."""

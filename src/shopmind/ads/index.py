@@ -50,6 +50,7 @@ class CampaignIndex:
         self.daily = np.array([c.daily_budget for c in self.campaigns], np.float64)
         self.total = np.array([c.total_budget or math.inf for c in self.campaigns], np.float64)
         self.cap = np.array([c.frequency_cap or np.iinfo(np.int32).max for c in self.campaigns], np.int64)
+        self.capped = any(c.frequency_cap for c in self.campaigns)  # no cap: serving never reads the counts
         self.active = np.array([c.status is CampaignStatus.ACTIVE for c in self.campaigns], bool)
         self.start = np.array([c.schedule.start.timestamp() if c.schedule.start else -math.inf for c in self.campaigns])
         self.end = np.array([c.schedule.end.timestamp() if c.schedule.end else math.inf for c in self.campaigns])

@@ -14,7 +14,6 @@ import logging
 import secrets
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from shopmind.ads.accounting import Accounting, Flags, IpClickRate
 from shopmind.ads.auction import ecpm as ecpm_of
 from shopmind.ads.auction import gsp
+from shopmind.ads.caps import FrequencyCaps
 from shopmind.ads.index import CampaignIndex, context_values, query_phrases
 from shopmind.ads.model import ENCODERS, AdsConfig, AdsModel, TextEncoder
 from shopmind.ads.models import (
@@ -40,6 +40,7 @@ from shopmind.ads.store import AdsStore, day_of
 from shopmind.ads.tokens import bound_token, new_token_id, user_tag
 from shopmind.domain import Product
 from shopmind.ports import EventLog, ModelSource, ProductReader
+from shopmind.sharedstate import SharedState
 from shopmind.text.encoders import RECENT_QUERY_VECTORS
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class AdsService(Accounting):
                  query_encoder: TextEncoder | None = None, passage_encoder: TextEncoder | None = None,
                  secret: bytes | None = None, seed: int | None = None, event_store: Any = None,
                  model_source: Callable[[], AdsModel | None] | None = None, query_encoder_name: str | None = None,
-                 flags: Flags | None = None) -> None:
+                 flags: Flags | None = None, shared: SharedState | None = None) -> None:
         self.store = store
         self.model = model
         self.config = config or model.config
@@ -74,8 +75,7 @@ class AdsService(Accounting):
         self._spend: dict[tuple[str, str], float] = {}  # (campaign, day) → cost, loaded per day on first use
         self._days_loaded: set[str] = set()
         self._total: dict[str, float] | None = None
-        self._freq: dict[str, Counter] = {}
-        self._freq_day = ""
+        self.caps = FrequencyCaps(shared)  # serves per user, campaign and day, shared by every worker when so configured
         self._qcache: LRUCache[str, np.ndarray] = LRUCache(maxsize=max(1, self.config.query_cache_size))
         self._qlock = threading.Lock()  # LRUCache reorders on every read: reads and writes both hold it
         self._pending: set[str] = set()
@@ -92,9 +92,10 @@ class AdsService(Accounting):
     @classmethod
     def open(cls, store: EventLog, products: ProductReader, config: AdsConfig, *, secret: bytes,
              history: Callable[[str], list[str]] | None = None, model_source: ModelSource | None = None,
-             flags: Flags | None = None, encode: TextEncoder | None = None) -> AdsService:
+             flags: Flags | None = None, encode: TextEncoder | None = None, shared: SharedState | None = None) -> AdsService:
         """The service over its collaborators (the engine wires them): the store's event log and products, the
-        published `ads` artifact (or item vectors made now, CTR prior), users' recent items and bot flags."""
+        published `ads` artifact (or item vectors made now, CTR prior), users' recent items, bot flags and the shared
+        state frequency caps are counted in (every worker's serves)."""
         model = model_source() if model_source is not None else None
         passage = query = encode
         name = None
@@ -105,7 +106,7 @@ class AdsService(Accounting):
             model = AdsModel.build(list(products.iter_products()), None, None, config, encode=passage)
         svc = cls(AdsStore(store.engine), model, config, history=history, products=products.get_products,
                   query_encoder=query, passage_encoder=passage, secret=secret, event_store=store,
-                  model_source=model_source, query_encoder_name=name, flags=flags)
+                  model_source=model_source, query_encoder_name=name, flags=flags, shared=shared)
         svc.catch_up(store)  # account the existing log now, at start-up, not inside the first request
         return svc
 
@@ -155,6 +156,7 @@ class AdsService(Accounting):
             else:
                 available = dict.fromkeys(wanted, True)
             new = CampaignIndex(campaigns, self.model, available)
+            self._reload_spend(new.ids, [c for c, t in zip(new.ids, new.total, strict=True) if np.isfinite(t)], day_of(now))
             self._pacer.remap(idx.ids if idx is not None else [], new.ids)  # pacing state follows each campaign
             self._index, self._index_version, self._index_at = new, self.store.version, wall
             self._day = ""  # spend arrays are refilled for the new snapshot
@@ -274,11 +276,8 @@ class AdsService(Accounting):
                   "locations": set(context_values(context.get("location"))), "devices": set(context_values(context.get("device")))}
         camp_ok = idx.active & (idx.start <= now) & (now < idx.end) & idx.hours[:, hour] & idx.targeting_mask(values)
         camp_ok &= (idx.spend_day < idx.daily) & (idx.spend_total < idx.total)
-        if user_id and self._freq_day == day and user_id in self._freq:
-            for cid, n in self._freq[user_id].items():
-                j = idx.pos.get(cid)
-                if j is not None and n >= idx.cap[j]:
-                    camp_ok[j] = False
+        if user_id and idx.capped:
+            camp_ok &= self.caps.under(idx.pos, idx.cap, user_id, day)
         if self.config.pacing.enabled:
             p = self._pacer.update(now, idx.spend_day, idx.daily, idx.hours)
             camp_ok &= self.rng.random(len(idx)) < p
@@ -345,28 +344,20 @@ class AdsService(Accounting):
         except SQLAlchemyError:  # an ad that is not recorded could never be charged: show none rather than free ones
             log.warning("could not record served ads; serving none", exc_info=True)
             ads = []
-        self._count_served(user_id, day, [a.campaign_id for a in ads])
+        self.caps.count(user_id, day, [a.campaign_id for a in ads])
         return AdsResponse(placement=placement, ads=ads, candidates=n_candidates, eligible=len(units), took_ms=(time.perf_counter() - started) * 1e3)
-
-    def _count_served(self, user_id: str | None, day: str, campaign_ids: list[str]) -> None:
-        """Frequency capping counts serves per user, campaign and day (a serve is the conservative count)."""
-        if not user_id or not campaign_ids:
-            return
-        if self._freq_day != day:
-            self._freq, self._freq_day = {}, day
-        self._freq.setdefault(user_id, Counter()).update(campaign_ids)
 
     def forget_user(self, user_id: str) -> int:
         """Remove a user from ads: ledger rows and served impressions anonymised, frequency counts dropped; returns
         the rows changed."""
         with self._lock:
-            self._freq.pop(user_id, None)
+            self.caps.forget(user_id)
             return self.store.forget_user(user_id)
 
     def user_ids(self) -> set[str]:
-        """User ids this service holds in memory (today's frequency counts), for deletion to find them."""
-        with self._lock:
-            return set(self._freq)
+        """User ids whose frequency counts this process holds in memory, for deletion to find them (none when
+        they are in shared state that every process reaches)."""
+        return self.caps.held()
 
     def spend(self, campaign_id: str, day: str | None = None) -> float:
         """Cost charged to a campaign on a day (default: all time), from the ledger."""

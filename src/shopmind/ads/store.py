@@ -199,6 +199,17 @@ class AdsStore:
         with self.engine.connect() as conn:
             return {cid: float(v or 0.0) for cid, v in conn.execute(q)}
 
+    def spend_of(self, campaign_ids: Iterable[str], day: str | None = None) -> dict[str, float]:
+        """Cost charged per campaign (these only; on one day or over all time): the ledger's index answers it."""
+        ids = sorted(set(campaign_ids))
+        out: dict[str, float] = {}
+        with self.engine.connect() as conn:
+            for s in range(0, len(ids), 500):
+                q = select(ad_ledger.c.campaign_id, func.sum(ad_ledger.c.cost)).where(ad_ledger.c.campaign_id.in_(ids[s : s + 500]), ad_ledger.c.cost > 0)
+                q = q.where(ad_ledger.c.day == day) if day else q
+                out.update((cid, float(v or 0.0)) for cid, v in conn.execute(q.group_by(ad_ledger.c.campaign_id)))
+        return out
+
     def clicks_of(self, user_ids: Iterable[str], since: float) -> builtins.list[tuple[str, str, str, float]]:
         """(user_id, item_id, campaign_id, ts) of ad clicks by these users since `since` (for attribution)."""
         users = list(set(user_ids))

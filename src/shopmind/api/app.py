@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from shopmind.api import validation
 from shopmind.api.hardening import harden
 from shopmind.api.middleware import BodyLimit, RequestLog
-from shopmind.api.routers import admin, events, health, products, profiles, users
+from shopmind.api.routers import admin, events, health, models, products, profiles, users
 from shopmind.engine import ShopMind
 from shopmind.security.keys import KeyRing, keyring_for
 
@@ -29,7 +29,11 @@ def create_app(shop: ShopMind) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         _ = shop.state  # touching the property builds online state before the first request, not during it
-        yield
+        shop.start_following()  # promotions and catalog changes made elsewhere, loaded off the request path
+        try:
+            yield
+        finally:
+            shop.stop_following()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -40,7 +44,7 @@ def create_app(shop: ShopMind) -> FastAPI:
     app.state.shop = shop
     app.state.keyring = load_keys(shop)
     validation.install(app)  # 422s that can always be encoded (bad input may not be valid text)
-    for router in (health.router, products.router, users.router, events.router, profiles.router, admin.router):
+    for router in (health.router, products.router, users.router, events.router, profiles.router, admin.router, models.router):
         app.include_router(router)
     app.state.capabilities = []
     for name, area in _optional_routers():

@@ -1,4 +1,7 @@
-"""Conversation state per session (history, products in focus, filters) behind a small store Protocol."""
+"""Conversation state per session (history, products in focus, filters) behind a small store Protocol.
+
+Three stores: this process (`MemorySessionStore`), the shop's database (`SqlSessionStore`) and the cluster's shared
+state (`SharedSessionStore`: Redis, chosen by the engine when `cluster.shared_url` is shared by every worker)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from cachetools import TTLCache
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine, delete, select
 
+from shopmind.sharedstate import SharedState
 from shopmind.store.schema import chat_sessions
 from shopmind.store.upsert import upsert
 
@@ -40,8 +44,8 @@ class SessionState(BaseModel):
 
 
 class SessionStore(Protocol):
-    """Where sessions live: the shop's database (`SqlSessionStore`: survives restarts, shared by workers) or this
-    process (`MemorySessionStore`); another (Redis…) implements the same four calls."""
+    """Where sessions live: the shop's database (`SqlSessionStore`: survives restarts, shared by workers), the
+    cluster's shared state (`SharedSessionStore`) or this process (`MemorySessionStore`)."""
 
     def get(self, session_id: str) -> SessionState | None: ...
 
@@ -147,3 +151,35 @@ class SqlSessionStore:
         """Drop every conversation of a user (privacy delete); return how many went."""
         with self.engine.begin() as conn:
             return int(conn.execute(delete(chat_sessions).where(chat_sessions.c.user_id == user_id)).rowcount or 0)
+
+
+class SharedSessionStore:
+    """Sessions in the cluster's shared state (Redis): every worker and host continues the same conversation, each
+    session expires `ttl_s` after its last turn, and a user's sessions are listed under them for privacy deletion."""
+
+    PREFIX = "chat:"
+
+    def __init__(self, shared: SharedState, ttl_s: float = 1800.0) -> None:
+        self.shared, self.ttl_s = shared, ttl_s
+
+    def get(self, session_id: str) -> SessionState | None:
+        """The session if it exists and has not expired."""
+        raw = self.shared.get(self.PREFIX + session_id)
+        if raw is None:
+            return None
+        try:
+            return SessionState.model_validate_json(raw)
+        except ValidationError:  # written by an incompatible version: the conversation starts afresh
+            return None
+
+    def put(self, state: SessionState) -> None:
+        """Store the session and stamp it; it lives `ttl_s` from now."""
+        state.updated = time.time()
+        self.shared.put(self.PREFIX + state.session_id, state.model_dump_json().encode(), self.ttl_s, owner=state.user_id)
+
+    def delete(self, session_id: str) -> None:
+        self.shared.delete(self.PREFIX + session_id)
+
+    def forget_user(self, user_id: str) -> int:
+        """Drop every conversation of a user (privacy delete); return how many went."""
+        return self.shared.forget_owner(user_id, prefix=self.PREFIX)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,12 +14,15 @@ from shopmind.cli.assistant import assistant_app
 from shopmind.cli.common import DEFAULT_HOME, HomeOpt, JsonOpt, emit_json, fail, open_shop, shop_at
 from shopmind.cli.evaluate import eval_app
 from shopmind.cli.keys import keys_app
+from shopmind.cli.models import models_app
+from shopmind.errors import BuildFailed
 
 app = typer.Typer(name="shopmind", help="ShopMind: search, recommendations, ads and a shopping assistant for your shop.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(eval_app, name="eval")
 app.add_typer(ads_app, name="ads")
 app.add_typer(assistant_app, name="assistant")
 app.add_typer(keys_app, name="keys")
+app.add_typer(models_app, name="models")
 console = Console()
 
 
@@ -129,44 +132,88 @@ def serve(
     home: HomeOpt = DEFAULT_HOME,
     host: Annotated[str | None, typer.Option("--host", help="default: server.host (127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option("--port", help="default: server.port (8000)")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="API worker processes (default: server.workers, 1)")] = None,
     log_level: Annotated[str | None, typer.Option("--log-level", help="default: logging.level (INFO)")] = None,
     log_json: Annotated[bool, typer.Option("--log-json", help="JSON-lines logs (default: logging.format)")] = False,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    """Serve the HTTP API (OpenAPI docs at /docs); with --workers N, N processes share the port.
+
+    Several workers share the store, and with `cluster.shared_url = "redis://…"` rate limits, frequency caps
+    and chat sessions too (README "Many workers and hosts"). What must happen once (migrations, a first start's
+    API keys) is done here before any worker starts; each worker then opens the shop itself."""
+    import os
+
     import uvicorn
 
-    from shopmind.api import create_app
     from shopmind.logs import setup_logging
 
     shop = open_shop(home)
     setup_logging(log_level or shop.settings.logging.level, "json" if log_json else shop.settings.logging.format)
-    app_ = create_app(shop)
     host = host or shop.settings.server.host
     port = port if port is not None else shop.settings.server.port
-    generated = app_.state.keyring.generated
-    console.print(f"ShopMind serving {shop.home} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    workers = workers or shop.settings.server.workers
+    console.print(f"ShopMind serving {shop.home} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)"
+                  + (f", {workers} workers" if workers > 1 else ""))
+    if workers > 1 and shop.store.dialect == "sqlite":
+        console.print("warning: SQLite serialises writes: with several workers, writes wait on each other (it still works); "
+                      "set store.url to PostgreSQL for concurrent writes", style="yellow")
+    if workers > 1 and not shop.shared.shared:
+        console.print("note: cluster.shared_url is memory://: each worker keeps its own rate-limit buckets and frequency "
+                      "caps (a caller may get N times the rate); set it to redis://… to share them", style="yellow")
+    if workers > 1:
+        from shopmind.api.asgi import prepare
+
+        try:
+            _print_keys(shop, prepare(shop))  # once, before the workers would race to do it
+        finally:
+            shop.close()
+        os.environ["SHOPMIND_HOME"] = str(shop.home)  # what each worker opens (other settings: the same env and file)
+        os.environ.update({"SHOPMIND_LOGGING__LEVEL": log_level.upper()} if log_level else {})
+        os.environ.update({"SHOPMIND_LOGGING__FORMAT": "json"} if log_json else {})
+        uvicorn.run("shopmind.api.asgi:app", factory=True, workers=workers, host=host, port=port,
+                    log_level=(log_level or "warning").lower(), access_log=False, server_header=False)
+        return
+    try:
+        from shopmind.api import create_app
+
+        app_ = create_app(shop)
+        _print_keys(shop, app_.state.keyring.generated)
+        uvicorn.run(app_, host=host, port=port, log_level=(log_level or "warning").lower(), access_log=False, server_header=False)
+    finally:
+        shop.close()
+
+
+def _print_keys(shop: Any, generated: dict[str, str] | None) -> None:
     if generated:  # the first start of a shop without keys: shown this once, kept only in the 0600 file
         console.print(f"generated admin key: {generated['admin']}   storefront key: {generated['storefront']}   (saved once to {generated['file']})", soft_wrap=True)
     elif (shop.home / "api_keys.json").is_file():
         console.print(f"the demo's keys are in {shop.home / 'api_keys.json'}; `shopmind keys` lists every key")
-    try:
-        uvicorn.run(app_, host=host, port=port, log_level=(log_level or "warning").lower(), access_log=False, server_header=False)
-    finally:
-        shop.close()
 
 
 @app.command()
 def build(
     home: HomeOpt = DEFAULT_HOME,
     part: Annotated[list[str] | None, typer.Option("--part", help="build only this part (repeatable): search, recommend")] = None,
+    ray: Annotated[str | None, typer.Option("--ray", help="run the build as parallel Ray tasks: 'auto' (a local Ray, or "
+                                            "RAY_ADDRESS's cluster) or ray://HOST:PORT (Ray Client); needs the cluster extra")] = None,
+    no_promote: Annotated[bool, typer.Option("--no-promote", help="register the new versions without serving them "
+                                             "(then `shopmind models promote`); default: cluster.auto_promote")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Build indexes and models from the store as new versioned artifacts, then swap them in."""
+    if ray is not None and ray != "auto" and not ray.startswith("ray://"):
+        fail(f"--ray takes 'auto' or ray://HOST:PORT, not {ray!r}", 2)
     with shop_at(home) as shop:
         try:
-            summary = shop.build(part or None)
+            summary = shop.build(part or None, executor=ray, promote=False if no_promote else None)
         except ValueError as exc:
             fail(str(exc), 2)
+        except BuildFailed as exc:
+            fail(str(exc), 1)
+        except ImportError as exc:
+            if ray is None:
+                raise
+            fail(str(exc), 1)  # the cluster extra is not installed
     if as_json:
         emit_json(summary)
     else:

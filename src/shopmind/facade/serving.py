@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from shopmind.forecast.service import ForecastService
     from shopmind.profiles.state import OnlineState
     from shopmind.recommend.config import RecommendResponse
+    from shopmind.sharedstate import SharedState
     from shopmind.store import SqlStore
 
 __all__ = ["ServingVerbs"]
@@ -48,6 +49,12 @@ class ServingVerbs:
 
         def part_config(self, name: str) -> Any: ...
 
+        @property
+        def shared(self) -> SharedState: ...
+
+        @property
+        def ads_secret(self) -> bytes: ...
+
         def recommend(self, *, user_id: str | None = None, placement: str = "home", item_id: str | None = None,
                       cart: list[str] | None = None, k: int = 20, context: dict[str, Any] | None = None) -> RecommendResponse: ...
 
@@ -60,6 +67,10 @@ class ServingVerbs:
         started = time.perf_counter()
         bot = Assistant.create(ShopTools(self), getattr(self.settings, "assistant", None), home=self.home,  # type: ignore[arg-type]
                                engine=self.store.engine, **overrides)
+        if self.shared.shared:  # every worker and host continues the same conversations from shared state (Redis)
+            from shopmind.assistant.state import SharedSessionStore
+
+            bot.store = SharedSessionStore(self.shared, bot.config.session_ttl_s)
         log.info("assistant ready in %.2f s (llm: %s)", time.perf_counter() - started, bot.llm.name)
         return bot
 
@@ -94,13 +105,13 @@ class ServingVerbs:
         from shopmind.ads.accounting import state_flags
         from shopmind.ads.model import AdsConfig
         from shopmind.ads.service import AdsService
-        from shopmind.ads.tokens import ads_secret
 
         cfg = config if isinstance(config, AdsConfig) else AdsConfig.model_validate(config) if config is not None else self.part_config("ads")
         n = cfg.history_items
         started = time.perf_counter()
-        svc = AdsService.open(self.store, self.store, cfg, secret=ads_secret(self.home), history=lambda uid: self.state.history(uid, n),
-                              model_source=lambda: self.built_part("ads"), flags=state_flags(lambda: self.state), encode=encode)
+        svc = AdsService.open(self.store, self.store, cfg, secret=self.ads_secret, history=lambda uid: self.state.history(uid, n),
+                              model_source=lambda: self.built_part("ads"), flags=state_flags(lambda: self.state), encode=encode,
+                              shared=self.shared)
         log.info("ads service ready in %.2f s", time.perf_counter() - started)
         return svc
 

@@ -82,8 +82,6 @@ class VectorIndex:
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (rows, cosine) among allowed rows, main and delta merged."""
-        import faiss
-
         q = np.ascontiguousarray(np.asarray(query, np.float32).reshape(1, -1))
         kk = min(k, self.n_main)
         rows = np.zeros(0, np.int64)
@@ -94,29 +92,11 @@ class VectorIndex:
             if n_allowed == 0:
                 pass
             elif main_allowed is not None and n_allowed <= max(self.exact_max, 4 * kk):
-                cand = np.flatnonzero(main_allowed)
-                pos, scores = top_k(np.asarray(self.vectors[cand] @ q[0], np.float32), kk)
-                rows = cand[pos]
+                rows, scores = self._exact(q[0], kk, main_allowed)
             else:
-                sel = None
-                if main_allowed is not None:
-                    bits = np.packbits(main_allowed, bitorder="little")
-                    sel = faiss.IDSelectorBitmap(self.n_main, faiss.swig_ptr(bits))
-                if self.is_hnsw:
-                    frac = n_allowed / self.n_main
-                    ef = int(min(max(self.ef_search, kk) / max(frac, 1e-3), 4 * self.ef_search))
-                    params = faiss.SearchParametersHNSW(efSearch=max(ef, kk))  # type: ignore[attr-defined]  # missing from faiss's .pyi
-                    if sel is not None:
-                        params.sel = sel
-                else:
-                    params = faiss.SearchParameters(sel=sel) if sel is not None else None  # type: ignore[call-arg]  # SWIG kwargs
-                d, i = self.index.search(q, kk, params=params)
-                keep = i[0] >= 0
-                rows, scores = i[0][keep].astype(np.int64), d[0][keep]
+                rows, scores = self._ann(q, kk, main_allowed, n_allowed)
                 if len(rows) < min(kk, n_allowed):  # an approximate index came up short: answer exactly
-                    cand = np.flatnonzero(main_allowed) if main_allowed is not None else np.arange(self.n_main)
-                    pos, scores = top_k(np.asarray(self.vectors[cand] @ q[0], np.float32), kk)
-                    rows = cand[pos]
+                    rows, scores = self._exact(q[0], kk, main_allowed)
         if len(self.delta):
             dscores = self.delta @ q[0]
             dal = None if allowed is None else np.asarray(allowed[self.n_main : self.size], bool)
@@ -126,6 +106,32 @@ class VectorIndex:
             order = np.argsort(-scores, kind="stable")[:k]
             rows, scores = rows[order], scores[order]
         return rows, scores
+
+    def _exact(self, q: np.ndarray, kk: int, main_allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-kk over the allowed main rows (numpy over the stored vectors)."""
+        cand = np.flatnonzero(main_allowed) if main_allowed is not None else np.arange(self.n_main)
+        pos, scores = top_k(np.asarray(self.vectors[cand] @ q, np.float32), kk)
+        return cand[pos], scores
+
+    def _ann(self, q: np.ndarray, kk: int, main_allowed: np.ndarray | None, n_allowed: int) -> tuple[np.ndarray, np.ndarray]:
+        """The index's own top-kk over the allowed main rows (faiss, filtered inside by a bitmap selector)."""
+        import faiss
+
+        sel = None
+        if main_allowed is not None:
+            bits = np.packbits(main_allowed, bitorder="little")
+            sel = faiss.IDSelectorBitmap(self.n_main, faiss.swig_ptr(bits))
+        if self.is_hnsw:
+            frac = n_allowed / self.n_main
+            ef = int(min(max(self.ef_search, kk) / max(frac, 1e-3), 4 * self.ef_search))
+            params = faiss.SearchParametersHNSW(efSearch=max(ef, kk))  # type: ignore[attr-defined]  # missing from faiss's .pyi
+            if sel is not None:
+                params.sel = sel
+        else:
+            params = faiss.SearchParameters(sel=sel) if sel is not None else None  # type: ignore[call-arg]  # SWIG kwargs
+        d, i = self.index.search(q, kk, params=params)
+        keep = i[0] >= 0
+        return i[0][keep].astype(np.int64), d[0][keep]
 
     def save(self, path: Path) -> None:
         """vectors.npy + index.faiss + vectors.json."""
@@ -146,3 +152,24 @@ class VectorIndex:
         meta = json.loads((path / "vectors.json").read_text())
         index = faiss.read_index(str(path / "index.faiss"))
         return cls(index, np.load(path / "vectors.npy", mmap_mode="r"), meta["spec"], ef_search=ef_search)
+
+    @classmethod
+    def from_url(cls, vectors: np.ndarray, url: str, *, spec: str = "auto", ef_construction: int = 200, ef_search: int = 512) -> VectorIndex:
+        """The registry's build entry for "faiss://" (local files; the URL carries nothing else)."""
+        index = cls.build(vectors, spec, ef_construction)
+        index.ef_search = ef_search
+        return index
+
+    @classmethod
+    def open(cls, path: Path, url: str | None = None, *, ef_search: int = 512) -> VectorIndex:
+        """The registry's load entry for "faiss://": what save() wrote under path."""
+        return cls.load(path, ef_search)
+
+    @classmethod
+    def check_url(cls, url: str) -> None:
+        """ "faiss://" only: the local index takes no address."""
+        if url not in ("faiss://", "faiss:"):
+            raise ValueError(f"search.vector_url: the local faiss index takes no address, use 'faiss://' (got {url!r})")
+
+    def close(self) -> None:
+        """Nothing to release: a faiss index is process memory."""

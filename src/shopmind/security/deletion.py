@@ -26,7 +26,7 @@ import orjson
 from sqlalchemy import Engine, func, insert, select, update
 
 from shopmind.ports import UserHolders
-from shopmind.security.secret import shop_secret, user_hash
+from shopmind.security.secret import user_hash
 from shopmind.store.schema import user_deletions
 
 log = logging.getLogger(__name__)
@@ -88,18 +88,24 @@ def _update_receipt(engine: Engine, receipt_id: str, removed: dict[str, Any]) ->
 
 
 # -- artifacts ------------------------------------------------------------------------------------------------
-def scrub_artifacts(home: Path, remove: Iterable[str]) -> dict[str, dict[str, int]]:
-    """Remove users' rows from every version of every built part under `home/artifacts`; counts per part."""
+def scrub_artifacts(home: Path, remove: Iterable[str], storage: Any = None) -> dict[str, dict[str, int]]:
+    """Remove users' rows from every kept version of every built part; counts per part. `storage` (an
+    `shopmind.artifacts.ArtifactStorage`; default `home/artifacts`) may be remote: versions this host lacks are
+    downloaded, scrubbed and uploaded again."""
+    from shopmind.artifacts import open_storage
+
     remove = set(remove)
-    root = Path(home) / "artifacts"
+    storage = storage if storage is not None else open_storage(None, Path(home))
     out: dict[str, dict[str, int]] = {}
     for part, scrub in SCRUBBERS.items():
-        base = root / part
-        if not base.is_dir():
+        versions = storage.versions(part)
+        if not versions:
             continue
         total: dict[str, int] = {"versions": 0}
-        for version in sorted(p for p in base.iterdir() if p.is_dir()):
-            got = scrub(version, remove)
+        for version in versions:
+            got = scrub(storage.fetch(part, version), remove)
+            if storage.remote and any(got.values()):
+                storage.upload(part, version)
             total["versions"] += 1
             for k, v in got.items():
                 total[k] = total.get(k, 0) + v
@@ -107,14 +113,13 @@ def scrub_artifacts(home: Path, remove: Iterable[str]) -> dict[str, dict[str, in
     return out
 
 
-def scrub_fresh_build(engine: Engine, home: Path, part: str, out_dir: Path, service: Any, since: int) -> int:
+def scrub_fresh_build(engine: Engine, secret: bytes, part: str, out_dir: Path, service: Any, since: int) -> int:
     """Before publishing a build whose snapshot was taken at receipt `since`: scrub users deleted after it."""
     rows = deletions_since(engine, since)
     ids = getattr(service, "user_ids", None)
     if not rows or ids is None:
         return 0
     hashes = {h for _, h in rows}
-    secret = shop_secret(home)
     matched = {u for u in ids() if user_hash(secret, u) in hashes}
     if matched:
         if part in SCRUBBERS:
@@ -127,8 +132,9 @@ def scrub_fresh_build(engine: Engine, home: Path, part: str, out_dir: Path, serv
 
 # -- in memory --------------------------------------------------------------------------------------------------
 def held_user_ids(shop: UserHolders) -> set[str]:
-    """Every user id this process holds in memory: online state, loaded services, ads and assistant if they say."""
-    held = set(shop.state_user_ids())
+    """Every user id this process holds in memory: online state, loaded services, ads and assistant if they say, and
+    process-local shared state (a shared backend is reached by the deleting process itself)."""
+    held = set(shop.state_user_ids()) | shop.shared.held_owners()
     for obj in shop.loaded_parts().values():
         ids = getattr(obj, "user_ids", None)
         if callable(ids):
@@ -141,6 +147,8 @@ def forget_in_memory(shop: UserHolders, user_id: str, events: tuple[list, list, 
     from shopmind.assistant.state import SqlSessionStore
 
     removed: dict[str, Any] = {}
+    if not shop.shared.shared:  # this process's buckets of frequency caps and sessions (Redis: see delete_user)
+        removed["shared_state"] = shop.shared.forget_owner(user_id)
     in_state = shop.forget_state_user(user_id, events)
     if in_state is not None:
         removed["online_state"] = in_state
@@ -174,13 +182,15 @@ def delete_user(shop: UserHolders, user_id: str) -> dict[str, Any]:
     ads = shop.loaded_parts().get("ads_service")
     removed["ads_rows_anonymised"] = ads.forget_user(user_id) if ads is not None else AdsStore(engine).forget_user(user_id)
     removed["chat_sessions"] = SqlSessionStore(engine).forget_user(user_id)  # conversations live in the store
+    if shop.shared.shared:  # conversations and frequency caps every worker shares (Redis), whether loaded here or not
+        removed["shared_state"] = shop.shared.forget_owner(user_id)
     # committed before any artifact is touched: a build publishing from here on, or a server polling, sees it
-    receipt_id = _write_receipt(engine, user_hash(shop_secret(shop.home), user_id), {"pending": True})
+    receipt_id = _write_receipt(engine, user_hash(shop.shop_secret, user_id), {"pending": True})
     cols = tuple(mine.column(n).to_pylist() for n in ("type", "item_id", "query", "ts"))
     memory = forget_in_memory(shop, user_id, cols)
     removed["chat_sessions"] += memory.pop("chat_sessions_in_memory", 0)
     removed.update(memory)
-    removed["artifacts"] = scrub_artifacts(shop.home, {user_id})
+    removed["artifacts"] = scrub_artifacts(shop.home, {user_id}, getattr(shop, "artifact_storage", None))
     removed["seconds"] = round(time.perf_counter() - started, 4)
     _update_receipt(engine, receipt_id, removed)
     removed["wal_truncated"] = shop.store.purge_freed()
@@ -227,7 +237,7 @@ class DeletionFollower:
             return 0
         self.last_seq = rows[-1][0]
         hashes = {h for _, h in rows}
-        secret = shop_secret(self._shop.home)
+        secret = self._shop.shop_secret
         matched = [u for u in held_user_ids(self._shop) if user_hash(secret, u) in hashes]
         for u in matched:
             forget_in_memory(self._shop, u)

@@ -1,12 +1,13 @@
-"""Rate limits: in-process token buckets per route group, by API key and by client IP (429 + Retry-After).
+"""Rate limits: token buckets per route group, by API key and by client IP (429 + Retry-After), in shared state.
 
 Each group (events, search, suggest, recommend, chat, ads) has two buckets per caller: one keyed by the key's
 id (a storefront key is shared by every visitor, so its bucket bounds the whole shop's traffic through it)
-and one keyed by the client IP (one visitor, or one NAT). A request spends one token from both; the bucket
-that is empty answers 429 with `Retry-After`. Keys whose role is in `exempt_roles` (admin by default) are
-never limited. Buckets live in a bounded TTL cache, so memory stays flat under any number of callers.
-
-Limits are per process: with `server.workers = N`, a caller may get up to N times the configured rate.
+and one keyed by the client IP (one visitor, or one NAT). A request spends one token from both, atomically; the
+bucket that is empty answers 429 with `Retry-After`. Keys whose role is in `exempt_roles` (admin by default) are
+never limited. Buckets live in the shop's SharedState: with `cluster.shared_url = "redis://…"` every worker and
+host spends from the same buckets, so a caller gets ONE rate however many workers serve it; with the default
+`memory://` they live in a bounded cache of this process (`max_buckets`). If Redis does not answer, requests are
+let through (logged): a rate limit must not take the shop down with it.
 """
 
 from __future__ import annotations
@@ -16,28 +17,20 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sized
 from functools import lru_cache
 from typing import Any
 
-from cachetools import TTLCache
 from fastapi import Depends, HTTPException, Request, status
 
-from shopmind.config import Rate, RateLimitSettings
+from shopmind.config import RateLimitSettings
 from shopmind.security.roles import ANONYMOUS
+from shopmind.sharedstate import Bucket, SharedState, SharedStateUnavailable
+from shopmind.sharedstate.memory import MemoryShared
 
 log = logging.getLogger(__name__)
 
 GROUPS = ("events", "search", "suggest", "recommend", "chat", "ads")
-
-
-@dataclass
-class Bucket:
-    """Tokens left and when they were counted; refills at `rate` per second up to `burst`."""
-
-    tokens: float
-    stamp: float
 
 
 class Limited(Exception):
@@ -49,44 +42,38 @@ class Limited(Exception):
 
 
 class RateLimiter:
-    """Token buckets keyed by (group, 'key'|'ip', id) in a bounded TTL cache (thread-safe)."""
+    """Token buckets keyed by (group, 'key'|'ip', id) in shared state (thread- and process-safe).
 
-    def __init__(self, settings: RateLimitSettings, clock: Callable[[], float] = time.monotonic) -> None:
+    `shared`: the shop's SharedState when other processes share it; None (or a process-local one) gives the limiter
+    its own bounded in-memory buckets (`max_buckets`, on `clock`)."""
+
+    def __init__(self, settings: RateLimitSettings, clock: Callable[[], float] = time.monotonic, shared: SharedState | None = None) -> None:
         self.settings = settings
         self.clock = clock
-        rates = [r for scope in (settings.per_key, settings.per_ip) for r in _rates(scope)]
-        # a bucket that idles longer than it takes to refill is full: forgetting it then changes nothing
-        ttl = max([r.burst / r.rate for r in rates] + [60.0])
-        self._buckets: TTLCache[tuple[str, str, str], Bucket] = TTLCache(maxsize=settings.max_buckets, ttl=ttl, timer=clock)
-        self._lock = threading.Lock()
-
-    def _tokens(self, key: tuple[str, str, str], rate: Rate, now: float) -> float:
-        """Tokens in a bucket now (a bucket never seen, or forgotten after idling, is full)."""
-        b = self._buckets.get(key)
-        return float(rate.burst) if b is None else min(float(rate.burst), b.tokens + (now - b.stamp) * rate.rate)
+        self.shared: SharedState = shared if shared is not None and shared.shared else MemoryShared(max_keys=settings.max_buckets, clock=clock)
+        self._warned = 0.0
 
     def check(self, group: str, key_id: str | None, ip: str | None) -> None:
         """Spend a token of the key's and the IP's bucket for `group`, or raise Limited (then neither is spent)."""
         scopes = [(scope, ident, rate) for scope, ident, rate in
                   (("key", key_id, getattr(self.settings.per_key, group)), ("ip", ip, getattr(self.settings.per_ip, group)))
                   if ident and rate is not None]
-        with self._lock:
-            now = self.clock()
-            tokens = [self._tokens((group, scope, ident), rate, now) for scope, ident, rate in scopes]
-            short = [((1.0 - t) / rate.rate, scope) for t, (scope, _, rate) in zip(tokens, scopes, strict=True) if t < 1.0]
-            if short:
-                wait, scope = max(short)
-                raise Limited(group, scope, max(1, math.ceil(wait)))
-            for t, (scope, ident, _) in zip(tokens, scopes, strict=True):
-                self._buckets[(group, scope, ident)] = Bucket(t - 1.0, now)
+        if not scopes:
+            return
+        buckets = [Bucket(f"rl:{group}:{scope}:{ident}", rate.rate, rate.burst) for scope, ident, rate in scopes]
+        try:
+            waits = self.shared.take(buckets)
+        except SharedStateUnavailable:
+            if time.monotonic() - self._warned > 10:  # once per 10 s, not once per request
+                self._warned = time.monotonic()
+                log.warning("rate limits off: shared state unavailable", exc_info=True)
+            return
+        wait, scope = max(zip(waits, (scope for scope, _, _ in scopes), strict=True))
+        if wait > 0:
+            raise Limited(group, scope, max(1, math.ceil(wait)))
 
     def __len__(self) -> int:
-        return len(self._buckets)
-
-
-def _rates(scope: Any) -> Iterable[Rate]:
-    """The configured (non-null) rates of a KeyRates/IpRates section."""
-    return [r for r in (getattr(scope, g) for g in GROUPS) if r is not None]
+        return len(self.shared) if isinstance(self.shared, Sized) else 0
 
 
 @lru_cache(maxsize=16)
@@ -131,7 +118,7 @@ def limiter_of(request: Request) -> RateLimiter | None:
         with _make_lock:
             limiter = getattr(state, "rate_limiter", None)
             if limiter is None:
-                limiter = state.rate_limiter = RateLimiter(settings)
+                limiter = state.rate_limiter = RateLimiter(settings, shared=request.app.state.shop.shared)
     return limiter
 
 

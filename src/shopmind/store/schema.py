@@ -265,3 +265,63 @@ def _v6(conn: Connection) -> None:
 
 MIGRATIONS.append(_v6)
 LATEST = len(MIGRATIONS)
+
+
+# -- v7: the model registry (built versions, the promoted one, promotion history) and the catalog-changes feed --
+model_versions = Table(
+    "model_versions",
+    metadata,
+    # one row per built version of a part; exactly one row per part has status "promoted" (the partial unique index
+    # makes a second one an error; promotions also serialise on a per-part lock, see shopmind.artifacts.registry)
+    Column("part", String(64), primary_key=True),
+    Column("version", String(64), primary_key=True),
+    Column("uri", Text, nullable=False),  # where its files are: a folder path or s3://bucket/prefix/part/version
+    Column("created_at", Float, nullable=False),
+    Column("config_hash", String(64), nullable=False, default=""),
+    Column("first_event_ts", Float),  # the data window it was built from
+    Column("last_event_ts", Float),
+    Column("last_event_seq", BigInteger, nullable=False, default=0),
+    Column("last_change_seq", BigInteger, nullable=False, default=0),  # catalog_changes seq at its snapshot
+    Column("products", BigInteger, nullable=False, default=0),
+    Column("events", BigInteger, nullable=False, default=0),
+    Column("metrics", Text, nullable=False, default="{}"),  # JSON: the version's meta.json
+    Column("status", String(16), nullable=False),  # built | promoted | retired (files removed: cannot be promoted)
+    Column("promoted_at", Float),
+    Index("ux_model_versions_promoted", "part", unique=True, sqlite_where=Column("status") == "promoted",
+          postgresql_where=Column("status") == "promoted"),
+)
+
+model_promotions = Table(
+    "model_promotions",
+    metadata,
+    # the audit trail of what served when: who switched a part from which version to which, and why
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("part", String(64), nullable=False),
+    Column("ts", Float, nullable=False),
+    Column("who", String(64), nullable=False),  # an api key id, "cli", "build" or "register"
+    Column("action", String(16), nullable=False),  # promote | rollback
+    Column("from_version", String(64)),
+    Column("to_version", String(64), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Index("ix_model_promotions_part", "part", "seq"),
+)
+
+catalog_changes = Table(
+    "catalog_changes",
+    metadata,
+    # one row per product upsert/delete, written in the writer's transaction; every worker tails it by seq and
+    # applies what other processes (`origin`) changed. seq order is commit order (an advisory lock on PostgreSQL).
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("kind", String(8), nullable=False),  # upsert | delete
+    Column("product_id", String(200), nullable=False),
+    Column("origin", String(32), nullable=False),  # the writing store instance (one per process and shop)
+    Column("ts", Float, nullable=False),
+)
+
+
+def _v7(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[model_versions, model_promotions, catalog_changes])
+
+
+MIGRATIONS.append(_v7)
+LATEST = len(MIGRATIONS)

@@ -16,7 +16,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, func, select, update
 
 from shopmind.domain import Event, Product, User
-from shopmind.store import schema
+from shopmind.store import changes, schema
 from shopmind.store.schema import events, imports, products, users
 from shopmind.store.upsert import DIALECTS, insert_ignore_stmt, upsert_stmt
 
@@ -24,6 +24,7 @@ from shopmind.store.upsert import DIALECTS, insert_ignore_stmt, upsert_stmt
 # PostgreSQL a transaction-scoped advisory lock serialises event writers until they commit, otherwise a
 # tailer could pass a seq whose transaction commits later and never see that event.
 _EVENT_WRITE_LOCK = {"postgresql": "SELECT pg_advisory_xact_lock(7262340001)"}
+_MIGRATE_LOCK = "SELECT pg_advisory_xact_lock(7262340000)"  # one migration step at a time across every process
 
 EVENT_SCHEMA = pa.schema(
     [
@@ -83,6 +84,7 @@ class SqlStore:
         if self.dialect not in DIALECTS:
             raise StoreError(f"unsupported database {self.dialect!r}; use sqlite:// or postgresql://")
         self._event_write_lock = _EVENT_WRITE_LOCK.get(self.dialect)
+        self.origin = uuid.uuid4().hex  # names this instance's rows in the catalog-changes feed (skipped by its own follower)
         # events are the hot write path: compile the statement once and hand rows straight to the driver
         stmt = insert_ignore_stmt(engine, events, ["id"]).values({name: bindparam(name) for name in EVENT_ROW_COLUMNS})
         compiled = stmt.compile(dialect=engine.dialect)
@@ -126,16 +128,23 @@ class SqlStore:
     def migrate(self) -> int:
         """Bring the schema to the latest version; return it."""
         with self.engine.begin() as conn:
-            version = schema.current_version(conn)
+            self._lock_migrations(conn)
+            version = schema.current_version(conn)  # creates the version table on first use: under the lock too
         if version > schema.LATEST:
             raise StoreError(f"store schema v{version} is newer than this ShopMind (v{schema.LATEST}); upgrade ShopMind")
         for step in range(version, schema.LATEST):
             with self.engine.begin() as conn:
+                self._lock_migrations(conn)
                 if schema.current_version(conn) > step:  # another process migrated meanwhile
                     continue
                 schema.MIGRATIONS[step](conn)
                 conn.execute(schema.schema_version.insert().values(version=step + 1, applied_at=time.time()))
         return schema.LATEST
+
+    def _lock_migrations(self, conn: Connection) -> None:
+        """On PostgreSQL, hosts starting at once migrate one at a time (the others wait, then find the work done)."""
+        if self.dialect == "postgresql":
+            conn.exec_driver_sql(_MIGRATE_LOCK)
 
     def schema_version(self) -> int:
         with self.engine.connect() as conn:
@@ -160,6 +169,7 @@ class SqlStore:
         stmt = upsert_stmt(self.dialect, products, ["id"], update=[c.name for c in products.columns if c.name not in ("id", "created_at")])
         with self._conn(conn) as c:
             c.execute(stmt, rows)
+            changes.record(c, "upsert", [r["id"] for r in rows], self.origin)  # other workers follow it by seq
         return len(rows)
 
     def get_products(self, ids: Iterable[str]) -> dict[str, Product]:
@@ -178,7 +188,9 @@ class SqlStore:
     def delete_products(self, ids: Iterable[str]) -> int:
         ids = list(ids)
         with self.engine.begin() as conn:
-            return conn.execute(delete(products).where(products.c.id.in_(ids))).rowcount or 0
+            n = conn.execute(delete(products).where(products.c.id.in_(ids))).rowcount or 0
+            changes.record(conn, "delete", ids, self.origin)
+            return n
 
     def iter_products(self, batch_size: int = 5000) -> Iterator[Product]:
         """Every product, in id order, read in pages so memory stays flat."""

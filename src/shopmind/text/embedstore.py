@@ -105,7 +105,34 @@ class EmbeddingStore:
                 self._encoder = self._factory()
             return self._encoder
 
+    @property
+    def factory(self) -> Callable[[], Encoder] | None:
+        """What makes the model (a class), for tasks that encode elsewhere; None when the store was given a model."""
+        return self._factory
+
     # -- public ------------------------------------------------------------------------------------------
+    def missing(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        """Keys and texts not stored yet (each once, in key order: the order and batches `encode_passages` uses)."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros(0, KEY_DTYPE), []
+        keys = _keys(texts)
+        uniq, first = np.unique(keys, return_index=True)
+        self._scan()
+        absent = np.flatnonzero(self._find(uniq)[0] < 0)
+        return uniq[absent], [texts[int(i)] for i in first[absent]]
+
+    def add_vectors(self, keys: np.ndarray, vecs: np.ndarray) -> None:
+        """Store vectors encoded elsewhere (a build's parallel tasks) under their text keys, as one shard."""
+        vecs = _normalised(vecs)
+        if vecs.shape != (len(keys), self.dim):
+            raise ValueError(f"{self.name} vectors of shape {vecs.shape} for {len(keys)} texts (dim {self.dim})")
+        with self._lock:
+            self.encoded += len(keys)
+        self._write(np.asarray(keys, dtype=KEY_DTYPE), vecs)
+        if len(self._shards) > self.max_shards:
+            self._merge()
+
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Unit float32 vectors (len(texts), dim); only texts never stored before run through the model."""
         texts = list(texts)

@@ -53,8 +53,4 @@ def live(shop: Shop, minutes: Annotated[int, Query(ge=1, le=1440)] = 60) -> dict
     """Events per minute (by event time) up to now, for the dashboard's live chart."""
     return shop.live(minutes)
 
-
-@router.get("/admin/models", dependencies=[RequireAnalyst])
-def models(shop: Shop) -> dict[str, Any]:
-    """Built artifacts per part: versions, the current one, and each version's meta (config, metrics)."""
-    return shop.artifacts()
+# GET /admin/models (versions, the promoted one, metrics) is the model registry's: api/routers/models.py

@@ -41,11 +41,12 @@ def search(
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
     explain: bool = True,
+    track: Annotated[bool | None, Query(description="log the search event; default: when user_id is given")] = None,
 ) -> SearchResponse:
     """Hybrid (BM25 + dense) search with query understanding, filters, facets, learned ranking and `why`."""
     try:
         return shop.search(q, user_id=user_id, session_id=session_id, filters=parse_filters(filters), facets=facets, sort=sort,
-                           page=page, per_page=per_page, explain=explain, track=user_id is not None)
+                           page=page, per_page=per_page, explain=explain, track=user_id is not None if track is None else track)
     except NotBuilt as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
     except ValueError as exc:

@@ -1,4 +1,8 @@
-"""Versioned artifacts on disk: `<home>/artifacts/<part>/<version>/` plus a `current` pointer swapped atomically.
+"""Versioned artifacts in folders: `<root>/<part>/<version>/` plus a `current` pointer swapped atomically.
+
+The root is `<home>/artifacts` by default, a path every host mounts, or the local cache of an S3 store
+(`shopmind.artifacts.storage`); which version serves is the registry's promoted one (`shopmind.artifacts.registry`),
+mirrored into `current` for tools that read folders.
 
 A build writes a new version folder, then `publish` points `current` at it (older versions beyond `keep` are
 removed); `rollback` points it back. Each version may hold `meta.json` (config, counts, offline metrics) and
@@ -21,10 +25,10 @@ __all__ = ["Artifacts"]
 
 
 class Artifacts:
-    """The artifact folders of one shop home."""
+    """The artifact folders of one shop home (or of the shared path / cache given as `root`)."""
 
-    def __init__(self, home: Path) -> None:
-        self.root = home / "artifacts"
+    def __init__(self, home: Path, root: Path | None = None) -> None:
+        self.root = root if root is not None else home / "artifacts"
 
     def dir(self, part: str) -> Path:
         """The folder holding a part's versions."""
@@ -64,12 +68,18 @@ class Artifacts:
             return version, path
         raise RuntimeError(f"more than 1000 {part} builds in one second")
 
+    def point(self, part: str, version: str) -> None:
+        """Point `current` at a version atomically (nothing removed)."""
+        base = self.dir(part)
+        base.mkdir(parents=True, exist_ok=True)
+        tmp = base / f"current.{os.getpid()}.tmp"
+        tmp.write_text(version)
+        tmp.replace(base / "current")
+
     def publish(self, part: str, version: str, keep: int = 3) -> None:
         """Point `current` at a finished version atomically; keep the last few for rollback."""
         base = self.dir(part)
-        tmp = base / "current.tmp"
-        tmp.write_text(version)
-        tmp.replace(base / "current")
+        self.point(part, version)
         versions = sorted(p for p in base.iterdir() if p.is_dir())
         for old in versions[:-keep]:
             if old.name != version:

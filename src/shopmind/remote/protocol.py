@@ -1,0 +1,113 @@
+"""`ShopAPI`: the verbs both facades offer — the embedded `ShopMind` and `RemoteShopMind` over the HTTP API.
+
+Code typed against `ShopAPI` runs unchanged on a home folder or a cluster URL (`ShopMind.open(url, api_key=…)`
+returns a `ShopAPI`). mypy checks that both classes satisfy it (`engine.ShopMind.open` and `remote.client`
+assign each to a `ShopAPI`); tests/remote/test_protocol.py checks that their signatures agree parameter by parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # annotations only: `import shopmind.remote` loads no part
+    from shopmind.ads.models import AdsResponse
+    from shopmind.assistant.models import ChatResponse
+    from shopmind.domain import Event, Product, User
+    from shopmind.profiles.profile import UserProfile
+    from shopmind.recommend.config import RecommendResponse
+    from shopmind.search.models import SearchResponse
+
+__all__ = ["CatalogAPI", "EventsAPI", "ShopAPI", "UsersAPI"]
+
+
+class CatalogAPI(Protocol):
+    """`shop.catalog`: products by id, upsert, delete."""
+
+    def upsert(self, products: Iterable[Product | dict[str, Any]]) -> int: ...
+
+    def get(self, product_id: str) -> Product | None: ...
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Product]: ...
+
+    def delete(self, ids: Iterable[str]) -> int: ...
+
+
+class UsersAPI(Protocol):
+    """`shop.users`: user records."""
+
+    def upsert(self, users: Iterable[User | dict[str, Any]]) -> int: ...
+
+    def get(self, user_id: str) -> User | None: ...
+
+
+class EventsAPI(Protocol):
+    """`shop.events`: the event stream (a replayed id is not stored twice)."""
+
+    def track(self, event: Event | dict[str, Any]) -> bool: ...
+
+    def track_many(self, events: Sequence[Event | dict[str, Any]]) -> int: ...
+
+
+class ShopAPI(Protocol):
+    """One shop's verbs, embedded or remote: the four questions, the record collections, insights and admin."""
+
+    @property
+    def catalog(self) -> CatalogAPI: ...
+
+    @property
+    def users(self) -> UsersAPI: ...
+
+    @property
+    def events(self) -> EventsAPI: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> ShopAPI: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def search(self, query: str, *, user_id: str | None = None, filters: dict[str, Any] | None = None, facets: list[str] | None = None,
+               sort: str = "relevance", page: int = 1, per_page: int = 20, explain: bool = True, track: bool = False,
+               session_id: str | None = None, context: dict[str, Any] | None = None) -> SearchResponse: ...
+
+    def suggest(self, prefix: str, k: int = 10) -> list[str]: ...
+
+    def recommend(self, *, user_id: str | None = None, placement: str = "home", item_id: str | None = None, cart: list[str] | None = None,
+                  k: int = 20, context: dict[str, Any] | None = None) -> RecommendResponse: ...
+
+    def chat(self, session_id: str, message: str, user_id: str | None = None, product_id: str | None = None) -> ChatResponse: ...
+
+    def chat_stream(self, session_id: str, message: str, user_id: str | None = None,
+                    product_id: str | None = None) -> Iterator[str | ChatResponse]: ...
+
+    def forget_chat(self, session_id: str) -> None: ...
+
+    def ads(self, placement: str, *, user_id: str | None = None, query: str | None = None, item_id: str | None = None, k: int = 2,
+            context: dict[str, Any] | None = None, session_id: str | None = None, client_ip: str | None = None) -> AdsResponse: ...
+
+    def ads_report(self, campaign_id: str | None = None, start: str | None = None, end: str | None = None) -> list[dict[str, Any]]: ...
+
+    def ads_pacing(self, day: str | None = None) -> dict[str, Any]: ...
+
+    def get_products(self, ids: Iterable[str]) -> dict[str, Product]: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+    def profile(self, user_id: str) -> UserProfile: ...
+
+    def trending(self, k: int = 20, category: str | None = None) -> dict[str, list[dict[str, Any]]]: ...
+
+    def live(self, minutes: int = 60) -> dict[str, Any]: ...
+
+    def report(self, name: str, **options: Any) -> Any: ...
+
+    def delete_user(self, user_id: str) -> dict[str, Any]: ...
+
+    def rebuild_state(self) -> dict[str, Any]: ...
+
+    def models(self, part: str | None = None, history: int = 20) -> dict[str, Any]: ...
+
+    def promote(self, part: str, version: str, *, who: str = "api", reason: str = "") -> dict[str, Any]: ...
+
+    def rollback(self, part: str, version: str | None = None, *, who: str = "api", reason: str = "") -> dict[str, Any]: ...
