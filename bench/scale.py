@@ -223,13 +223,13 @@ def main() -> None:
         result.update(sizing(result))
     result["machine"] = machine()
     result["loadavg"] = [round(x, 2) for x in os.getloadavg()]
-    if not args.quick:
-        from _scale_plots import plots
-
-        plots(result, args.img)
     report(result, title="scale-out (bench/scale.py)", out=out, as_json=args.json, bars={
         "throughput_ratio_2v1": ">= 1.5", "overspent_clicks": "== 0", "b.charged_equals_budget": "true",
         "cross_worker_event_to_recs_p99_ms": "< 1000", "promote_visible_s": "<= 5"})
+    if not args.quick:  # after the JSON is written: a plotting problem never loses a run
+        from _scale_plots import plots
+
+        plots(result, args.img)
 
 
 if __name__ == "__main__":
