@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ class Artifacts:
         """Point `current` at a version atomically (nothing removed)."""
         base = self.dir(part)
         base.mkdir(parents=True, exist_ok=True)
-        tmp = base / f"current.{os.getpid()}.tmp"
+        tmp = base / f"current.{os.getpid()}.{uuid.uuid4().hex}.tmp"  # two shops in one process publish at once
         tmp.write_text(version)
         tmp.replace(base / "current")
 
