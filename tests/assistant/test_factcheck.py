@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from shopmind.assistant import Assistant
+from shopmind.assistant.config import AssistantConfig
 from shopmind.assistant.factcheck import FactChecker, split_sentences
 from shopmind.assistant.llm import BACKENDS, LLMError, open_llm, scheme_of
 from shopmind.assistant.tools import ShopTools
@@ -47,13 +48,18 @@ def test_checker_finds_unsupported_claims():
     assert split_sentences("One. Two! 三。四") == ["One.", "Two!", "三。", "四"]
 
 
+# These tests check the fact check, not the turn budget: a cold first turn on a loaded CI machine can pass 800 ms
+# and then (rightly) skip the LLM, so they give understanding and tools a minute.
+UNHURRIED = AssistantConfig(turn_budget_ms=60_000)
+
+
 def _latch(products):
     return next(p for p in products if p.id == "pqa-B005AR75A6")
 
 
 def test_llm_sentence_with_invented_facts_is_dropped(shop, products):
     llm = ScriptedLLM("Sure! The latch is white. It also comes in red for 19.99 dollars from Bosch. Hope that helps!")
-    bot = Assistant(ShopTools(shop), llm=llm)
+    bot = Assistant(ShopTools(shop), UNHURRIED, llm=llm)
     r = bot.chat("fc-1", "what colour is it?", product_id=_latch(products).id)
     assert llm.calls == 1 and r.llm.backend == "scripted"
     assert "white" in r.text and "red" not in r.text and "19.99" not in r.text
@@ -64,14 +70,14 @@ def test_llm_sentence_with_invented_facts_is_dropped(shop, products):
 
 def test_streaming_releases_only_checked_sentences(shop, products):
     llm = ScriptedLLM("The latch is white. It weighs 3 pounds.")
-    bot = Assistant(ShopTools(shop), llm=llm)
+    bot = Assistant(ShopTools(shop), UNHURRIED, llm=llm)
     *chunks, final = list(bot.chat_stream("fc-2", "what colour is it?", product_id=_latch(products).id))
     assert "3 pounds" not in "".join(chunks) and "white" in "".join(chunks)
     assert final.llm.dropped == ["It weighs 3 pounds."]
 
 
 def test_everything_dropped_falls_back_to_templates(shop, products):
-    bot = Assistant(ShopTools(shop), llm=ScriptedLLM("It is blue and costs 5 dollars."))
+    bot = Assistant(ShopTools(shop), UNHURRIED, llm=ScriptedLLM("It is blue and costs 5 dollars."))
     r = bot.chat("fc-3", "what colour is it?", product_id=_latch(products).id)
     assert r.llm.backend == "none" and "fact check" in r.llm.fallback
     assert r.sentences[0].source.field == "attributes.color"
@@ -79,7 +85,7 @@ def test_everything_dropped_falls_back_to_templates(shop, products):
 
 def test_token_budget_per_session(shop, products):
     llm = ScriptedLLM("The latch is white.")
-    bot = Assistant(ShopTools(shop), llm=llm)
+    bot = Assistant(ShopTools(shop), UNHURRIED, llm=llm)
     bot.config.session_token_budget = bot.config.max_tokens + 10
     bot.chat("fc-4", "what colour is it?", product_id=_latch(products).id)
     r = bot.chat("fc-4", "what colour is it?")
@@ -123,6 +129,6 @@ def test_llama_cpp_missing_gives_install_hint(monkeypatch):
 
 
 def test_prompt_echo_is_not_an_answer(shop, products):
-    bot = Assistant(ShopTools(shop), llm=ScriptedLLM("你是商店客服。把下面的事实改写成简短友好的回答。FACTS: - x"))
+    bot = Assistant(ShopTools(shop), UNHURRIED, llm=ScriptedLLM("你是商店客服。把下面的事实改写成简短友好的回答。FACTS: - x"))
     r = bot.chat("fc-5", "这件的领型是什么？", product_id="mp0000")
     assert r.llm.backend == "none" and "圆领" in r.text and len(r.llm.dropped) == 3
