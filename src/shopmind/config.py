@@ -142,6 +142,40 @@ class ClusterSettings(Section):
                                "64 hex characters; default: made once in <home>/shop_secret")
 
 
+def _interval(value: str | None) -> str | None:
+    """An interval such as '90s', '30m', '6h' or '1d' (checked when settings load)."""
+    if value is not None:
+        interval_seconds(value)
+    return value
+
+
+def interval_seconds(value: str) -> float:
+    """'90s' / '30m' / '6h' / '1d' → seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if len(value) < 2 or value[-1] not in units or not value[:-1].replace(".", "", 1).isdigit() or float(value[:-1]) <= 0:
+        raise ValueError(f"an interval like '30m', '6h' or '1d', not {value!r}")
+    return float(value[:-1]) * units[value[-1]]
+
+
+class TrainingSettings(Section):
+    """`[training]`: continuous training (shopmind.facade.training). Builds on a schedule or after N new events, in one
+    process of the cluster at a time, and promotes a version only when no gated offline metric regresses."""
+
+    enabled: bool = Field(default=False, description="`shopmind serve` runs the trainer loop in a background thread")
+    schedule: Annotated[str | None, AfterValidator(_interval)] = Field(
+        default=None, description="build every interval ('6h', '1d'); calendars belong to the k8s CronJob (`shopmind train`)")
+    after_events: int | None = Field(default=None, ge=1, description="build once this many events arrived since the last build")
+    min_events: int = Field(default=1, ge=0, description="new events a scheduled build needs (an idle shop is not rebuilt)")
+    parts: list[str] = Field(default_factory=lambda: ["search", "recommend", "ads"])
+    executor: Literal["local", "ray"] = Field(default="local", description="ray: the build runs as Ray tasks (cluster extra)")
+    check_interval_s: float = Field(default=60.0, gt=0, le=86400, description="how often the loop checks whether a build is due")
+    drift_interval_s: float = Field(default=60.0, gt=0, le=86400, description="how often each API worker refreshes the drift figures")
+    tolerance: dict[str, float] = Field(
+        default_factory=lambda: {"search:valid_ndcg": 0.02, "recommend:best.ndcg@10": 0.05, "recommend:placement.*.ndcg@10": 0.05,
+                                 "ads:ctr.oof_auc": 0.02, "ads:ctr.oof_calibration_error": 0.5},
+        description="'part:metric' (fnmatch over meta.json's metrics) → allowed relative regression; unlisted metrics are not gated")
+
+
 class LoggingSettings(Section):
     """`[logging]`: the root level and the line format (`json`: one object a line, for log collectors)."""
 
@@ -198,6 +232,7 @@ class Settings(BaseSettings):
     state: StateConfig = Field(default_factory=StateConfig)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
     search: dict[str, Any] = Field(default_factory=dict)
     recommend: dict[str, Any] = Field(default_factory=dict)
     ads: dict[str, Any] = Field(default_factory=dict)

@@ -26,6 +26,7 @@ from shopmind.errors import NotBuilt
 from shopmind.executors import BuildPlan, build_parts, open_executor
 from shopmind.facade import ArtifactVerbs, InsightVerbs, ServingVerbs
 from shopmind.facade.cluster import ClusterParts
+from shopmind.facade.experiments import ExperimentVerbs
 from shopmind.importer import ImportReport, OnError, import_file
 from shopmind.profiles.state import ItemMeta, OnlineState
 from shopmind.security.deletion import DeletionFollower, last_deletion_seq, scrub_fresh_build
@@ -81,7 +82,7 @@ def _item_meta(p: Product) -> ItemMeta:
     return ItemMeta(category=path, top=p.category[0] if p.category else "", brand=p.brand, price=p.price)
 
 
-class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs, ClusterParts):
+class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs, ClusterParts, ExperimentVerbs):
     """One shop: its store, settings and built artifacts; the verbs CLI and API call (more in `shopmind.facade`)."""
 
     def __init__(self, home: Path, settings: Settings, store: SqlStore) -> None:
@@ -138,6 +139,7 @@ class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs, ClusterParts):
         """Wait for background work on the store, then close it."""
         self._follower.stop()
         self._deletions.close()
+        self.close_experiments()  # queued exposures are written
         self.close_shared()
         self.store.close()
 
@@ -331,8 +333,8 @@ class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs, ClusterParts):
                sort: str = "relevance", page: int = 1, per_page: int = 20, explain: bool = True, track: bool = False,
                session_id: str | None = None, context: dict[str, Any] | None = None) -> SearchResponse:
         """Search the catalog (see search.service); `track` logs the search event with its result count."""
-        response: SearchResponse = self.service("search").search(
-            query, user_id=user_id, filters=filters, facets=facets, sort=sort, page=page, per_page=per_page, explain=explain)
+        response = self.experiment_search(query, user_id=user_id, session_id=session_id, context=context, filters=filters, facets=facets,
+            sort=sort, page=page, per_page=per_page, explain=explain, history=self.state.history(user_id) if user_id else None)  # unit's arm
         if track and user_id:
             self.events.track({"type": "search", "user_id": user_id, "session_id": session_id, "query": query,
                                "context": {**(context or {}), "results": response.total}})
@@ -345,12 +347,10 @@ class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs, ClusterParts):
     def recommend(self, *, user_id: str | None = None, placement: str = "home", item_id: str | None = None, cart: list[str] | None = None,
                   k: int = 20, context: dict[str, Any] | None = None) -> RecommendResponse:
         """Recommendations for a placement; events the models have not seen yet are passed in fresh."""
-        service = self.service("recommend")
-        history = self.state.history_since(user_id, self.snapshot_seq("recommend")) if user_id else None
+        self.service("recommend")
         purchased = self.state.purchased(user_id) if user_id else None
-        response: RecommendResponse = service.recommend(user_id=user_id, placement=placement, item_id=item_id, cart=cart, k=k,
-                                                        context=context, history=history, purchased=purchased)
-        return response
+        return self.experiment_recommend(user_id=user_id, placement=placement, item_id=item_id, cart=cart, k=k, context=context,
+                                         purchased=purchased, history=lambda seq: self.state.history_since(user_id, seq) if user_id else None)
 
     # -- hooks for derived state (shopmind.shopdata.ShopHooks) ---------------------------------------------
     def products_changed(self, items: list[Product]) -> None:

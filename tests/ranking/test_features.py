@@ -56,15 +56,16 @@ def test_search_ranker_is_trained_and_saved_on_the_registry_columns(tmp_path, hd
 
     tr, va, te = hd_ltr["train"], hd_ltr["valid"], hd_ltr["test"]
     r = Ranker.fit(widen(tr.X), tr.y, tr.groups, dict(SearchConfig().ranker_params), valid=(widen(va.X), va.y, va.groups))
-    assert r.booster.feature_name() == FEATURES
+    assert r.booster.feature_name() == r.features == [f for f in FEATURES if f not in r.dropped]  # constant columns dropped
+    assert set(r.dropped) == set(FEATURES) - set(HD_FEATURES[:5])
     r.save(tmp_path)
     loaded = Ranker.load(tmp_path)
     assert loaded is not None and np.array_equal(loaded.predict(widen(te.X)), r.predict(widen(te.X)))
-    # a sidecar from before the wrapper (feature names only) still loads
-    (tmp_path / "ranker.json").write_text(json.dumps({"features": FEATURES}))
+    # a sidecar with the column names alone (no params or metrics) still loads
+    (tmp_path / "ranker.json").write_text(json.dumps({"features": r.features, "dropped": r.dropped}))
     assert np.array_equal(Ranker.load(tmp_path).predict(widen(te.X)), r.predict(widen(te.X)))
     # a model of another layout is not served: the next build retrains it
-    (tmp_path / "ranker.json").write_text(json.dumps({"features": FEATURES[::-1]}))
+    (tmp_path / "ranker.json").write_text(json.dumps({"features": r.features[::-1], "dropped": r.dropped}))
     assert Ranker.load(tmp_path) is None
 
 

@@ -41,6 +41,7 @@ def shop(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
     cfg = RecommendConfig(
         rules=BusinessRules(pin={"home": ["181"]}, exclude=["100", "258"], bury=["174"]),
         content_encoder="none",
+        select={"enabled": False},  # the configured pipeline (sources, filters, reasons); chosen blends: test_choose.py
     )
     out = tmp_path_factory.mktemp("recs")
     svc = RecommendService.build(fixed, events, out, cfg, encoder=hash_encoder)
@@ -73,9 +74,11 @@ def test_no_out_of_stock_or_excluded_and_every_item_has_reason(shop, placement: 
 
 def test_home_has_personal_reasons_and_pin(shop) -> None:
     svc, _, events, *_ = shop
-    user = _users(events, 1)[0]
+    seen_pin = set(events.filter(pc.equal(events["item_id"], "181"))["user_id"].to_pylist())
+    user = next(u for u in _users(events, 50) if u not in seen_pin)  # home leaves out what the user has seen, pins too
     r = svc.recommend(user_id=user, placement="home", k=20)
     assert r.items[0].id == "181" and r.items[0].reason_code == "pinned"
+    assert "181" not in {i.id for i in svc.recommend(user_id=next(iter(seen_pin)), placement="home", k=20).items}
     personal = [i for i in r.items if i.reason_code == "because_you_viewed"]
     assert personal and all(i.source_item and i.reason.startswith("because you viewed") for i in personal)
     # the source item is really in the user's history

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import pyarrow as pa
-import pytest
 
 from shopmind.search import SearchConfig, SearchService, StageSwitches
 from shopmind.search.training import judgments_from_events
@@ -73,22 +72,3 @@ def test_build_with_events(hd_slice, tmp_path) -> None:
     assert "strongtie" in svc.speller.counts  # the query log joins the spelling vocabulary
     assert svc.suggest("simpson s")[0] == "simpson strongtie"  # typed by 5 distinct users (search.suggest_min_users)
     assert svc.suggest("simpson z") == [] and "zmax" not in svc.speller.counts  # one person's query stays private
-
-
-@pytest.mark.integration  # builds and searches a large slice
-def test_ranker_trained_from_click_log(hd_slice, tmp_path) -> None:
-    """≥ 20 searches followed by clicks: build() tunes fusion and trains the ranker from the log alone."""
-    prods = hd_slice[:400]
-    rows = []
-    for i, p in enumerate(prods[:40]):
-        q = " ".join(p.title.split()[1:4])  # words of the title the shopper then clicked
-        rows.append((f"s{i}", "search", f"u{i}", f"s{i}", None, q, float(10 * i)))
-        rows.append((f"c{i}", "click", f"u{i}", f"s{i}", p.id, None, float(10 * i + 1)))
-    svc = SearchService.build(prods, _events(rows), tmp_path, SearchConfig(stages=StageSwitches(dense=False)))
-    meta = json.loads((tmp_path / "meta.json").read_text())
-    assert "dense_weight" in meta["tuned"] and "ranker_valid_ndcg" in meta["metrics"]
-    # the ranker is kept only if it beats the fused order on the held-out fifth of the log
-    kept = meta["metrics"]["ranker_kept"]
-    assert kept == (svc.ranker is not None) == (tmp_path / "ranker.txt").exists()
-    res = svc.search(" ".join(prods[3].title.split()[1:4]))
-    assert ("ranker" in res.query.stages) == kept

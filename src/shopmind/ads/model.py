@@ -58,6 +58,8 @@ class AdsConfig(BaseModel):
     query_encoding: Literal["background", "inline"] = Field(
         default="background", description="an unseen query is encoded off the request (keyword-targeted ads only meanwhile) or inline")
     pacing: PacingConfig = Field(default_factory=PacingConfig)
+    explore: float = Field(default=0.0, ge=0, le=1, description="exploration share: each won slot goes to a uniform draw among the other "
+                           "eligible ads with this probability, at the reserve price; propensities in the response (ads.explore)")
     token_ttl_s: float = Field(default=1800.0, ge=10, le=7 * 86400,
                                description="seconds a served ad's token stays chargeable (its impression and click must arrive within)")
     max_clicks_per_ip: int = Field(default=20, ge=0, description="clicks on ads served to one client address (as the API saw it; "

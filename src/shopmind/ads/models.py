@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
 
 from shopmind.domain import _check_id, parse_time
 
@@ -193,10 +193,11 @@ class AdsResponse(BaseModel):
     """Ads for one slot request, best first, with the candidate funnel for debugging."""
 
     placement: str
-    ads: list[AdSlot]
+    ads: list[SerializeAsAny[AdSlot]]  # explored answers carry ads.explore.ExploredAd (propensity, pacing_p)
     candidates: int
     eligible: int
     took_ms: float
+    experiment: dict[str, Any] | None = Field(default=None, description="{id, variant} of the experiment this answer was served in")
 
 
 class BlendedItem(BaseModel):

@@ -25,6 +25,7 @@ from shopmind.ads.accounting import Accounting, Flags, IpClickRate
 from shopmind.ads.auction import ecpm as ecpm_of
 from shopmind.ads.auction import gsp
 from shopmind.ads.caps import FrequencyCaps
+from shopmind.ads.explore import explore_auction, tag_ads
 from shopmind.ads.index import CampaignIndex, context_values, query_phrases
 from shopmind.ads.model import ENCODERS, AdsConfig, AdsModel, TextEncoder
 from shopmind.ads.models import (
@@ -319,6 +320,8 @@ class AdsService(Accounting):
             rank_ctr, gate = np.full(len(units), model.base_ctr), 1.0 - 1e-9 * self.rng.random(len(units))
         score = ecpm_of(rank_ctr, bid, is_cpc, gate)
         result = gsp(score, rank_ctr, bid, is_cpc, camps, k, self.config.reserve_cpc, self.config.reserve_cpm)
+        result, exploration = explore_auction(result, score, camps, bid, is_cpc, self.config.explore, self.rng,  # known propensities
+                                              self.config.reserve_cpc, self.config.reserve_cpm)
 
         if len(result.winners) and model.ctr is not None:  # report each winner's pCTR in the slot it actually got
             Xw = X[result.winners].copy()
@@ -339,6 +342,7 @@ class AdsService(Accounting):
                               price=round(price, 6), pctr=round(float(pctr[w]), 6), ecpm=round(float(score[w]), 4), relevance=round(float(rel[w]), 4),
                               token=token, expires_at=round(expires, 3),
                               reason=f"relevance {rel[w]:.2f}, pCTR {pctr[w]:.3%} × bid {c.bid:g} {c.bid_type.value}"))
+        ads = tag_ads(ads, exploration, camps[result.winners], self._pacer.p if self.config.pacing.enabled else None)
         try:
             self.store.record_impressions(served)
         except SQLAlchemyError:  # an ad that is not recorded could never be charged: show none rather than free ones

@@ -10,8 +10,10 @@ from fastapi import APIRouter, FastAPI
 from shopmind.api import validation
 from shopmind.api.hardening import harden
 from shopmind.api.middleware import BodyLimit, RequestLog
-from shopmind.api.routers import admin, events, health, models, products, profiles, users
+from shopmind.api.routers import admin, events, experiments, health, models, products, profiles, users
 from shopmind.engine import ShopMind
+from shopmind.facade.drift import DriftMonitor
+from shopmind.facade.training import Trainer
 from shopmind.security.keys import KeyRing, keyring_for
 
 API_VERSION = "1"  # the HTTP contract's version; the package version is not shown to callers
@@ -30,9 +32,14 @@ def create_app(shop: ShopMind) -> FastAPI:
     async def lifespan(_app: FastAPI):
         _ = shop.state  # touching the property builds online state before the first request, not during it
         shop.start_following()  # promotions and catalog changes made elsewhere, loaded off the request path
+        background = [app.state.drift] + ([app.state.trainer] if shop.settings.training.enabled else [])  # facade/training.py
+        for task in background:
+            task.start()
         try:
             yield
         finally:
+            for task in background:
+                task.stop()
             shop.stop_following()
 
     app = FastAPI(
@@ -42,9 +49,10 @@ def create_app(shop: ShopMind) -> FastAPI:
         description="Search, recommendations, ads and a shopping assistant over your own catalog and events.",
     )
     app.state.shop = shop
+    app.state.drift, app.state.trainer = DriftMonitor(shop, interval_s=shop.settings.training.drift_interval_s), Trainer(shop)
     app.state.keyring = load_keys(shop)
     validation.install(app)  # 422s that can always be encoded (bad input may not be valid text)
-    for router in (health.router, products.router, users.router, events.router, profiles.router, admin.router, models.router):
+    for router in (health.router, products.router, users.router, events.router, profiles.router, admin.router, models.router, experiments.router):
         app.include_router(router)
     app.state.capabilities = []
     for name, area in _optional_routers():

@@ -138,7 +138,7 @@ class ModelRegistry:
 
     def previous(self, part: str) -> str | None:
         """The version served before the current one (the last switch's `from`), if its files are still kept."""
-        last = self.history(part, limit=1)
+        last = [h for h in self.history(part, limit=100) if h["action"] in ("promote", "rollback")][:1]  # not the gate's "held" rows
         before = last[0]["from_version"] if last else None
         row = self.get(part, before) if before else None
         return before if row is not None and row["status"] == "built" else None

@@ -112,6 +112,7 @@ class ChatResponse(BaseModel):
     language: str = "en"
     llm: LLMInfo = Field(default_factory=LLMInfo)
     took_ms: float = 0.0
+    experiment: dict[str, Any] | None = Field(default=None, description="{id, variant} of the experiment this answer was served in")
 
 
 class GeneratedText(BaseModel):

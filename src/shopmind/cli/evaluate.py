@@ -27,6 +27,17 @@ def _print(result: dict, as_json: bool) -> None:
     Console().print(table)
 
 
+def _flat(result: dict, prefix: str = "") -> dict:
+    """Nested figures as `served.ndcg@10` rows for the table."""
+    out: dict = {}
+    for key, value in result.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 @eval_app.command("search")
 def eval_search(
     products: Annotated[Path, typer.Option("--products", help="products in the import format (JSONL)")],
@@ -53,10 +64,27 @@ def eval_recs(
     protocol: Annotated[str, typer.Option("--protocol", help="loo-full (a --sequences file) or temporal (the shop's own events, --home)")] = "loo-full",
     seed: Annotated[int, typer.Option("--seed")] = 0,
     max_train_s: Annotated[float | None, typer.Option("--max-train-s", help="training-time budget per model (sequential models stop early)")] = None,
+    served: Annotated[bool, typer.Option("--served", help="measure what `recommend` serves: build the shop at --home on its past "
+                                         "events through the facade, ask it for each held-out user (temporal)")] = False,
+    placement: Annotated[str, typer.Option("--placement", help="with --served: the placement asked")] = "home",
+    users: Annotated[int | None, typer.Option("--users", help="with --served: at most this many held-out users (a fixed sample)")] = None,
     home: HomeOpt = DEFAULT_HOME,
     as_json: JsonOpt = False,
 ) -> None:
     """Offline recommendation evaluation ranking against all items; last line is one JSON object with --json."""
+    if served:
+        from shopmind.evaluation.served import evaluate_served
+
+        with shop_at(home) as shop:
+            events = shop.store.scan_events()
+            products = list(shop.store.iter_products())
+            settings = {s: getattr(shop.settings, s) for s in ("recommend", "search") if getattr(shop.settings, s, None)}
+        if not events.num_rows:
+            fail(f"the shop at {home} has no events to evaluate", 2)
+        out = evaluate_served(products, events, settings=settings, placement=placement, max_users=users, seed=seed)
+        out.pop("card", None)
+        _print(_flat(out) if not as_json else out, as_json)
+        return
     if protocol == "temporal":
         from shopmind.evaluation.recs_eval import evaluate_recs_events
 
@@ -76,3 +104,7 @@ def eval_recs(
 from shopmind.cli.forecast import eval_forecast  # noqa: E402  (forecast commands live in their own module)
 
 eval_app.command("forecast")(eval_forecast)
+
+from shopmind.cli.ope import eval_ope  # noqa: E402  (off-policy evaluation of logged traffic: its own module)
+
+eval_app.command("ope")(eval_ope)

@@ -13,8 +13,11 @@ from shopmind.cli.ads import ads_app
 from shopmind.cli.assistant import assistant_app
 from shopmind.cli.common import DEFAULT_HOME, HomeOpt, JsonOpt, emit_json, fail, open_shop, shop_at
 from shopmind.cli.evaluate import eval_app
+from shopmind.cli.experiments import experiments_app
 from shopmind.cli.keys import keys_app
 from shopmind.cli.models import models_app
+from shopmind.cli.simulate import simulate
+from shopmind.cli.train import train_cmd
 from shopmind.errors import BuildFailed
 
 app = typer.Typer(name="shopmind", help="ShopMind: search, recommendations, ads and a shopping assistant for your shop.", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -23,6 +26,8 @@ app.add_typer(ads_app, name="ads")
 app.add_typer(assistant_app, name="assistant")
 app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
+app.add_typer(experiments_app, name="experiments")
+app.command("simulate")(simulate)
 console = Console()
 
 
@@ -284,10 +289,7 @@ def recommend(
         console.print(f"{n:3}. {title}  [dim]{item_.id} · {item_.reason}[/dim]")
 
 
-@app.command()
-def train(home: HomeOpt = DEFAULT_HOME, as_json: JsonOpt = False) -> None:
-    """Train every recommendation model as a new versioned artifact (same as `build --part recommend`)."""
-    build(home=home, part=["recommend"], as_json=as_json)
+app.command("train")(train_cmd)  # continuous training behind the promotion gate (cli/train.py)
 
 
 @app.command("rebuild-state")
@@ -363,6 +365,7 @@ def demo(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="load and build, then exit")] = False,
+    simulate_n: Annotated[int, typer.Option("--simulate", min=0, help="simulated shopper sessions (labelled) seeded for the dashboard; 0: none")] = 300,
 ) -> None:
     """Load the bundled demo shop (idempotent), build it, and serve it."""
     with shop_at(home) as shop:
@@ -372,6 +375,10 @@ def demo(
         console.print("building indexes and models …")
         console.print(shop.build())
         _demo_campaigns(shop)
+        if simulate_n:
+            from shopmind.simulate.demo import seed_demo_traffic  # labelled simulated traffic: funnels, queries, CTR, an experiment
+
+            console.print(seed_demo_traffic(shop, demo_files(), sessions=simulate_n))
     if not no_serve:
         import os
 

@@ -8,7 +8,8 @@ included) and asked for the item after `seq[:-1]` — except SASRec, which is to
 machine: its validation-time weights are reused and the validation item enters only as history (the
 S3-Rec/ICLRec recipe). Ranking is against ALL items, the user's own history excluded.
 `model="auto"` tunes every registered candidate on the validation targets only and reports the test
-metrics of the single configuration that won on validation.
+metrics of the single configuration that won on validation. The tuning and the choice are `recommend.select`'s:
+`shopmind build` runs the same procedure on the shop's own events to choose what each placement serves.
 """
 
 from __future__ import annotations
@@ -16,47 +17,26 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from shopmind.evaluation.metrics import hit_rank_metrics
-from shopmind.recommend.base import Interactions, Recommender, mask_scores, read_seqrec, topk_rows
+from shopmind.recommend.base import Interactions, Recommender, read_seqrec
+from shopmind.recommend.select import (  # re-exported: the selection is shared with the build
+    AUTO_MODELS,
+    BLEND_MEMBERS,
+    GRIDS,
+    NextItemQueries,
+    blend_on_validation,
+    choose_auto,
+    metrics_from_ranks,
+    target_ranks,
+    tune,
+)
 from shopmind.recommend.split import temporal_metrics, temporal_split  # re-exported: they moved to recommend
 
-if TYPE_CHECKING:
-    from shopmind.recommend.blend import Blend
 
-
-def target_ranks(
-    model: Recommender, histories: Sequence[np.ndarray], targets: np.ndarray, *, batch: int = 1024, topk: int = 10
-) -> tuple[np.ndarray, np.ndarray]:
-    """0-based rank of each target among all items (history excluded; ties take the mid rank) and top-k lists."""
-    ranks = np.empty(len(targets), dtype=np.int64)
-    tops = np.empty((len(targets), topk), dtype=np.int64)
-    for start in range(0, len(targets), batch):
-        h = histories[start : start + batch]
-        t = np.asarray(targets[start : start + batch], dtype=np.int64)
-        s = np.array(model.score(h), dtype=np.float32, copy=True)
-        tgt = s[np.arange(len(t)), t].copy()
-        mask_scores(s, h, None, True)
-        s[np.arange(len(t)), t] = tgt
-        ranks[start : start + len(t)] = (s > tgt[:, None]).sum(axis=1) + 0.5 * ((s == tgt[:, None]).sum(axis=1) - 1)
-        tops[start : start + len(t)] = topk_rows(s, topk)[0]
-    return ranks, tops
-
-
-def metrics_from_ranks(ranks: np.ndarray, tops: np.ndarray, n_items: int) -> dict[str, float]:
-    """HR/NDCG at 10 and 20 and catalog coverage of the top-10 lists."""
-    out: dict[str, float] = {}
-    for k in (10, 20):
-        hr, nd = hit_rank_metrics(ranks, k)
-        out[f"hr@{k}"], out[f"ndcg@{k}"] = round(hr, 5), round(nd, 5)
-    out["coverage@10"] = round(len(np.unique(tops[:, :10])) / max(n_items, 1), 5)
-    return out
-
-
-class LOOSplit:
+class LOOSplit(NextItemQueries):
     """Leave-one-out views of one sequence set: train interactions, validation and test queries."""
 
     def __init__(self, sequences: Sequence[np.ndarray], n_items: int, user_ids: list[str] | None = None) -> None:
@@ -77,14 +57,6 @@ class LOOSplit:
         seqs, users = read_seqrec(path)
         n_items = int(max(s.max() for s in seqs if len(s))) + 1
         return cls(seqs, n_items, users)
-
-    def val_metric(self, model: Recommender, *, sample: int | None = None, seed: int = 0, key: str = "ndcg@10") -> float:
-        """Validation metric (optionally on a fixed user sample, for cheap early stopping)."""
-        idx = np.arange(len(self.val_target))
-        if sample is not None and sample < len(idx):
-            idx = np.sort(np.random.default_rng(seed).choice(idx, sample, replace=False))
-        ranks, tops = target_ranks(model, [self.val_hist[i] for i in idx], self.val_target[idx])
-        return metrics_from_ranks(ranks, tops, self.n_items)[key]
 
     def evaluate(self, model: Recommender, which: str = "test") -> dict[str, float]:
         """All metrics of a trained model on the validation or test targets."""
@@ -114,78 +86,8 @@ def sequences_from_inter(path: str | Path, min_rating: float | None = None) -> t
 
 
 # ------------------------------------------------------------------------------------------------ tuning
-GRIDS: dict[str, list[dict[str, Any]]] = {
-    "popular": [{}],
-    "itemknn": [
-        {"window": w, "recency": r, "alpha": a}
-        for w in (None, 3, 10)
-        for r in (1.0, 0.7, 0.5)
-        for a in (0.5,)
-    ],
-    "rules": [{"basket_window": w, "metric": m} for w in (None, 3) for m in ("confidence", "lift")],
-    "als": [{"factors": 64, "regularization": r, "alpha": a, "iterations": 15} for r in (0.1, 1.0) for a in (5.0, 20.0)],
-    "bpr": [{"factors": 64, "learning_rate": lr, "iterations": 100} for lr in (0.01, 0.05)],
-    "ease": [{"lam": 300.0, "recency": r} for r in (1.0, 0.7, 0.5)],
-    "sasrec": [{}],
-}
-"""Validation grids per model (small on purpose: CPU budget). Recency is a query-time knob."""
-
-AUTO_MODELS = ["popular", "itemknn", "rules", "als", "ease", "sasrec"]
-"""What `model="auto"` tries (BPR is evaluated in the bench; it never wins on these sets)."""
-
-BLEND_MEMBERS = ["itemknn", "ease", "rules", "sasrec"]
-"""Models blended into the best single model by `auto` (weights searched on validation; a member validation
-gives no weight is dropped). SASRec+ joins when another model wins alone: on Sports EASE does, and the blend
-with SASRec+ scores higher on validation than the blend without it."""
-
-
-def tune(
-    name: str,
-    split: LOOSplit,
-    *,
-    grid: list[dict[str, Any]] | None = None,
-    val_sample: int | None = 6000,
-    seed: int = 0,
-    max_train_s: float | None = None,
-    log: Callable[[str], None] | None = None,
-) -> tuple[Recommender, dict[str, Any], float, float]:
-    """Fit every grid point on the training view, keep the best by validation NDCG@10.
-
-    Returns (model, params, val_ndcg@10, train_s of the kept model).
-    """
-    from shopmind.recommend.base import _lookup, create
-
-    query_keys = _lookup(name).query_params
-    best: tuple[Recommender, dict[str, Any], float, float] | None = None
-    fitted: dict[str, tuple[Recommender, float]] = {}
-    for params in grid if grid is not None else GRIDS.get(name, [{}]):
-        params = dict(params)
-        if name == "sasrec":
-            params.setdefault("seed", seed)
-            if max_train_s is not None:
-                params["max_train_s"] = max_train_s
-        fit_key = repr(sorted((k, v) for k, v in params.items() if k not in query_keys))
-        if fit_key in fitted:  # only query-time knobs differ: reuse the fitted model
-            model, train_s = fitted[fit_key]
-            model.params.update(params)
-        else:
-            model = create(name, **params)
-            t0 = time.perf_counter()
-            if name == "sasrec":
-                model.fit(split.train, validate=lambda m: split.val_metric(m, sample=4000, seed=seed))  # type: ignore[call-arg]
-            else:
-                model.fit(split.train)
-            train_s = time.perf_counter() - t0
-            fitted[fit_key] = (model, train_s)
-        val = split.val_metric(model, sample=val_sample, seed=seed)
-        if log:
-            log(f"{name} {params} val ndcg@10 {val:.5f} train {train_s:.1f}s")
-        if best is None or val > best[2]:
-            best = (model, dict(params), val, train_s)
-    assert best is not None
-    best[0].params.update(best[1])
-    return best
-
+# GRIDS, AUTO_MODELS, BLEND_MEMBERS, tune, blend_on_validation and choose_auto live in recommend.select: the build runs
+# the same selection on the shop's own events.
 
 NO_REFIT = frozenset({"sasrec"})
 """Models reused from validation for the test (training twice costs too much on CPU)."""
@@ -211,53 +113,6 @@ def _registry() -> set[str]:
     from shopmind.recommend.base import available
 
     return set(available())
-
-
-def blend_on_validation(
-    base: Recommender, others: list[Recommender], split: LOOSplit, *, val_sample: int | None = 6000, seed: int = 0
-) -> tuple[Blend, float]:
-    """Blend `others` into `base` with weights searched on (a sample of) the validation targets."""
-    from shopmind.recommend.blend import Blend, normalise_rows, search_weights
-
-    idx = np.arange(len(split.val_target))
-    if val_sample is not None and val_sample < len(idx):
-        idx = np.sort(np.random.default_rng(seed).choice(idx, val_sample, replace=False))  # same users as val_metric
-    hist = [split.val_hist[i] for i in idx]
-    tgt = split.val_target[idx]
-    members = [base, *others]
-    scores = [normalise_rows(m.score(hist)) for m in members]
-    weights, val = search_weights(scores, hist, tgt)
-    return Blend().with_models(members, weights), val
-
-
-def choose_auto(
-    tuned: dict[str, tuple[Recommender, dict[str, Any], float, float]],
-    split: LOOSplit,
-    *,
-    seed: int = 0,
-    log: Callable[[str], None] | None = None,
-) -> tuple[Recommender, str, dict[str, Any], float]:
-    """`auto`: the best tuned model by validation NDCG@10, then a blend with BLEND_MEMBERS if validation prefers it.
-
-    `tuned` maps model name → (model, params, val_ndcg@10, train_s) as returned by `tune`. Returns
-    (chosen model, its label, its params, its validation NDCG@10). Nothing here looks at the test item.
-    """
-    best_name = max(tuned, key=lambda n: tuned[n][2])
-    chosen, params, val, _ = tuned[best_name]
-    name = best_name
-    others = [tuned[n][0] for n in BLEND_MEMBERS if n in tuned and n != best_name]
-    if others:
-        blended, bval = blend_on_validation(chosen, others, split, seed=seed)
-        if log:
-            log(f"blend {best_name}+{[o.name for o in others]} weights {blended.params['weights']} val {bval:.5f}")
-        if bval > val:
-            kept = [(m, w) for m, w in zip(blended.models, blended.params["weights"], strict=True) if w or m is chosen]
-            from shopmind.recommend.blend import Blend
-
-            blended = Blend().with_models([m for m, _ in kept], [w for _, w in kept])
-            chosen, val, name = blended, bval, "blend:" + "+".join(blended.params["members"])
-            params = {"weights": blended.params["weights"], "members": [{"name": mm.name, **mm.params} for mm in blended.models]}
-    return chosen, name, params, val
 
 
 def evaluate_split(
@@ -336,3 +191,8 @@ def evaluate_recs_events(
     train_s = time.perf_counter() - t0
     res = temporal_metrics(m, hist, targets, inter.n_items)
     return {"protocol": "temporal", "model": m.name, **res, "train_s": round(train_s, 3), "users": len(hist), "cut_ts": cut}
+
+
+__all__ = ["AUTO_MODELS", "BLEND_MEMBERS", "GRIDS", "LOOSplit", "NextItemQueries", "blend_on_validation", "choose_auto", "evaluate_recs",
+           "evaluate_recs_events", "evaluate_split", "metrics_from_ranks", "refit_for_test", "sequences_from_inter", "target_ranks",
+           "temporal_metrics", "temporal_split", "tune"]

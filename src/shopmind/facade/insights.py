@@ -47,17 +47,11 @@ class InsightVerbs:
 
     def user_vector(self, user_id: str, n: int = 20, half_life: float = 5.0) -> np.ndarray | None:
         """The user's taste as one unit vector: recency-weighted mean embedding of their latest items."""
-        items = self.state.history(user_id, n)
-        search = self.service("search")
-        rows = [search.table.row_of[i] for i in items if i in search.table.row_of]
-        if not rows or search.vectors is None:
-            return None
-        index = search.vectors
-        matrix = np.concatenate([index.vectors, index.delta]) if len(index.delta) else index.vectors  # delta: upserts since build
-        weights = 0.5 ** (np.arange(len(rows))[::-1] / half_life)  # the newest item weighs 1
-        vec = (matrix[np.array(rows)] * weights[:, None]).sum(axis=0)
-        norm = float(np.linalg.norm(vec))
-        return vec / norm if norm else None
+        from shopmind.search.user_features import history_rows
+        from shopmind.search.user_features import user_vector as taste
+
+        search = self.service("search")  # the same vector the search ranker's user_vector_cos column uses
+        return taste(search.vectors, history_rows(search.table, self.state.history(user_id, n), n), half_life)
 
     def report(self, name: str, **options: Any) -> Any:
         """A behaviour report over the event log (bots excluded): funnel, rfm, cohorts, queries, items."""

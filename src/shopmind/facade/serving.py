@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from shopmind.ads.models import AdsResponse
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from shopmind.store import SqlStore
 
 __all__ = ["ServingVerbs"]
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -58,6 +59,9 @@ class ServingVerbs:
         def recommend(self, *, user_id: str | None = None, placement: str = "home", item_id: str | None = None,
                       cart: list[str] | None = None, k: int = 20, context: dict[str, Any] | None = None) -> RecommendResponse: ...
 
+        def served(self, surface: str, user_id: str | None, session_id: str | None, base: Callable[[], Any], call: Callable[[Any], T],
+                   context: dict[str, Any] | None = None) -> T: ...  # facade/experiments.py: in the unit's arm, exposure logged
+
     # -- assistant -----------------------------------------------------------------------------------
     def new_assistant(self, **overrides: Any) -> Assistant:
         """A fresh assistant over this shop: [assistant] settings plus `overrides` (e.g. llm=…), FAQ from <home>/faq.md."""
@@ -84,7 +88,8 @@ class ServingVerbs:
 
     def chat(self, session_id: str, message: str, user_id: str | None = None, product_id: str | None = None) -> ChatResponse:
         """One turn of the grounded, multi-turn shopping assistant."""
-        return self.assistant.chat(session_id, message, user_id=user_id, product_id=product_id)
+        return self.served("assistant", user_id, session_id, lambda: self.assistant,
+                           lambda bot: bot.chat(session_id, message, user_id=user_id, product_id=product_id))
 
     def chat_stream(self, session_id: str, message: str, user_id: str | None = None,
                     product_id: str | None = None) -> Iterator[str | ChatResponse]:
@@ -126,8 +131,8 @@ class ServingVerbs:
     def ads(self, placement: str, *, user_id: str | None = None, query: str | None = None, item_id: str | None = None, k: int = 2,
             context: dict[str, Any] | None = None, session_id: str | None = None, client_ip: str | None = None) -> AdsResponse:
         """Sponsored products for a slot: pCTR × bid auction with GSP prices, pacing and a relevance floor."""
-        return self.ads_service.select(placement, user_id=user_id, query=query, item_id=item_id, k=k, context=context,
-                                       session_id=session_id, client_ip=client_ip)
+        return self.served("ads", user_id, session_id, lambda: self.ads_service, lambda svc: svc.select(
+            placement, user_id=user_id, query=query, item_id=item_id, k=k, context=context, session_id=session_id, client_ip=client_ip), context)
 
     def ads_report(self, campaign_id: str | None = None, start: str | None = None, end: str | None = None) -> list[dict[str, Any]]:
         """Per campaign and day: impressions, clicks, CTR, spend, CPC, conversions, ROAS (spend synced from events first)."""

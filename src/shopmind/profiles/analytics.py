@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 DAY = 86400.0
 VIEWISH = ("view", "click")
-REPORTS = ("funnel", "rfm", "cohorts", "queries", "items", "placements")
+REPORTS = ("funnel", "rfm", "cohorts", "queries", "items", "placements", "traffic")
 
 
 def _exclude(events: pa.Table, exclude_users: set[str] | None) -> pa.Table:
@@ -187,3 +187,15 @@ def placements(events: pa.Table) -> list[dict[str, Any]]:
         rows.append({"placement": str(name), "impressions": imp, "clicks": clk, "ctr": round(clk / imp, 4) if imp else None,
                      "carts": int((types[m] == "add_to_cart").sum()), "purchases": int((types[m] == "purchase").sum())})
     return sorted(rows, key=lambda r: -r["impressions"])
+
+
+def traffic(events: pa.Table) -> dict[str, Any]:
+    """Real vs simulated events (context.simulated = "1", written by `shopmind simulate` and the demo) and the runs."""
+    if not events.num_rows:
+        return {"events": 0, "simulated": 0, "real": 0, "simulated_share": 0.0, "runs": {}}
+    ctx = _col(events, "context")
+    sim = np.array(['"simulated":"1"' in c.replace(" ", "") for c in ctx])
+    runs = np.array([str(parse_context(c).get("sim_run", "")) for c in ctx[sim]], dtype=object).astype(str)
+    names, counts = np.unique(runs, return_counts=True) if len(runs) else (np.array([]), np.array([]))
+    return {"events": len(sim), "simulated": int(sim.sum()), "real": int((~sim).sum()), "simulated_share": round(float(sim.mean()), 4),
+            "runs": {str(n): int(c) for n, c in zip(names, counts, strict=True)}}

@@ -13,6 +13,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 logger = logging.getLogger(__name__)
 
 
@@ -98,12 +100,31 @@ SEARCH = register("search", "shopmind.search.stages.features:feature_matrix", [
     ("age_days", "days since the product was created"),
     ("in_stock", "1 when the product is in stock"),
     ("price_fit", "1 inside the price range the query asked for, 0 outside, NaN when none asked"),
-    ("user_affinity", "the user's learned preference for the product's brand plus its category"),
+    ("user_category_affinity", "share of the user's earlier items in the product's leaf category (0: no history)"),
+    ("user_brand_affinity", "share of the user's earlier items of the product's brand"),
+    ("user_price_affinity", "share of the user's earlier items in the product's price band (catalog quantile bands)"),
+    ("user_attribute_affinity", "mean over the product's attribute values of the share of the user's earlier items carrying it"),
+    ("user_vector_cos", "cosine of the user vector (recency-weighted mean of their items' embeddings) and the product's"),
+    ("user_history", "log1p of the number of the user's earlier items the features above are computed from"),
     ("query_terms", "number of distinct query terms"),
     ("title_terms", "number of terms in the product title"),
     ("rising_item", "forecast demand-growth z-score of the product (0: not rising, or no event history)"),
     ("rising_category", "the same for its top-level category"),
 ])
+
+USER_FEATURES: tuple[str, ...] = tuple(n for n in SEARCH.names if n.startswith("user_"))
+"""The search ranker's personal columns: all 0 without a user; a model trained without users drops them."""
+
+
+def constant_features(X: np.ndarray, names: Sequence[str]) -> list[str]:
+    """Names of the columns of X that hold one value on every row (NaN counts as a value): nothing to learn from."""
+    X = np.asarray(X, np.float64)
+    if len(X) == 0:
+        return list(names)
+    first = X[:1]
+    same = (first == X) | (np.isnan(X) & np.isnan(first))
+    return [n for n, c in zip(names, same.all(axis=0), strict=True) if c]
+
 
 ADS_CTR = register("ads_ctr", "shopmind.ads.model:AdsModel.features", [
     ("position", "0-based slot the ad was shown in (served as 0: the top slot's CTR is predicted)"),

@@ -69,16 +69,23 @@ def ml100k(root: Path, max_users: int | None = None) -> tuple[list[Product], pa.
     return products, events_table(types, uid, iid, ts, ctx)
 
 
-def seqrec(path: Path) -> tuple[list[Product], pa.Table]:
-    """Products (id as title) and 'purchase' events (position as time) from a seqrec file."""
+def seqrec(path: Path, *, align: str = "start", max_users: int | None = None) -> tuple[list[Product], pa.Table]:
+    """Products (id as title) and 'purchase' events (position as time, one day apart) from a seqrec file.
+
+    The set has no time: `align="start"` starts every user on day 0; `"end"` ends every user on the same day, so a
+    global time cut holds out each user's last items (the leave-last-out protocol the set is published with)."""
     from shopmind.recommend.base import read_seqrec
 
     seqs, users = read_seqrec(path)
+    if max_users is not None:
+        seqs, users = seqs[:max_users], users[:max_users]
     n_items = int(max(s.max() for s in seqs)) + 1
-    products = [Product(id=str(i + 1), title=f"item {i + 1}", category=["all"]) for i in range(n_items)]
+    present = np.unique(np.concatenate(seqs)) if max_users is not None else np.arange(n_items)  # a slice: its own items
+    products = [Product(id=str(i + 1), title=f"item {i + 1}", category=["all"]) for i in present.tolist()]
     lens = np.array([len(s) for s in seqs])
     items = np.concatenate(seqs) + 1
     uid = np.repeat(np.array(users, dtype=object), lens)
-    ts = np.concatenate([np.arange(n, dtype=np.float64) for n in lens]) * 86400.0
+    end = align == "end"  # then every user ends on one day in 2020 (epoch seconds stay positive)
+    ts = np.concatenate([np.arange(n, dtype=np.float64) - (n if end else 0) for n in lens]) * 86400.0 + (1.6e9 if end else 0.0)
     n = len(items)
     return products, events_table(["purchase"] * n, uid.tolist(), [str(i) for i in items.tolist()], ts)

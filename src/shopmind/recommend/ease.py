@@ -55,7 +55,10 @@ class EASE(Recommender):
         x = interactions.csr(binary=True)
         g = (x.T @ x).toarray().astype(np.float32)
         g[np.diag_indices_from(g)] += float(self.params["lam"])
-        p = _spd_inverse(g)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):  # the same bytes in process and as a capped build task
+            p = _spd_inverse(g)
         b = p / (-np.diag(p))[None, :]
         b[np.diag_indices_from(b)] = 0.0
         # LAPACK hands back Fortran order; scipy's sparse @ dense would copy all of B on every call

@@ -25,7 +25,9 @@ from shopmind.domain import Product
 from shopmind.recommend import users
 from shopmind.recommend.base import Interactions, Recommender
 from shopmind.recommend.catalog_files import write_state
+from shopmind.recommend.choose import effective_placements, make_card, select_placements
 from shopmind.recommend.config import BusinessRules, PlacementConfig, RecommendConfig, RecommendedItem, RecommendResponse
+from shopmind.recommend.explore import explore_slots
 from shopmind.recommend.sources import CandidateSources
 from shopmind.recommend.training import Tasks, train_models
 from shopmind.text.product_text import product_texts
@@ -73,6 +75,7 @@ class RecommendService(CandidateSources):
         self.item_ids: list[str] = []
         self.index: dict[str, int] = {}
         self.meta: dict[str, Any] = {}
+        self.placements: dict[str, PlacementConfig] = dict(config.placements)
         self.encoder: Encoder | None = None
 
     # ---------------------------------------------------------------- build
@@ -113,16 +116,22 @@ class RecommendService(CandidateSources):
                 raise ValueError(f"{len(item_vectors)} product vectors for {len(products)} products")
         vectors = item_vectors
         names = [n for n in config.models if n != "content" or vectors is not None]
-        metrics, timings = train_models(names, config, vectors, inter, out_dir, tasks)  # each model: a task when `tasks` says so
+        chosen = select_placements(config, inter)  # per `choose` placement: models and weights by validation (recommend.choose)
+        members = [m for m in chosen.members() if m not in names]
+        params = {**config.params, **{m: {**config.params.get(m, {}), **chosen.params[m]} for m in chosen.members()}}
+        metrics, timings = train_models(names + members, config.model_copy(update={"params": params}), vectors, inter, out_dir, tasks,
+                                        evaluate=names)  # each model: a task when `tasks` says so
         write_state(out_dir, products, inter, events, config)
         np.save(out_dir / "rising.npy", _rising_items(events, inter.item_ids, config), allow_pickle=False)
         meta = {
             "created": datetime.now(UTC).isoformat(),
             "config": config.model_dump(mode="json"),
             "counts": {"items": inter.n_items, "users": inter.n_users, "events": inter.n_events},
-            "models": names,
+            "models": names + members,
             "train_s": timings,
             "metrics": metrics,
+            "chosen": chosen.chosen,
+            "card": make_card(config, chosen, events, inter, metrics),
             "build_s": round(time.perf_counter() - t0, 3),
         }
         (out_dir / "meta.json").write_text(json.dumps(meta, indent=1))
@@ -141,6 +150,7 @@ class RecommendService(CandidateSources):
         config = config or RecommendConfig.model_validate(meta.get("config", {}))
         svc = cls(out_dir, config)
         svc.meta = meta
+        svc.placements = effective_placements(config, meta)  # `choose` placements serve what their build chose
         cat = json.loads((out_dir / "catalog.json").read_text())
         svc.item_ids = cat["item_ids"]
         svc.index = {s: i for i, s in enumerate(svc.item_ids)}
@@ -246,9 +256,9 @@ class RecommendService(CandidateSources):
         including since the build (the facade passes its online state), for the already-purchased filter.
         """
         t0 = time.perf_counter()
-        if placement not in self.config.placements:
-            raise KeyError(f"unknown placement {placement!r}; configured: {sorted(self.config.placements)}")
-        pc = self.config.placements[placement]
+        if placement not in self.placements:
+            raise KeyError(f"unknown placement {placement!r}; configured: {sorted(self.placements)}")
+        pc = self.placements[placement]
         context = context or {}
         hist, purchased_idx = self._history(user_id, history)
         if purchased:
@@ -281,20 +291,30 @@ class RecommendService(CandidateSources):
         self._segment_label = ""
         self._fav_cat = ""
         self._request_cache: dict[int, np.ndarray] = {}
+        query = self._view_items(pc.view, hist, item, cart_idx)  # what a blend's models score
         for name, weight in list(pc.sources.items()) + [(f, 1e-3) for f in pc.fallback]:
             is_fallback = name in pc.fallback and name not in pc.sources
             if is_fallback and int(((total > 0) & allowed).sum()) >= k:
                 break
-            got = self._source(name, hist, item, cart_idx, context)
+            blend = pc.blend and not is_fallback
+            got = self._blend_source(name, query, pc.view) if blend else self._source(name, hist, item, cart_idx, context)
             if got is None:
                 continue
             s, code, src = got
-            nz = np.flatnonzero((s > 0) & allowed)
-            if not len(nz):
-                continue
-            top = nz if len(nz) <= pc.candidates else nz[np.argpartition(-s[nz], pc.candidates - 1)[: pc.candidates]]
-            part = np.zeros(self.n_items, dtype=np.float32)
-            part[top] = weight * s[top] / s[top].max()
+            if blend:  # exactly Blend.score: the model's scores over all items / their max |score|, times the weight
+                peak = float(np.abs(s).max())
+                if not peak:
+                    continue
+                part = np.float32(weight) * (s / np.float32(peak))
+            else:
+                nz = np.flatnonzero((s > 0) & allowed)
+                if not len(nz):
+                    continue
+                top = nz if len(nz) <= pc.candidates else nz[np.argpartition(-s[nz], pc.candidates - 1)[: pc.candidates]]
+                part = np.zeros(self.n_items, dtype=np.float32)
+                part[top] = weight * s[top] / s[top].max()
+                if pc.blend:  # a fallback fills only where the blend said nothing
+                    part[total != 0] = 0.0
             total += part
             better = part > best_part
             best_part = np.maximum(best_part, part)
@@ -321,9 +341,11 @@ class RecommendService(CandidateSources):
         final = pins + [p for p in picked if p not in set(pins)]
         final = final[:k]
         final_arr = np.asarray(final, dtype=np.int64)
-        personal = np.array([codes[code_of[p]] == "because_you_viewed" if code_of[p] >= 0 else False for p in final], dtype=bool)
-        if personal.any() and len(hist):
-            src_of[final_arr[personal]] = self._explain_from(hist, final_arr[personal])
+        for explained, basis in (("because_you_viewed", hist), ("bought_with", query)):  # the history / basket item behind a pick
+            personal = np.array([code_of[p] >= 0 and codes[code_of[p]] == explained and (explained == "because_you_viewed" or src_of[p] < 0)
+                                 for p in final], dtype=bool)
+            if personal.any() and len(basis):
+                src_of[final_arr[personal]] = self._explain_from(basis, final_arr[personal])
         items = []
         for p in final:
             source: int | None
@@ -337,32 +359,8 @@ class RecommendService(CandidateSources):
             items.append(RecommendedItem(id=self.item_ids[p], score=round(float(score[p]), 6), reason=reason,
                                          reason_code=code, source_item=self.item_ids[source] if source is not None else None))
         models_used = sorted({self._model_of(n) for n in used})
-        return RecommendResponse(placement=placement, items=items, models=models_used,
-                                 took_ms=round((time.perf_counter() - t0) * 1000, 3))
-
-    def _model_of(self, source: str) -> str:
-        m = {"sequential": self.config.sequential if self.config.sequential in self.models else "itemknn",
-             "similar": "itemknn", "substitute": "itemknn", "category_trending": "trending", "context_popular": "popular",
-             "new": "catalog", "promotion": "catalog", "query": "content", "content_user": "content", "rising": "forecast"}
-        return m.get(source, source)
-
-    def _mmr(self, order: np.ndarray, scores: np.ndarray, k: int, penalty: float) -> list[int]:
-        """Greedy MMR: each pick's score is reduced by `penalty`·(max score)·(picks already in its category)."""
-        if penalty <= 0 or len(order) <= 1:
-            return [int(x) for x in order[:k]]
-        cats = self.item_category[order]
-        seen = np.zeros(len(self.categories), dtype=np.float32)
-        adj = scores.astype(np.float32).copy()
-        scale = float(np.abs(scores).max() or 1.0)
-        taken = np.zeros(len(order), dtype=bool)
-        out: list[int] = []
-        for _ in range(min(k, len(order))):  # k picks over ≤ 5k candidates
-            val = np.where(taken, -np.inf, adj - penalty * scale * seen[cats])
-            j = int(val.argmax())
-            taken[j] = True
-            out.append(int(order[j]))
-            seen[cats[j]] += 1
-        return out
+        out = RecommendResponse(placement=placement, items=items, models=models_used, took_ms=round((time.perf_counter() - t0) * 1000, 3))
+        return explore_slots(out, allowed, self.item_ids, pc.epsilon) if pc.epsilon > 0 else out  # known propensities
 
 
 __all__ = ["BusinessRules", "PlacementConfig", "RecommendConfig", "RecommendResponse", "RecommendService", "RecommendedItem"]

@@ -14,6 +14,18 @@ if TYPE_CHECKING:
     from shopmind.recommend.config import RecommendConfig
 
 
+SERVE_VIEWS: dict[str, Callable[[np.ndarray, int | None, np.ndarray], np.ndarray]] = {
+    "history": lambda hist, item, cart: hist,
+    "item": lambda hist, item, cart: np.array([item], dtype=np.int64) if item is not None else hist[-1:],
+    "basket": lambda hist, item, cart: cart if len(cart) else (np.array([item], dtype=np.int64) if item is not None else hist[-3:]),
+}
+"""A placement's view at request time (`PlacementConfig.view`); `recommend.choose.VIEWS` is the same view at validation."""
+
+VIEW_CODES = {"history": "because_you_viewed", "item": "similar_to", "basket": "bought_with"}
+UNPERSONAL = {"popular": "popular", "trending": "trending"}
+"""Blend members that score without a history, and their reason codes."""
+
+
 class CandidateSources:
     """Mixin of RecommendService: what each source scores, and the item a personal pick is explained by.
 
@@ -126,6 +138,44 @@ class CandidateSources:
             v = v / (np.linalg.norm(v) + 1e-12)
             return models["content"].vectors @ v, "matches_search", None  # type: ignore[attr-defined]
         return None
+
+    def _view_items(self, view: str, hist: np.ndarray, item: int | None, cart: np.ndarray) -> np.ndarray:
+        """What a blend placement's models score: the history, the product shown (else the last item), the cart."""
+        return SERVE_VIEWS[view](hist, item, cart)
+
+    def _blend_source(self, name: str, query: np.ndarray, view: str) -> tuple[np.ndarray, str, np.ndarray | None] | None:
+        """A chosen blend member: the model's own scores of the view's items over all items (as validated), its reason."""
+        m = self.models.get(name)
+        if m is None or (not len(query) and name not in UNPERSONAL):
+            return None
+        s = np.asarray(m.score([query])[0], dtype=np.float32)
+        code = UNPERSONAL.get(name, VIEW_CODES[view])
+        src = np.full(self.n_items, int(query[-1])) if code == "similar_to" and len(query) else None
+        return s, code, src
+
+    def _model_of(self, source: str) -> str:
+        m = {"sequential": self.config.sequential if self.config.sequential in self.models else "itemknn",
+             "similar": "itemknn", "substitute": "itemknn", "category_trending": "trending", "context_popular": "popular",
+             "new": "catalog", "promotion": "catalog", "query": "content", "content_user": "content", "rising": "forecast"}
+        return m.get(source, source)
+
+    def _mmr(self, order: np.ndarray, scores: np.ndarray, k: int, penalty: float) -> list[int]:
+        """Greedy MMR: each pick's score is reduced by `penalty`·(max score)·(picks already in its category)."""
+        if penalty <= 0 or len(order) <= 1:
+            return [int(x) for x in order[:k]]
+        cats = self.item_category[order]
+        seen = np.zeros(len(self.categories), dtype=np.float32)
+        adj = scores.astype(np.float32).copy()
+        scale = float(np.abs(scores).max() or 1.0)
+        taken = np.zeros(len(order), dtype=bool)
+        out: list[int] = []
+        for _ in range(min(k, len(order))):  # k picks over ≤ 5k candidates
+            val = np.where(taken, -np.inf, adj - penalty * scale * seen[cats])
+            j = int(val.argmax())
+            taken[j] = True
+            out.append(int(order[j]))
+            seen[cats[j]] += 1
+        return out
 
     def _similar_scores(self, model: Recommender, item: int) -> np.ndarray:
         vec = model.item_vectors()

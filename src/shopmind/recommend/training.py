@@ -68,17 +68,18 @@ def fit_model(out_dir: Path, name: str, config: RecommendConfig, vectors: np.nda
 
 
 def train_models(names: list[str], config: RecommendConfig, vectors: np.ndarray | None, inter: Interactions, out_dir: Path,
-                 tasks: Tasks | None = None) -> tuple[dict[str, Any], dict[str, float]]:
-    """Evaluate every model on a temporal split (when configured), then fit each on all events into `out_dir`.
+                 tasks: Tasks | None = None, *, evaluate: list[str] | None = None) -> tuple[dict[str, Any], dict[str, float]]:
+    """Evaluate models (`evaluate`, default all) on a temporal split (when configured), then fit each on all events into `out_dir`.
 
     Returns (metrics by model plus `_split`, fit seconds by model)."""
     tasks = tasks or InProcess()
     metrics: dict[str, Any] = {}
+    judged = [n for n in names if evaluate is None or n in evaluate]
     if config.evaluate and inter.n_events:
         train, hist, targets, cut = temporal_split(inter, config.eval_test_frac)
-        if hist and names:
-            found = tasks.starmap(evaluate_model, [(n, config, vectors, train, hist, targets, inter.n_items) for n in names])
-            metrics.update(zip(names, found, strict=True))
+        if hist and judged:
+            found = tasks.starmap(evaluate_model, [(n, config, vectors, train, hist, targets, inter.n_items) for n in judged])
+            metrics.update(zip(judged, found, strict=True))
         metrics["_split"] = {"protocol": "temporal", "test_frac": config.eval_test_frac, "cut_ts": cut}
     seconds = tasks.starmap(fit_model, [(n, config, vectors, inter) for n in names], out_dir=out_dir)
     return metrics, dict(zip(names, seconds, strict=True))

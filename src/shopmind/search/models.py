@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -89,3 +91,5 @@ class SearchResponse(BaseModel):
     hits: list[Hit]
     facets: list[Facet] = Field(default_factory=list)
     took_ms: float = 0.0
+    experiment: dict[str, Any] | None = Field(default=None, description="{id, variant} of the experiment this answer was served in; "
+                                              "an interleaving adds `teams`: per position 0 = control, 1 = the other arm")

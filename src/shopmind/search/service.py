@@ -19,6 +19,7 @@ import numpy as np
 from shopmind.domain import Product
 from shopmind.index.lexical import LexicalIndex
 from shopmind.index.vectors import VectorIndex
+from shopmind.ranking.features import USER_FEATURES
 from shopmind.search.artifact import SearchArtifact, build_artifact, load_artifact, product_fields, save_artifact, update_meta
 from shopmind.search.catalog import ProductTable
 from shopmind.search.config import SearchConfig
@@ -33,6 +34,7 @@ from shopmind.search.stages.context import SORTS, Retrieval
 from shopmind.search.stages.understand import understand_query
 from shopmind.search.suggest import Suggester
 from shopmind.search.understand import CategoryIntent, EntityMatcher, Speller, Understood
+from shopmind.search.user_features import UserContext
 from shopmind.text.embedstore import EmbeddingStore, default_embeddings
 from shopmind.text.encoders import limit_threads_in_this_thread
 from shopmind.text.product_text import product_texts
@@ -97,14 +99,14 @@ class SearchService:
         config = config or SearchConfig()
         out_dir = Path(out_dir) if out_dir is not None else None
         store = config.embedding_cache
-        art, judgments = build_artifact(products, events, config, vectors, lambda: embeddings or default_embeddings(store))
+        art, _ = build_artifact(products, events, config, vectors, lambda: embeddings or default_embeddings(store))
         svc = cls._from_artifact(art, out_dir, embeddings)
         if out_dir is not None:
             svc.save(out_dir)
         if events is not None and config.stages.ranker:
             from shopmind.search.training import train_from_events
 
-            train_from_events(svc, events, judgments=judgments)  # a no-op unless ≥ 20 searches with clicks
+            train_from_events(svc, events)  # a no-op unless ≥ 20 searches with clicks
         return svc
 
     @property
@@ -170,9 +172,12 @@ class SearchService:
         explain: bool = True,
         mode: str = "hybrid",
         use_ranker: bool = True,
+        history: Sequence[str] | None = None,
     ) -> SearchResponse:
-        """Answer one query: run the stage pipeline, then describe what each stage made of it."""
-        req = SearchRequest(query, user_id, filters, facets, sort, page, per_page, explain, mode, use_ranker)
+        """Answer one query: run the stage pipeline, then describe what each stage made of it (`history`: the user's
+        recent items, oldest first, for the ranker's personal columns)."""
+        req = SearchRequest(query, user_id, filters, facets, sort, page, per_page, explain, mode, use_ranker,
+                            tuple(history) if history else None)
         ctx = run_pipeline(SearchContext(parts=self, request=req))
         u = ctx.u
         qu = QueryUnderstanding(
@@ -228,14 +233,16 @@ class SearchService:
         """(fused, rrf, convex) scores per candidate (see stages.fuse)."""
         return fuse_stage.fuse_scores(r, mode, self.config, fusion, dense_weight)
 
-    def _features(self, r: Retrieval, idx: np.ndarray, rrf: np.ndarray, convex: np.ndarray, u: Understood, user_id: str | None) -> np.ndarray:
+    def _features(self, r: Retrieval, idx: np.ndarray, rrf: np.ndarray, convex: np.ndarray, u: Understood, user_id: str | None,
+                  uctx: UserContext | None = None) -> np.ndarray:
         """Feature matrix (len(idx) × FEATURES) for candidates idx (see stages.features)."""
-        return features_stage.feature_matrix(self, r, idx, rrf, convex, u, user_id)
+        return features_stage.feature_matrix(self, r, idx, rrf, convex, u, user_id, uctx)
 
     def candidates_for_training(
-        self, query: str, qrels: Mapping[str, float], mode: str = "hybrid", qvec: np.ndarray | None = None
+        self, query: str, qrels: Mapping[str, float], mode: str = "hybrid", qvec: np.ndarray | None = None, uctx: UserContext | None = None
     ) -> tuple[np.ndarray, np.ndarray, Retrieval, Understood, np.ndarray]:
-        """Features and labels of one judged query's top rerank_k fused candidates."""
+        """Features and labels of one judged query's top rerank_k fused candidates (`uctx`: who searched, from their
+        items before the search)."""
         u = self.understand(query)
         if qvec is None and mode != "bm25":
             qvec = self.query_vector(u)
@@ -244,9 +251,14 @@ class SearchService:
         r = retrieve_stage.retrieve(self, lex, qvec, allowed, mode, self.config.dense_k, self.config.dense_min_sim)
         fused, rrf, convex = self._fuse(r, mode)
         order = np.lexsort((r.cand, -fused))[: self.config.rerank_k]
-        X = self._features(r, order, rrf, convex, u, None)
+        X = self._features(r, order, rrf, convex, u, None, uctx)
         y = np.array([qrels.get(self.table.ids[int(row)], 0.0) for row in r.cand[order]], np.float32)
         return X, y, r, u, order
+
+    @property
+    def personal(self) -> bool:
+        """Whether the served ranker uses personal columns (only then does a search with a user need their recent items)."""
+        return self.ranker is not None and bool(set(getattr(self.ranker, "features", ())) & set(USER_FEATURES))
 
     def set_ranker(self, ranker: Ranker | None) -> None:
         """Attach (or drop) a trained ranker and save it beside the indexes."""

@@ -1,34 +1,46 @@
 """Training the search pipeline from judgments: fusion weight tuning and the LambdaMART ranker,
-from a judged-queries file or from click logs (search → click / cart / purchase in the same session)."""
+from a judged-queries file or from click logs (search → click / cart / purchase in the same session).
+
+From a click log every judged search is its own query group and keeps who searched and when: its personal
+columns come from the items that user touched before the search (never after), so the ranker learns what a
+user's history says about the candidates; without users those columns are constant and the ranker drops them."""
 
 from __future__ import annotations
 
+import bisect
 import logging
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from shopmind.event_weights import RELEVANCE_GRADES
 from shopmind.ranking.metrics import ndcg_at_k
+from shopmind.search import event_stats
 from shopmind.search.ranker import Ranker
 from shopmind.search.service import SearchService
+from shopmind.search.user_features import UserContext, user_context
 
 logger = logging.getLogger(__name__)
 
 Qrels = dict[str, dict[str, float]]
 
 Memo = dict[str, np.ndarray]
+Who = Mapping[str, UserContext | None]  # query id → who searched (their items before the search), None: nobody known
 
 
-def _candidates(svc: SearchService, text: str, qrel: Mapping[str, float], memo: Memo | None):
+def _candidates(svc: SearchService, text: str, qrel: Mapping[str, float], memo: Memo | None, uctx: UserContext | None = None):
     """Training candidates, query vectors memoised (tuning and training see each query more than once)."""
     qvec = memo.get(text) if memo is not None else None
     if qvec is None and svc.vectors is not None:
         qvec = svc.query_vector(svc.understand(text))
         if memo is not None and qvec is not None:
             memo[text] = qvec
-    return svc.candidates_for_training(text, qrel, qvec=qvec)
+    return svc.candidates_for_training(text, qrel, qvec=qvec, uctx=uctx)
 
 
 def _fused_ndcg(svc: SearchService, cached: list, weights: Sequence[float], fusion: str) -> list[float]:
@@ -60,14 +72,14 @@ def tune_fusion(svc: SearchService, queries: Mapping[str, str], qrels: Qrels, me
 
 
 def _training_matrix(
-    svc: SearchService, queries: Mapping[str, str], qrels: Qrels, memo: Memo | None = None
+    svc: SearchService, queries: Mapping[str, str], qrels: Qrels, memo: Memo | None = None, who: Who | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[int]] | None:
     """Features, graded labels and group sizes of the judged queries (None when none has a positive)."""
     Xs, ys, groups = [], [], []
     for qid, text in queries.items():
         if qid not in qrels:
             continue
-        X, y, _, _, _ = _candidates(svc, text, qrels[qid], memo)
+        X, y, _, _, _ = _candidates(svc, text, qrels[qid], memo, (who or {}).get(qid))
         if len(y) and y.max() > 0:
             Xs.append(X)
             ys.append(np.clip(np.round(y), 0, 5).astype(np.int32))
@@ -78,17 +90,19 @@ def _training_matrix(
 
 
 def train_ranker(
-    svc: SearchService, train: Mapping[str, str], qrels: Qrels, valid: Mapping[str, str] | None = None, memo: Memo | None = None
+    svc: SearchService, train: Mapping[str, str], qrels: Qrels, valid: Mapping[str, str] | None = None, memo: Memo | None = None,
+    who: Who | None = None,
 ) -> Ranker | None:
-    """Fit LambdaMART on the train queries (early-stopped on valid) and attach it to the service."""
-    tr = _training_matrix(svc, train, qrels, memo)
+    """Fit LambdaMART on the train queries (early-stopped on valid) and attach it to the service; `who`: the user of
+    each judged search (personal columns), else they are 0, constant, and dropped from the model."""
+    tr = _training_matrix(svc, train, qrels, memo, who)
     if tr is None:
         return None
-    va = _training_matrix(svc, valid, qrels, memo) if valid else None
+    va = _training_matrix(svc, valid, qrels, memo, who) if valid else None
     X, y, groups = tr
     ranker = Ranker.fit(X, y, groups, params=dict(svc.config.ranker_params), valid=va)
     if valid:
-        fused, ranked = _validation_ndcg(svc, ranker, valid, qrels, memo)
+        fused, ranked = _validation_ndcg(svc, ranker, valid, qrels, memo, who)
         svc.record_metrics(ranker_valid_ndcg=round(ranked, 4), fused_valid_ndcg=round(fused, 4), ranker_kept=ranked > fused)
         logger.info("ranker nDCG@10 on %d held-out queries: %.4f (fused order %.4f)", len(valid), ranked, fused)
         if ranked <= fused:  # keep the ranker only where it beats the fused order on held-out queries
@@ -97,13 +111,14 @@ def train_ranker(
     return ranker
 
 
-def _validation_ndcg(svc: SearchService, ranker: Ranker, queries: Mapping[str, str], qrels: Qrels, memo: Memo | None) -> tuple[float, float]:
+def _validation_ndcg(svc: SearchService, ranker: Ranker, queries: Mapping[str, str], qrels: Qrels, memo: Memo | None,
+                     who: Who | None = None) -> tuple[float, float]:
     """nDCG@10 on held-out queries of the fused order and of the ranker's order of the same candidates."""
     fused, ranked = [], []
     for qid, text in queries.items():
         if qid not in qrels:
             continue
-        X, _, r, _, order = _candidates(svc, text, qrels[qid], memo)
+        X, _, r, _, order = _candidates(svc, text, qrels[qid], memo, (who or {}).get(qid))
         ids = [svc.table.ids[int(x)] for x in r.cand[order]]
         fused.append(ndcg_at_k(ids, qrels[qid], 10))
         if len(ids):
@@ -117,44 +132,118 @@ def _validation_ndcg(svc: SearchService, ranker: Ranker, queries: Mapping[str, s
 EVENT_GRADE = RELEVANCE_GRADES  # shopmind.event_weights: the graded-relevance scale (click 1, cart 2, purchase 3)
 
 
-def judgments_from_events(events, window_s: float = 1800.0, min_queries: int = 1) -> tuple[dict[str, str], Qrels]:
-    """Implicit judgments: items a session touched after a search (before its next search, within
-    window_s) get the grade of the strongest action (click 1, cart 2, purchase 3)."""
+@dataclass(frozen=True)
+class JudgedSearch:
+    """One search of the click log and the items its session then touched (graded), with who searched and when."""
+
+    query: str
+    user_id: str | None
+    ts: float
+    qrel: dict[str, float] = field(default_factory=dict)
+    label_rows: list[int] = field(default_factory=list)  # rows of the events table that made qrel
+
+    @property
+    def qid(self) -> str:
+        """The query's id across users: "ev:" + its case-folded text."""
+        return "ev:" + self.query.strip().casefold()
+
+
+def searches_from_events(events: Any, window_s: float = 1800.0) -> list[JudgedSearch]:
+    """Every search followed by item events in its session (before its next search, within window_s): the items
+    get the grade of the strongest action (click 1, cart 2, purchase 3)."""
     if events is None or events.num_rows == 0:
-        return {}, {}
+        return []
     cols = events.select(["type", "user_id", "session_id", "item_id", "query", "ts"]).to_pydict()
-    by_session: dict[str, list[tuple[float, str, str | None, str | None]]] = defaultdict(list)
-    for typ, user, sess, item, q, ts in zip(cols["type"], cols["user_id"], cols["session_id"], cols["item_id"], cols["query"], cols["ts"], strict=True):
-        by_session[sess or user].append((ts, typ, item, q))
+    by_session: dict[str, list[tuple[float, int, str, str | None, str | None, str | None]]] = defaultdict(list)
+    rows = zip(cols["type"], cols["user_id"], cols["session_id"], cols["item_id"], cols["query"], cols["ts"], strict=True)
+    for row, (typ, user, sess, item, q, ts) in enumerate(rows):
+        by_session[sess or user].append((ts, row, typ, item, q, user))
+    out: list[JudgedSearch] = []
+    for evs in by_session.values():
+        evs.sort(key=lambda e: (e[0], e[1]))
+        current: JudgedSearch | None = None
+        for ts, row, typ, item, q, user in evs:
+            if typ == "search" and q:
+                current = JudgedSearch(q, user, ts)
+                out.append(current)
+            elif current and item and typ in EVENT_GRADE and ts - current.ts <= window_s:
+                current.qrel[item] = max(current.qrel.get(item, 0.0), EVENT_GRADE[typ])
+                current.label_rows.append(row)
+    return [s for s in out if s.qrel]
+
+
+def judgments_from_events(events: Any, window_s: float = 1800.0, min_queries: int = 1) -> tuple[dict[str, str], Qrels]:
+    """Implicit judgments per query text over all users (`searches_from_events` merged: an item's strongest grade)."""
     queries: dict[str, str] = {}
     qrels: Qrels = defaultdict(dict)
-    for evs in by_session.values():
-        evs.sort(key=lambda e: e[0])
-        current: tuple[str, float] | None = None
-        for ts, typ, item, q in evs:
-            if typ == "search" and q:
-                qid = "ev:" + q.strip().casefold()
-                queries[qid] = q
-                current = (qid, ts)
-            elif current and item and typ in EVENT_GRADE and ts - current[1] <= window_s:
-                rel = qrels[current[0]]
-                rel[item] = max(rel.get(item, 0.0), EVENT_GRADE[typ])
-    qrels = {q: r for q, r in qrels.items() if r}
-    return {q: t for q, t in queries.items() if q in qrels}, dict(qrels)
+    for s in searches_from_events(events, window_s):
+        queries[s.qid] = s.query
+        rel = qrels[s.qid]
+        for item, g in s.qrel.items():
+            rel[item] = max(rel.get(item, 0.0), g)
+    return queries, dict(qrels)
 
 
-def train_from_events(svc: SearchService, events, max_queries: int = 2000,
-                      judgments: tuple[dict[str, str], Qrels] | None = None) -> Ranker | None:
-    """Tune fusion and fit the ranker from click logs when they hold ≥ 20 searches with clicks
-    (the max_queries most-judged queries, one in five held out for early stopping); `judgments`:
-    `judgments_from_events(events)` when the caller already has them."""
-    queries, qrels = judgments if judgments is not None else judgments_from_events(events)
-    if len(qrels) < 20:
-        logger.info("too few judged searches to train the ranker (%d < 20)", len(qrels))
+class ItemHistory:
+    """Each user's item events in time order, to ask which items they had touched before a moment."""
+
+    def __init__(self, events: Any) -> None:
+        self.by_user: dict[str, tuple[list[float], list[str]]] = {}
+        if events is None or events.num_rows == 0:
+            return
+        cols = events.select(["type", "user_id", "item_id", "ts"]).to_pydict()
+        rows: dict[str, list[tuple[float, str]]] = defaultdict(list)
+        for typ, user, item, ts in zip(cols["type"], cols["user_id"], cols["item_id"], cols["ts"], strict=True):
+            if user and item and typ not in ("impression", "remove_from_cart"):  # as OnlineState.history counts
+                rows[user].append((ts, item))
+        for user, evs in rows.items():
+            evs.sort(key=lambda e: e[0])
+            self.by_user[user] = ([t for t, _ in evs], [i for _, i in evs])
+
+    def before(self, user_id: str | None, ts: float) -> list[str]:
+        """The user's items from events strictly before ts, oldest first."""
+        if not user_id or user_id not in self.by_user:
+            return []
+        times, items = self.by_user[user_id]
+        return items[: bisect.bisect_left(times, ts)]
+
+
+def train_from_events(svc: SearchService, events: Any, max_queries: int = 2000) -> Ranker | None:
+    """Tune fusion and fit the ranker from click logs when they hold ≥ 20 judged searches: the max_queries searches
+    with most judged items, each with who searched (their items before it); the searches of one query text in five
+    are held out for early stopping and for the check that the ranker beats the fused order."""
+    searches = searches_from_events(events)
+    if len(searches) < 20:
+        logger.info("too few judged searches to train the ranker (%d < 20)", len(searches))
         return None
-    keep = sorted(qrels, key=lambda q: (-len(qrels[q]), q))[:max_queries]
-    train = {q: queries[q] for i, q in enumerate(keep) if i % 5}
-    valid = {q: queries[q] for i, q in enumerate(keep) if not i % 5}
+    keep = sorted(range(len(searches)), key=lambda i: (-len(searches[i].qrel), searches[i].qid, i))[:max_queries]
+    count = Counter(searches[i].qid for i in keep)
+    texts = sorted(count, key=lambda q: (-count[q], q))
+    held = {q for j, q in enumerate(texts) if not j % 5}
+    history = ItemHistory(events)
+    queries = {f"s{i}": searches[i].query for i in keep}
+    qrels = {f"s{i}": searches[i].qrel for i in keep}
+    who = {f"s{i}": user_context(svc, history.before(searches[i].user_id, searches[i].ts)) for i in keep}
+    train = {q: t for q, t in queries.items() if searches[int(q[1:])].qid not in held}
+    valid = {q: t for q, t in queries.items() if searches[int(q[1:])].qid in held}
     memo: Memo = {}
-    tune_fusion(svc, train, qrels, memo)
-    return train_ranker(svc, train, qrels, valid, memo)
+    labels = np.zeros(events.num_rows, bool)
+    labels[[r for s in searches for r in s.label_rows]] = True
+    with item_stats_without_labels(svc, events.filter(pa.array(~labels))):
+        tune_fusion(svc, train, qrels, memo)
+        return train_ranker(svc, train, qrels, valid, memo, who)
+
+
+@contextmanager
+def item_stats_without_labels(svc: SearchService, events: Any) -> Iterator[None]:
+    """While training from a click log, the item columns (popularity, CTR, conversion) count only the events that
+    are no search's label: otherwise a logged search's own clicks raise its clicked items' popularity, and the ranker
+    learns the label back from the feature (on unlogged queries it then ranks popular items, not relevant ones)."""
+    t = svc.table
+    kept = (t.popularity, t.ctr, t.conversion)
+    t.popularity, t.ctr, t.conversion = (np.zeros(len(t), np.float32) for _ in range(3))
+    event_stats.apply_event_stats(t, events)
+    try:
+        yield
+    finally:
+        t.popularity, t.ctr, t.conversion = kept

@@ -173,6 +173,7 @@ def delete_user(shop: UserHolders, user_id: str) -> dict[str, Any]:
         raise ValueError("user_id: must be a non-empty string")
     from shopmind.ads.store import AdsStore
     from shopmind.assistant.state import SqlSessionStore
+    from shopmind.experiments.exposures import forget_user as forget_exposures
 
     started = time.perf_counter()
     engine = shop.store.engine
@@ -182,6 +183,7 @@ def delete_user(shop: UserHolders, user_id: str) -> dict[str, Any]:
     ads = shop.loaded_parts().get("ads_service")
     removed["ads_rows_anonymised"] = ads.forget_user(user_id) if ads is not None else AdsStore(engine).forget_user(user_id)
     removed["chat_sessions"] = SqlSessionStore(engine).forget_user(user_id)  # conversations live in the store
+    removed["experiment_exposures"] = forget_exposures(engine, user_id, mine.column("session_id").to_pylist())
     if shop.shared.shared:  # conversations and frequency caps every worker shares (Redis), whether loaded here or not
         removed["shared_state"] = shop.shared.forget_owner(user_id)
     # committed before any artifact is touched: a build publishing from here on, or a server polling, sees it

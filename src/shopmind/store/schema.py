@@ -325,3 +325,45 @@ def _v7(conn: Connection) -> None:
 
 MIGRATIONS.append(_v7)
 LATEST = len(MIGRATIONS)
+
+
+# -- v8: experiments (A/B and interleaving definitions) and their exposures (what each unit was actually shown) --------
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("surface", String(96), nullable=False),  # search | recommend:<placement> | ads | assistant
+    Column("status", String(16), nullable=False),  # draft | running | stopped
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("ended_at", Float),
+    Column("updated_at", Float, nullable=False),
+    Column("doc", Text, nullable=False),  # the whole validated Experiment as JSON
+    Index("ix_experiments_status", "status"),
+)
+
+exposures = Table(
+    "exposures",
+    metadata,
+    # one row per response that showed a variant (written in batches off the request path: see experiments/exposures.py)
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("experiment_id", String(64), nullable=False),
+    Column("variant", String(64), nullable=False),
+    Column("unit_id", String(200), nullable=False),  # the hashed unit: the user id or the session id
+    Column("user_id", String(200)),
+    Column("session_id", String(200)),
+    Column("ts", Float, nullable=False),
+    Column("surface", String(96), nullable=False),
+    Column("request_id", String(64)),
+    Column("extra", Text, nullable=False, default="{}"),  # JSON: interleaving ids and teams, simulated flag
+    Index("ix_exposures_experiment_unit", "experiment_id", "unit_id"),
+    Index("ix_exposures_user", "user_id"),
+)
+
+
+def _v8(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[experiments, exposures])
+
+
+MIGRATIONS.append(_v8)
+LATEST = len(MIGRATIONS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from shopmind.ranking.features import USER_FEATURES
 from shopmind.search.ranker import FEATURES
 from shopmind.search.stages.features import entity_match, feature_matrix, rising_of
 from tests.search.stages.conftest import known_brand, run_until
@@ -18,7 +19,7 @@ def test_columns_hold_what_they_name(hd_svc) -> None:
     assert np.allclose(col["bm25"], ctx.r.lex[idx]) and np.allclose(col["convex"], ctx.convex[idx])
     rows = ctx.r.cand[idx]
     assert np.array_equal(col["price_fit"], (hd_svc.table.price[rows] <= 60).astype(np.float32))
-    assert (col["query_terms"] == len(set(ctx.u.tokens))).all() and not col["user_affinity"].any()
+    assert (col["query_terms"] == len(set(ctx.u.tokens))).all() and not any(col[f].any() for f in USER_FEATURES)
 
 
 def test_no_ranker_means_no_matrix(hd_svc) -> None:

@@ -44,6 +44,21 @@ def list_models(
     return shop.models(part, history=history)
 
 
+@router.get("/drift", dependencies=[RequireAnalyst])
+def drift(request: Request, refresh: Annotated[bool, Query(description="recompute now")] = False) -> dict[str, Any]:
+    """Drift figures (the dashboard's drift panel; also in /metrics): hourly event volume per type over the last 24 h,
+    CTR by placement, this worker's served top-1 scores today against the promoted version's reference (PSI)."""
+    out: dict[str, Any] = request.app.state.drift.current(0.0 if refresh else None)
+    return out
+
+
+@router.get("/training", dependencies=[RequireAnalyst])
+def training(request: Request) -> dict[str, Any]:
+    """Continuous training: settings, whether a build is due now, this worker's last check (see `shopmind train`)."""
+    out: dict[str, Any] = request.app.state.trainer.status()
+    return out
+
+
 @router.post("/{part}/{version}/promote", dependencies=[RequireAdmin])
 def promote(part: Part, version: Version, shop: Shop, request: Request, reason: Reason = "") -> dict[str, Any]:
     """Serve `version` of `part` on every worker (404: no such version; 409: its files were removed)."""

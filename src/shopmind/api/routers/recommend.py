@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from shopmind.api.deps import RequireRead, Shop
 from shopmind.errors import NotBuilt
+from shopmind.facade.drift import observe_response
 from shopmind.recommend.config import RecommendResponse
 from shopmind.security.limits import ID_CHARS, LIST_CHARS, PLACEMENT_CHARS, QUERY_CHARS, id_list
 from shopmind.security.ratelimit import rate_limit
@@ -31,8 +32,10 @@ def recommend(
     """Items for a placement, each with the reason that put it there; reflects the user's latest events."""
     context = {key: value for key, value in (("device", device), ("location", location), ("query", query)) if value}
     try:
-        return shop.recommend(user_id=user_id, placement=placement, item_id=item_id, cart=id_list(cart, "cart"), k=k, context=context)
+        response = shop.recommend(user_id=user_id, placement=placement, item_id=item_id, cart=id_list(cart, "cart"), k=k, context=context)
     except NotBuilt as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
     except KeyError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc.args[0] if exc.args else exc)) from exc
+    observe_response("recommend", response)  # drift: served top-1 scores (facade/drift.py)
+    return response

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from shopmind.api.deps import RequireRead, Shop
 from shopmind.errors import NotBuilt
+from shopmind.facade.drift import observe_response
 from shopmind.search.models import SearchResponse
 from shopmind.security.limits import FACETS, FILTERS_CHARS, ID_CHARS, QUERY_CHARS, SUGGEST_CHARS, FacetName
 from shopmind.security.ratelimit import rate_limit
@@ -45,12 +46,15 @@ def search(
 ) -> SearchResponse:
     """Hybrid (BM25 + dense) search with query understanding, filters, facets, learned ranking and `why`."""
     try:
-        return shop.search(q, user_id=user_id, session_id=session_id, filters=parse_filters(filters), facets=facets, sort=sort,
-                           page=page, per_page=per_page, explain=explain, track=user_id is not None if track is None else track)
+        response = shop.search(q, user_id=user_id, session_id=session_id, filters=parse_filters(filters), facets=facets, sort=sort,
+                               page=page, per_page=per_page, explain=explain, track=user_id is not None if track is None else track)
     except NotBuilt as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    if page == 1 and sort == "relevance":  # drift: served top-1 scores (facade/drift.py)
+        observe_response("search", response)
+    return response
 
 
 @router.get("/suggest", dependencies=[RequireRead, rate_limit("suggest")])

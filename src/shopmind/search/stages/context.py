@@ -69,6 +69,7 @@ class SearchRequest:
     explain: bool = True
     mode: str = "hybrid"  # hybrid | bm25 | dense
     use_ranker: bool = True
+    history: tuple[str, ...] | None = None  # the user's recent items, oldest first (the ranker's personal columns)
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:

@@ -11,6 +11,7 @@ from shopmind.search.catalog import ProductTable
 from shopmind.search.ranker import FEATURES
 from shopmind.search.stages.context import Retrieval, SearchContext, SearchParts
 from shopmind.search.understand import Understood
+from shopmind.search.user_features import UserContext, user_columns, user_context
 
 
 def rising_of(rising: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -35,21 +36,10 @@ def entity_match(t: ProductTable, rows: np.ndarray, u: Understood) -> np.ndarray
     return ent
 
 
-def user_affinity(parts: SearchParts, rows: np.ndarray, user_id: str | None) -> np.ndarray:
-    """The user's share of events on each row's brand plus on its top-level category (0 for strangers)."""
-    t = parts.table
-    if not user_id or (user_id not in parts.user_brand and user_id not in parts.user_cat):
-        return np.zeros(len(rows), np.float32)
-    ub = parts.user_brand.get(user_id, {})
-    uc = parts.user_cat.get(user_id, {})
-    bvals = [t.brand_of(int(x)) for x in rows]
-    cvals = [t.category_of(int(x)) for x in rows]
-    return np.array([ub.get(b or "", 0.0) + uc.get(c or "", 0.0) for b, c in zip(bvals, cvals, strict=True)], np.float32)
-
-
 def feature_matrix(parts: SearchParts, r: Retrieval, idx: np.ndarray, rrf: np.ndarray, convex: np.ndarray, u: Understood,
-                   user_id: str | None) -> np.ndarray:
-    """Feature matrix (len(idx) × FEATURES) for candidates idx (positions in r.cand)."""
+                   user_id: str | None, uctx: UserContext | None = None) -> np.ndarray:
+    """Feature matrix (len(idx) × FEATURES) for candidates idx (positions in r.cand); the personal columns from `uctx`
+    (the user's earlier items), else from the built preferences of user_id."""
     rows = r.cand[idx]
     t = parts.table
     n = len(idx)
@@ -93,7 +83,7 @@ def feature_matrix(parts: SearchParts, r: Retrieval, idx: np.ndarray, rrf: np.nd
         "age_days": age,
         "in_stock": t.in_stock[rows].astype(np.float32),
         "price_fit": fit,
-        "user_affinity": user_affinity(parts, rows, user_id),
+        **user_columns(parts, rows, uctx if uctx is not None else user_context(parts, None, user_id)),
         "query_terms": np.full(n, len(set(u.tokens)), np.float32),
         "title_terms": parts.title_len[rows],
         "rising_item": rise[:, 0],
@@ -114,4 +104,6 @@ def run(ctx: SearchContext) -> None:
         return
     assert ctx.order is not None and ctx.rrf is not None and ctx.convex is not None
     ctx.head = ctx.order[: ctx.parts.config.rerank_k]
-    ctx.X = feature_matrix(ctx.parts, ctx.r, ctx.head, ctx.rrf, ctx.convex, ctx.u, ctx.request.user_id)
+    req = ctx.request
+    uctx = user_context(ctx.parts, req.history, req.user_id)
+    ctx.X = feature_matrix(ctx.parts, ctx.r, ctx.head, ctx.rrf, ctx.convex, ctx.u, req.user_id, uctx)

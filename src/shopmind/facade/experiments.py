@@ -1,0 +1,250 @@
+"""Experiment verbs of the facade: `shop.experiments`, `variant_for`, and serving a request in its variant.
+
+The serving verbs (search, recommend, ads, chat) ask `variant_for(surface, user, session)`; an arm's overrides apply to
+this request only (`facade/variants.py`: which knobs each surface takes), its `version` serves that registry version
+of the part, loaded beside the promoted one and kept current with catalog changes. The exposure is logged when the
+response is ready to return (an error before that logs nothing), and the response carries `experiment: {id, variant}`
+(interleaving: `teams`, 0 = control, 1 = the other arm, per hit). A unit is the user id, or the session id for
+`unit = "session"` (recommend reads it from `context["session_id"]`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+import orjson
+
+from shopmind.experiments.model import Assignment, Experiment, ExperimentError
+from shopmind.experiments.service import ExperimentService
+from shopmind.facade.follow import replay_into
+from shopmind.facade.variants import check_request_knobs, family, overlay
+from shopmind.logs import request_id
+from shopmind.store import changes
+
+if TYPE_CHECKING:
+    from shopmind.artifacts import ModelRegistry
+    from shopmind.recommend.config import RecommendResponse
+    from shopmind.search.models import SearchResponse
+    from shopmind.store import SqlStore
+
+__all__ = ["ExperimentVerbs"]
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+REFRESH_S = 2.0  # running experiments and side-loaded versions are re-read this often
+
+
+def _simulated(context: dict[str, Any] | None) -> bool:
+    return str((context or {}).get("simulated", "")).lower() in ("1", "true", "yes")
+
+
+class ExperimentVerbs:
+    """Experiments through the facade (mixed into `ShopMind`)."""
+
+    store: SqlStore
+    registry: ModelRegistry
+    _lock: threading.RLock
+    _loaded: dict[str, str]
+    _experiments: ExperimentService | None = None
+
+    if TYPE_CHECKING:  # provided by ShopMind
+        def service(self, name: str) -> Any: ...
+
+        def part_config(self, name: str) -> Any: ...
+
+        def _load_version(self, part: str, version: str) -> Any: ...
+
+        def snapshot_seq(self, part: str) -> int: ...
+
+    # -- the service ---------------------------------------------------------------------------------
+    @property
+    def experiments(self) -> ExperimentService:
+        """Experiment definitions, their lifecycle and the exposure log (made on first use)."""
+        if self._experiments is None:
+            with self._lock:
+                if self._experiments is None:
+                    self._side: dict[tuple[str, str], list[Any]] = {}  # (part, version) → [service, change seq, replayed at]
+                    self._configs: dict[tuple[int, str, bytes], tuple[Any, Any, dict[str, Any]]] = {}
+                    self._experiments = ExperimentService(self.store.engine, check=self.check_experiment, refresh_s=REFRESH_S)
+        return self._experiments
+
+    def close_experiments(self) -> None:
+        """Write the queued exposures (called by `close`)."""
+        if self._experiments is not None:
+            self._experiments.close()
+
+    def check_experiment(self, exp: Experiment) -> None:
+        """What the variants change must exist: knobs valid for the surface's config, versions in the registry."""
+        spec = family(exp.surface)
+        for i, v in enumerate(exp.variants):
+            where = f"variants[{i}]"
+            try:
+                cfg, knobs = spec.split(v.overrides)
+                check_request_knobs(knobs)
+                if exp.surface != "assistant":  # the assistant's config is checked without building one
+                    spec.with_config(self._surface_config(exp.surface), exp.surface, cfg)
+                else:
+                    spec.with_config(self._assistant_config(), exp.surface, cfg)
+            except ExperimentError as exc:
+                raise ExperimentError(f"{where}.{exc}") from exc
+            for part, version in (v.version or {}).items():
+                if part not in spec.parts:
+                    raise ExperimentError(f"{where}.version: {exp.surface} cannot pin {part!r} (pinnable: {sorted(spec.parts) or 'none'})")
+                row = self.registry.get(part, version)
+                if row is None or row["status"] == "retired":
+                    raise ExperimentError(f"{where}.version: {part} {version!r} is not a kept version (see `shopmind models list`)")
+
+    def _surface_config(self, surface: str) -> Any:
+        return self.part_config(surface.split(":", 1)[0])
+
+    def _assistant_config(self) -> Any:
+        from shopmind.assistant.config import AssistantConfig
+
+        return AssistantConfig.model_validate(getattr(getattr(self, "settings", None), "assistant", None) or {})
+
+    def experiment_report(self, experiment_id: str, traffic: str = "auto") -> dict[str, Any]:
+        """Per-variant metrics with fixed-horizon and always-valid tests, CUPED, SRM and guardrails (experiments/analysis.py);
+        `traffic`: auto | real | simulated | all (simulated traffic is never mixed in silently)."""
+        from shopmind.experiments.analysis import analyze
+
+        if traffic not in ("auto", "real", "simulated", "all"):
+            raise ExperimentError(f"traffic: {traffic!r} is not one of auto, real, simulated, all")
+        exp = self.experiments.get(experiment_id)
+        self.experiments.writer.flush(5.0)  # this process's queued exposures count too
+        return analyze(self.store.engine, exp, traffic=traffic)  # type: ignore[arg-type]
+
+    # -- the request path ----------------------------------------------------------------------------
+    def variant_for(self, surface: str, user_id: str | None, session_id: str | None) -> Assignment | None:
+        """The arm this unit gets on `surface` (None: no running experiment there, or no unit id to hash)."""
+        return self.experiments.assignment(surface, user_id, session_id)
+
+    def _arm(self, surface: str, base: Any, overrides: dict[str, Any], version: dict[str, str] | None) -> tuple[Any, dict[str, Any]]:
+        """The part serving one arm (its version, seen with its config) and the arm's request knobs."""
+        part = surface.split(":", 1)[0]
+        if version and part in version:
+            base = self._side_loaded(part, version[part])
+        cfg, knobs = family(surface).split(overrides)
+        if not cfg:
+            return base, knobs
+        key = (id(base), surface, orjson.dumps(cfg, option=orjson.OPT_SORT_KEYS))
+        cached = self._configs.get(key)
+        if cached is None or cached[0]() is not base or cached[1] is not base.config:  # once per (loaded part, config, arm)
+            cached = self._configs[key] = (weakref.ref(base), base.config, family(surface).overlay_attrs(base, surface, cfg))
+        return overlay(base, **cached[2]), knobs
+
+    def _side_loaded(self, part: str, version: str) -> Any:
+        """A registry version beside the promoted one (the promoted one itself when they are the same)."""
+        if self._loaded.get(part) == version:
+            return self.service(part)
+        key = (part, version)
+        with self._lock:
+            entry = self._side.get(key)
+            if entry is None:
+                row = self.registry.get(part, version)
+                entry = self._side[key] = [self._load_version(part, version), int(row["last_change_seq"]) if row else 0, 0.0]
+            if time.monotonic() - entry[2] >= REFRESH_S:  # catalog changes since: the same replay as a promoted version's
+                rows = changes.since(self.store.engine, entry[1])
+                ids = list(dict.fromkeys(pid for _, _, pid, _ in rows))
+                if ids:
+                    found = self.store.get_products(ids)
+                    replay_into(part, entry[0], list(found.values()), [i for i in ids if i not in found])
+                    entry[1] = rows[-1][0]
+                entry[2] = time.monotonic()
+            return entry[0]
+
+    def _expose(self, a: Assignment, surface: str, user_id: str | None, session_id: str | None, context: dict[str, Any] | None,
+                extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        extra = {**(extra or {}), **({"simulated": "1"} if _simulated(context) else {})}
+        self.experiments.expose(a, surface, user_id=user_id, session_id=session_id, request_id=request_id.get(), extra=extra)
+        return {"id": a.experiment_id, "variant": a.variant}
+
+    def served(self, surface: str, user_id: str | None, session_id: str | None, base: Callable[[], Any], call: Callable[[Any], T],
+               context: dict[str, Any] | None = None) -> T:
+        """`call(part)` on the arm this unit gets (the base part when none), exposure logged and the response marked."""
+        a = self.variant_for(surface, user_id, session_id)
+        if a is None:
+            return call(base())
+        part, _ = self._arm(surface, base(), a.overrides, a.version)
+        response = call(part)
+        mark = self._expose(a, surface, user_id, session_id, context)
+        if "experiment" in getattr(type(response), "model_fields", {}):
+            response.experiment = mark  # type: ignore[attr-defined]
+        return response
+
+    def experiment_search(self, query: str, *, user_id: str | None, session_id: str | None, context: dict[str, Any] | None,
+                          **kwargs: Any) -> SearchResponse:
+        """`service("search").search` in this unit's arm (engine.search calls it)."""
+        a = self.variant_for("search", user_id, session_id)
+        arms = self._arms("search", a) if a is not None else None
+        if a is None or arms is None:
+            out: SearchResponse = self.service("search").search(query, user_id=user_id, **kwargs)
+            return out
+        answers = [svc.search(query, user_id=user_id, **{**kwargs, **knobs}) for svc, knobs in arms]
+        response = answers[0]
+        extra: dict[str, Any] = {}
+        if a.kind == "interleave":
+            hits = {h.id: h for r in reversed(answers) for h in r.hits}
+            ids, teams = self._interleave([[h.id for h in r.hits] for r in answers], kwargs.get("per_page", 20))
+            response = response.model_copy(update={"hits": [hits[i] for i in ids]})
+            extra = {"ids": ids, "teams": teams}
+        response.experiment = {**self._expose(a, "search", user_id, session_id, context, extra), **({"teams": extra["teams"]} if extra else {})}
+        return response
+
+    def experiment_recommend(self, *, user_id: str | None, placement: str, context: dict[str, Any] | None, history: Callable[[int], Any],
+                             **kwargs: Any) -> RecommendResponse:
+        """`service("recommend").recommend` in this unit's arm; `history(seq)`: the user's events since the served version's."""
+        surface = f"recommend:{placement}"
+        raw = (context or {}).get("session_id")
+        session_id = str(raw) if raw else None
+        a = self.variant_for(surface, user_id, session_id)
+        arms = self._arms(surface, a) if a is not None else None
+        if a is None or arms is None:
+            out: RecommendResponse = self.service("recommend").recommend(user_id=user_id, placement=placement, context=context,
+                                                                         history=history(self._seq(None)), **kwargs)
+            return out
+        answers = [svc.recommend(user_id=user_id, placement=placement, context=context, history=history(self._seq(v)), **kwargs)
+                   for (svc, _), v in zip(arms, self._arm_versions(surface, a), strict=True)]
+        response = answers[0]
+        extra: dict[str, Any] = {}
+        if a.kind == "interleave":
+            items = {it.id: it for r in reversed(answers) for it in r.items}
+            ids, teams = self._interleave([[it.id for it in r.items] for r in answers], kwargs.get("k", 20))
+            response = response.model_copy(update={"items": [items[i] for i in ids]})
+            extra = {"ids": ids, "teams": teams}
+        response.experiment = {**self._expose(a, surface, user_id, session_id, context, extra), **({"teams": extra["teams"]} if extra else {})}
+        return response
+
+    def _arm_versions(self, surface: str, a: Assignment) -> list[dict[str, str] | None]:
+        if a.kind != "interleave":
+            return [a.version]
+        exp = self.experiments.running().get(surface)
+        return [v.version for v in sorted(exp.variants, key=lambda v: not v.control)] if exp else [None, None]
+
+    def _seq(self, version: dict[str, str] | None) -> int:
+        """The event seq the recommend version serving an arm was built from."""
+        if version and "recommend" in version and version["recommend"] != self._loaded.get("recommend"):
+            row = self.registry.get("recommend", version["recommend"])
+            return int(row["last_event_seq"]) if row else 0
+        return self.snapshot_seq("recommend")
+
+    def _arms(self, surface: str, a: Assignment) -> list[tuple[Any, dict[str, Any]]] | None:
+        """One (part, request knobs) per arm to run: the unit's arm, or control then the other arm for an interleaving."""
+        part = surface.split(":", 1)[0]
+        if a.kind != "interleave":
+            return [self._arm(surface, self.service(part), a.overrides, a.version)]
+        exp = self.experiments.running().get(surface)
+        if exp is None or exp.id != a.experiment_id:  # stopped meanwhile
+            return None
+        return [self._arm(surface, self.service(part), v.overrides, v.version) for v in sorted(exp.variants, key=lambda v: not v.control)]
+
+    @staticmethod
+    def _interleave(lists: list[list[str]], k: int) -> tuple[list[str], list[int]]:
+        from shopmind.experiments.interleave import team_draft
+
+        ids, teams = team_draft(lists[0], lists[1], k, np.random.default_rng())
+        return list(ids), [int(t) for t in teams]
