@@ -4,6 +4,7 @@ still run, and its last JSON line carries the issue's headline keys; quick mode 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
@@ -25,9 +26,13 @@ def aggregator(tmp_path, monkeypatch):
     (tmp_path / "_exp_broken.py").write_text("import not_a_module_anywhere\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.syspath_prepend(str(BENCH))
-    import experiments
-
-    return experiments
+    # Loaded from its file under its own name: a plain `import experiments` can find tests/experiments instead (seen
+    # under xdist, where which test module a worker imported first decides what a bare name resolves to).
+    spec = importlib.util.spec_from_file_location("bench_experiments_aggregator", BENCH / "experiments.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_a_failing_or_missing_section_is_reported_and_the_others_still_run(aggregator):
