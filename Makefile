@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 HOME_DIR ?= demo-shop
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# simulated shopper sessions `make demo` seeds for the dashboard (labelled simulated, from real data; 0: none)
+DEMO_SESSIONS ?= 200
 PYTEST_ARGS ?=
 # llama-cpp-python compiles llama.cpp at install. Its default (-march=native) turns on Intel AMX where the CPU
 # has it, and AMX tiles segfault inside VMs that do not grant the tile state (seen on this project's CI
@@ -27,8 +29,8 @@ install: $(BIN)/.installed  ## create .venv and install ShopMind with every extr
 sysdeps:  ## Debian packages the tests start for real (PostgreSQL, Redis, Chromium) and wrk for bench/scale.py
 	@bash scripts/sysdeps.sh
 
-demo: install  ## import the bundled demo shop, build it, serve it and print the URL
-	$(BIN)/shopmind demo --home $(HOME_DIR) --host $(HOST) --port $(PORT)
+demo: install  ## import the bundled demo shop, build it, seed labelled simulated shoppers, serve it and print the URL
+	$(BIN)/shopmind demo --home $(HOME_DIR) --host $(HOST) --port $(PORT) --simulate $(DEMO_SESSIONS)
 
 # The schemathesis fuzz runs in its own process without xdist: under xdist its per-operation tests collapse
 # into one that fuzzes a single operation (tests/api/test_fuzz.py checks every operation was reached).

@@ -7,8 +7,10 @@ id before any result is seen). On the TEST queries only, the top 10 of BM25 only
 computed once (per-request stage switches of the built part); sessions are then drawn in numpy under the click model of
 `shopmind.simulate.clickmodel` (PBM, examination (1/rank)^1, graded attraction with epsilon 0.1 for unjudged).
 A/B: clicks per session, Welch test (experiments.stats.mean_test), n/2 sessions per arm. Interleaving: team draft
-(experiments.interleave), one outcome per session, its binomial test. Power at each n from repeated simulated
-experiments; sessions for 80 % power interpolated on that curve; the ratio is A/B sessions / interleaving sessions.
+(experiments.interleave, every draft enumerated), the sign test on decided sessions or the t-test of the per-session
+click difference — which one is chosen on the TRAIN queries' sessions. Power at 7 sizes from repeated simulated
+experiments; sessions for 80 % power from a probit curve fitted to them (the original interpolation reported beside);
+the ratio = A/B sessions / interleaving sessions, with a bootstrap interval over the repetitions (docs/ab-tests.md).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import orjson
-from scipy import stats as sps
 
 K = 10
 
@@ -34,8 +35,9 @@ class Sizes:
         self.quick = quick
         self.queries = queries or (600 if quick else None)  # None: all judged queries (train+valid+test by the frozen split)
         self.distractors = (4000 if quick else 20_000) if self.queries else None  # a slice: products beyond the judged ones
-        self.power_reps = 60 if quick else 300
-        self.draws = 8 if quick else 32
+        self.power_reps = 200 if quick else 1000  # repeated experiments per size (cheap: sessions are counted, not timed)
+        self.boot = 300 if quick else 1000  # bootstrap replicates over those repetitions for the ratio's interval
+        self.draws = None  # every team draft of each query (exact)
         self.aa_users = 1000 if quick else 2000
 
 
@@ -44,33 +46,34 @@ def _log(msg: str) -> None:
 
 
 @cache
-def _lab(data: str, work: str, quick: bool, seed: int, n_queries: int | None = None) -> tuple[Any, dict[str, Any]]:
-    """Build the shop, train, compute both rankers' top 10 for every test query; the OfflineLab and build notes."""
+def _lists(data: str, work: str, quick: bool, seed: int, n_queries: int | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Build the shop, train, compute both rankers' top 10 for every train and test query: (lists, qrels, notes).
+
+    lists = {split: (ids, lists_a, lists_b)}; the TRAIN lists are for choosing the analysis (the ranker saw these
+    queries), the TEST lists for reporting it. Saved under --work so a rerun reuses them."""
     from shopmind.engine import ShopMind
     from shopmind.evaluation.search_eval import load_products, load_qrels, load_queries, split_of
     from shopmind.search.training import train_ranker, tune_fusion
-    from shopmind.simulate.clickmodel import ClickModel
-    from shopmind.simulate.offline import OfflineLab, ranked_lists
+    from shopmind.simulate.offline import ranked_lists
 
     sizes = Sizes(quick, n_queries)
     folder = Path(data) / "search" / "homedepot"
     queries, qrels = load_queries(folder / "queries.tsv"), load_qrels(folder / "qrels.tsv")
     queries = {q: t for q, t in queries.items() if q in qrels}
+    if sizes.queries is not None:
+        queries = dict(list(queries.items())[: sizes.queries])
+    split = {q: split_of(q) for q in queries}
+    part = {s: {q: t for q, t in queries.items() if split[q] == s} for s in ("train", "valid", "test")}
+    saved = Path(work) / f"lists-{sizes.queries}-{seed}-v2.json"  # a rerun with the same --work reuses the computed lists
+    if saved.is_file():
+        lists, notes = orjson.loads(saved.read_bytes())
+        return lists, qrels, {**notes, "setup.lists_reused_from": str(saved)}
     products = load_products(folder / "products.jsonl")
     if sizes.queries is not None:  # a real slice: the first queries, their judged products and random real titles
-        queries = dict(list(queries.items())[: sizes.queries])
         keep = {p for q in queries for p in qrels[q]}
         rest = [p for p in products if p.id not in keep]
         random.Random(seed).shuffle(rest)
         products = [p for p in products if p.id in keep] + rest[: sizes.distractors]
-    split = {q: split_of(q) for q in queries}
-    part = {s: {q: t for q, t in queries.items() if split[q] == s} for s in ("train", "valid", "test")}
-    saved = Path(work) / f"lists-{sizes.queries}-{seed}.json"  # a rerun with the same --work reuses the computed lists
-    if saved.is_file():
-        lists_a, lists_b, notes = orjson.loads(saved.read_bytes())
-        ids = list(lists_a)
-        lab = OfflineLab([lists_a[q] for q in ids], [lists_b[q] for q in ids], [qrels[q] for q in ids], ClickModel(k=K), draws=sizes.draws, seed=seed)
-        return lab, {**notes, "setup.lists_reused_from": str(saved)}
     t0 = time.perf_counter()
     shop = ShopMind.open(Path(work) / "hd-shop")
     shop.catalog.upsert(products)
@@ -81,47 +84,46 @@ def _lab(data: str, work: str, quick: bool, seed: int, n_queries: int | None = N
     memo: dict = {}
     tuned = tune_fusion(svc, {**part["train"], **part["valid"]}, qrels, memo)
     ranker = train_ranker(svc, part["train"], qrels, part["valid"], memo)
-    test = part["test"]
     t1 = time.perf_counter()
-    lists_a = ranked_lists(svc.search, test, K, mode="bm25", use_ranker=False)
-    lists_b = ranked_lists(svc.search, test, K, mode="hybrid", use_ranker=True)
-    _log(f"top {K} of both rankers for {len(test)} test queries in {time.perf_counter() - t1:.0f}s")
+    lists: dict[str, Any] = {}
+    for name in ("test", "train"):
+        these = part[name]
+        la = ranked_lists(svc.search, these, K, mode="bm25", use_ranker=False)
+        lb = ranked_lists(svc.search, these, K, mode="hybrid", use_ranker=True)
+        lists[name] = (list(these), [la[q] for q in these], [lb[q] for q in these])
+    _log(f"top {K} of both rankers for {len(part['test'])} test + {len(part['train'])} train queries in {time.perf_counter() - t1:.0f}s")
     shop.close()
-    ids = list(test)
-    lab = OfflineLab([lists_a[q] for q in ids], [lists_b[q] for q in ids], [qrels[q] for q in ids], ClickModel(k=K), draws=sizes.draws, seed=seed)
     from shopmind.ranking.metrics import ndcg_at_k
+
+    def ndcg(name: str, col: int) -> float:
+        ids, *both = lists[name]
+        return round(float(np.mean([ndcg_at_k(ranked, qrels[q], K) for q, ranked in zip(ids, both[col], strict=True)])), 4)
 
     notes = {
         "setup.simulated": True, "setup.products": len(products),
         "setup.slice": f"first {sizes.queries} judged queries, their products + {sizes.distractors} random real titles" if sizes.queries else "whole set",
         "setup.queries": {s: len(v) for s, v in part.items()},
-        "setup.split": "frozen: sha1(query id) -> train 50 % / valid 15 % / test 35 % (bench/search.py's split); sessions on test only",
+        "setup.split": "frozen: sha1(query id) -> train 50 % / valid 15 % / test 35 % (bench/search.py's split); analysis chosen on "
+                       "train-query sessions, reported on test-query sessions",
         "setup.build_s": round(build_s, 1), "setup.ranker_trained": ranker is not None, "setup.fusion": tuned.get("fusion"),
         "setup.dense_weight": tuned.get("dense_weight"),
-        "setup.ndcg10_a_bm25": round(float(np.mean([ndcg_at_k(lists_a[q], qrels[q], K) for q in ids])), 4),
-        "setup.ndcg10_b_hybrid_ranker": round(float(np.mean([ndcg_at_k(lists_b[q], qrels[q], K) for q in ids])), 4),
-        "setup.click_model": "PBM: P(click at r) = (1/r)^1 x (0.1 + 0.9 (2^g - 1)/7), g = graded judgement, unjudged g = 0 "
-                             "(Joachims, Swaminathan, Schnabel, WSDM 2017); top 10 shown",
+        "setup.ndcg10_a_bm25": ndcg("test", 0), "setup.ndcg10_b_hybrid_ranker": ndcg("test", 1),
+        "setup.train_queries_ndcg10_a_b": [ndcg("train", 0), ndcg("train", 1)],
     }
-    saved.write_bytes(orjson.dumps([lists_a, lists_b, notes], default=float))
-    return lab, notes
+    saved.write_bytes(orjson.dumps([lists, notes], default=float))
+    return lists, qrels, notes
 
 
-def lab(args: Any) -> tuple[Any, dict[str, Any]]:
-    """The shared lab of sections aa and sim (built once per bench run)."""
-    return _lab(str(args.data), str(args.work), bool(args.quick), int(getattr(args, "seed", 17)), getattr(args, "hd_queries", None))
+def lab(args: Any, split: str = "test", model: Any = None) -> tuple[Any, dict[str, Any]]:
+    """An OfflineLab on one split's queries (default TEST, the reported one) under `model` (default: the stated PBM)."""
+    from shopmind.simulate.clickmodel import ClickModel
+    from shopmind.simulate.offline import OfflineLab
 
-
-def _analytic(eff: dict[str, float], alpha: float = 0.05, power: float = 0.8) -> dict[str, float | None]:
-    """Normal-approximation sessions for the same power (a cross-check of the simulated curve)."""
-    z = sps.norm.ppf(1 - alpha / 2) + sps.norm.ppf(power)
-    delta = eff["clicks_b"] - eff["clicks_a"]
-    ab = 4 * eff["clicks_sd"] ** 2 * z**2 / delta**2 if delta > 0 else None
-    decided = eff["interleaving_a_wins"] + eff["interleaving_b_wins"]
-    p = eff["interleaving_b_wins"] / decided if decided else 0.5
-    za, zb = sps.norm.ppf(1 - alpha / 2), sps.norm.ppf(power)
-    il = ((za * 0.5 + zb * np.sqrt(p * (1 - p))) / (p - 0.5)) ** 2 / decided if p > 0.5 else None
-    return {"ab_sessions_80": ab, "interleaving_sessions_80": il}
+    quick, seed = bool(args.quick), int(getattr(args, "seed", 17))
+    lists, qrels, notes = _lists(str(args.data), str(args.work), quick, seed, getattr(args, "hd_queries", None))
+    ids, lists_a, lists_b = lists[split]
+    the_lab = OfflineLab(lists_a, lists_b, [qrels[q] for q in ids], model or ClickModel(k=K), draws=Sizes(quick).draws, seed=seed)
+    return the_lab, {**notes, "setup.click_model": the_lab.model.describe()}
 
 
 def _grid(centre: float | None, fallback: float) -> list[int]:
@@ -129,51 +131,120 @@ def _grid(centre: float | None, fallback: float) -> list[int]:
     return sorted({max(20, round(c * f)) for f in (0.35, 0.5, 0.71, 1.0, 1.41, 2.0, 2.83)})
 
 
+def _decomposition(m: dict[str, float]) -> dict[str, float | None]:
+    """Why the t-test ratio is what it is: ratio = 4 (E[D] / delta)^2 x var(A/B clicks) / var(D) (normal approximation),
+    D = B - A team clicks in one interleaved session, delta = B - A clicks per session in an A/B test."""
+    delta = m["clicks_b"] - m["clicks_a"]
+    var_ab = (m["clicks_var_a"] + m["clicks_var_b"]) / 2
+    between = (m["clicks_var_between_queries_a"] + m["clicks_var_between_queries_b"]) / 2
+    signal = m["diff_mean"] / delta if delta else None
+    return {"signal_ratio_ED_over_delta": round(signal, 3) if signal is not None else None,
+            "variance_ratio_ab_over_D": round(var_ab / m["diff_var"], 3) if m["diff_var"] else None,
+            "ab_variance_share_between_queries": round(between / var_ab, 3) if var_ab else None,
+            "implied_ratio": round(4 * signal**2 * var_ab / m["diff_var"], 2) if signal is not None and m["diff_var"] else None}
+
+
+def _choose_statistic(train_lab: Any) -> tuple[str, dict[str, Any]]:
+    """On TRAIN-query sessions only: the interleaving statistic that needs fewer sessions for 80 % power (exact
+    normal approximation, no Monte Carlo), sign test vs t-test of the click difference. Fixed before any test run."""
+    need = train_lab.normal_sessions_for_power()
+    options = {k: need[f"interleaving_{k}"] for k in ("sign", "t")}
+    finite = {k: v for k, v in options.items() if v}
+    chosen = min(finite, key=finite.__getitem__) if finite else "sign"
+    return chosen, {"rule": "fewer sessions for 80 % power on TRAIN-query sessions (normal approximation from exact moments)",
+                    "train_sessions_80": {"ab": need["ab"], **options}, "chosen": chosen}
+
+
+def _model_check(args: Any) -> dict[str, Any]:
+    """Exact normal-approximation ratio on the TEST lists under other position-bias strengths (eta): a check of how much
+    the figure depends on the click model's constants, reported beside the headline, never chosen from."""
+    from shopmind.simulate.clickmodel import ClickModel
+
+    out = {}
+    for eta in (0.5, 1.0, 2.0):
+        alt, _ = lab(args, "test", ClickModel(eta=eta, k=K))
+        need = alt.normal_sessions_for_power()
+        out[f"eta={eta}"] = {"ab_sessions_80": round(need["ab"]) if need["ab"] else None,
+                             **{f"ratio_{k}": round(need["ab"] / need[f"interleaving_{k}"], 2) if need["ab"] and need[f"interleaving_{k}"] else None
+                                for k in ("sign", "t")}}
+    return out
+
+
 def run(args: Any) -> dict[str, Any]:
     """Power of A/B vs interleaving on the known-better ranker, and the sessions each needs for 80 % power."""
-    from shopmind.experiments.interleave import interleaving_test
+    from shopmind.experiments.interleave import interleaving_t_test, interleaving_test
     from shopmind.experiments.stats import mean_test, msprt
-    from shopmind.simulate.offline import sessions_for_power
+    from shopmind.simulate.offline import fit_sessions_for_power, ratio_interval, sessions_for_power
 
     sizes = Sizes(bool(args.quick))
-    the_lab, notes = lab(args)
+    seed = int(getattr(args, "seed", 17))
+    train_lab, _ = lab(args, "train")
+    chosen, choice = _choose_statistic(train_lab)  # decided on TRAIN queries before the TEST sessions are drawn
+    _log(f"interleaving statistic chosen on train queries: {chosen} ({choice['train_sessions_80']})")
+    the_lab, notes = lab(args, "test")
     t0 = time.perf_counter()
-    eff = the_lab.effect_sizes(sessions=50_000 if args.quick else 400_000)
-    guess = _analytic(eff)
-    ab_grid = _grid(guess["ab_sessions_80"], 50_000)
-    il_grid = _grid(guess["interleaving_sessions_80"], 2_000)
-    ab_power = the_lab.ab_power(ab_grid, sizes.power_reps)
-    il_power = the_lab.interleaving_power(il_grid, sizes.power_reps)
-    ab_n = sessions_for_power(ab_grid, ab_power)
-    il_n = sessions_for_power(il_grid, il_power)
-    ratio = ab_n / il_n if ab_n and il_n else None
-    rng = np.random.default_rng(int(getattr(args, "seed", 17)) + 99)
+    moments = the_lab.exact_moments()
+    normal = the_lab.normal_sessions_for_power()
+    ab_grid = _grid(normal["ab"], 50_000)
+    il_grids = {k: _grid(normal[f"interleaving_{k}"], 2_000) for k in ("sign", "t")}
+    ab_rej = the_lab.ab_rejections(ab_grid, sizes.power_reps, seed=seed + 2)
+    il_rej = {k: the_lab.interleaving_rejections(g, sizes.power_reps, seed=seed + 3)[k] for k, g in il_grids.items()}
+    fit = {"ab": fit_sessions_for_power(ab_grid, ab_rej), **{k: fit_sessions_for_power(il_grids[k], il_rej[k]) for k in il_grids}}
+    interp = {"ab": sessions_for_power(ab_grid, ab_rej.mean(1)), **{k: sessions_for_power(il_grids[k], il_rej[k].mean(1)) for k in il_grids}}
+
+    def ratio(found: dict[str, float | None], stat: str) -> float | None:
+        return found["ab"] / found[stat] if found["ab"] and found[stat] else None
+
+    headline = ratio(fit, chosen)
+    strict = ratio(interp, "sign")
+    ci = ratio_interval(ab_grid, ab_rej, il_grids[chosen], il_rej[chosen], n_boot=sizes.boot, seed=seed, how="fit")
+    ci_strict = ratio_interval(ab_grid, ab_rej, il_grids["sign"], il_rej["sign"], n_boot=sizes.boot, seed=seed, how="interp")
+    rng = np.random.default_rng(seed + 99)
     detect: dict[str, Any] = {}
-    if ab_n and il_n:  # one experiment of each kind at twice its 80 % size: is B found better, and how surely
-        half = int(ab_n)
+    if fit["ab"] and fit[chosen]:  # one experiment of each kind at twice its 80 % size: is B found better, and how surely
+        half = int(fit["ab"])
         a = the_lab.clicks("A", rng.integers(the_lab.queries, size=half), rng)
         b = the_lab.clicks("B", rng.integers(the_lab.queries, size=half), rng)
         r, s = mean_test(a, b), msprt(a, b)
         detect["ab"] = {"sessions": 2 * half, "effect_clicks_per_session": r.effect, "ci": [r.ci_low, r.ci_high], "p_value": r.p_value,
                         "msprt_p_value": s.p_value}
-        o = the_lab.outcomes(rng.integers(the_lab.queries, size=int(2 * il_n)), rng)
-        t = interleaving_test(o)
-        detect["interleaving"] = {"sessions": int(2 * il_n), "effect_b_share_minus_half": t.effect, "ci": [t.ci_low, t.ci_high], "p_value": t.p_value}
-    _log(f"A/B n80 {ab_n}, interleaving n80 {il_n}, ratio {ratio}")
+        d = the_lab.differences(rng.integers(the_lab.queries, size=int(2 * fit[chosen])), rng)
+        t = interleaving_t_test(d) if chosen == "t" else interleaving_test(-np.sign(d))
+        detect["interleaving"] = {"sessions": int(2 * fit[chosen]), "statistic": chosen, "effect": t.effect, "ci": [t.ci_low, t.ci_high],
+                                  "p_value": t.p_value}
+    _log(f"sessions for 80 % (probit fit) {fit}; interpolated {interp}; ratio {headline} {ci}; strict {strict} {ci_strict}")
+    rounded = lambda d: {k: round(v) if v else None for k, v in d.items()}
     return {
         **notes,
-        "interleaving_sensitivity_ratio": round(ratio, 1) if ratio else None,
+        "interleaving_sensitivity_ratio": round(headline, 2) if headline else None,
+        "sim.ratio_ci95": [round(ci["low"], 2), round(ci["high"], 2)] if ci["low"] else None,
+        "sim.ratio_definition": f"A/B sessions / interleaving sessions for 80 % power, each from a probit curve fitted to its simulated "
+                                f"power at 7 sizes; interleaving statistic: {chosen} (chosen on TRAIN queries); interval: bootstrap "
+                                f"over repetitions ({sizes.boot})",
+        "sim.ratio_strict_original": round(strict, 2) if strict else None,
+        "sim.ratio_strict_original_ci95": [round(ci_strict["low"], 2), round(ci_strict["high"], 2)] if ci_strict["low"] else None,
+        "sim.ratio_strict_original_definition": "sign test on decided sessions, 80 % point interpolated (log n) on the running-max power curve",
+        "sim.ratio_sign_test_fit": round(ratio(fit, "sign"), 2) if ratio(fit, "sign") else None,
+        "sim.ratio_t_test_fit": round(ratio(fit, "t"), 2) if ratio(fit, "t") else None,
+        "sim.ratio_normal_approximation": {k: round(normal["ab"] / normal[f"interleaving_{k}"], 2) if normal["ab"] and normal[f"interleaving_{k}"]
+                                           else None for k in ("sign", "t")},
+        "sim.interleaving_statistic": choice,
         "sim.simulated": "yes: sessions drawn from the click model on real queries and judgements",
-        "sim.ab_sessions_for_80pct_power": round(ab_n) if ab_n else None,
-        "sim.interleaving_sessions_for_80pct_power": round(il_n) if il_n else None,
-        "sim.known_better_detected": bool(ab_n and il_n and detect["ab"]["p_value"] < 0.05 and detect["interleaving"]["p_value"] < 0.05),
+        "sim.ab_sessions_for_80pct_power": round(fit["ab"]) if fit["ab"] else None,
+        "sim.interleaving_sessions_for_80pct_power": round(fit[chosen]) if fit[chosen] else None,
+        "sim.sessions_80_probit_fit": rounded(fit),
+        "sim.sessions_80_interpolated": rounded(interp),
+        "sim.sessions_80_normal_approximation": rounded(normal),
+        "sim.known_better_detected": bool(detect and detect["ab"]["p_value"] < 0.05 and detect["interleaving"]["p_value"] < 0.05),
         "sim.detection": detect,
-        "sim.ab_power_curve": dict(zip(map(str, ab_grid), ab_power, strict=True)),
-        "sim.interleaving_power_curve": dict(zip(map(str, il_grid), il_power, strict=True)),
+        "sim.ab_power_curve": dict(zip(map(str, ab_grid), ab_rej.mean(1).tolist(), strict=True)),
+        **{f"sim.interleaving_power_curve_{k}": dict(zip(map(str, g), il_rej[k].mean(1).tolist(), strict=True)) for k, g in il_grids.items()},
         "sim.power_reps": sizes.power_reps,
-        "sim.per_session": {k: round(v, 5) for k, v in eff.items()},
-        "sim.analytic_cross_check": {k: round(v) if v else None for k, v in guess.items()},
-        "sim.ab_metric": "clicks per session (CTR x 10), Welch; n/2 sessions per arm; B better at alpha 0.05",
-        "sim.interleaving_metric": "team draft, per-session winner by clicks, binomial test on non-ties; B better at alpha 0.05",
+        "sim.per_session_exact": {k: round(v, 5) for k, v in moments.items()},
+        "sim.ratio_decomposition": _decomposition(moments),
+        "sim.click_model_check_eta": _model_check(args),
+        "sim.ab_metric": "clicks per session (CTR x 10), Welch; n/2 sessions per arm, each session its own uniform test query; B better at alpha 0.05",
+        "sim.interleaving_metric": "team draft (every draft of each query enumerated: exact), clicks credited to the picking team; sign test on "
+                                   "decided sessions, or t-test of the per-session click difference B - A; B better at alpha 0.05",
         "sim.seconds_simulating": round(time.perf_counter() - t0, 1),
     }

@@ -96,6 +96,7 @@ class Cluster:
         self.stops: list[tuple[str, list[str]]] = []
         self.pg_url: str | None = None
         self.redis_url: str | None = None
+        self.server_omp: int | None = None  # OMP_NUM_THREADS for every server (--server-omp-threads); None: the product's own
         signal.signal(signal.SIGTERM, _sigterm)
 
     def __enter__(self) -> Cluster:
@@ -191,10 +192,18 @@ class Cluster:
         return proc
 
     # -- ShopMind hosts and workers ----------------------------------------------------------------------------
-    def env(self, home: Path) -> dict[str, str]:
+    def env(self, home: Path, *, server: bool = False) -> dict[str, str]:
+        """The environment of a `shopmind` command in `home`. CLI commands (imports, builds) run with OMP_NUM_THREADS=1
+        unless the caller's environment says otherwise; a server gets no OMP_NUM_THREADS from the bench: what is measured
+        is the product's own default (`serve --workers N` gives each worker its share of the CPUs; one worker keeps
+        `search.query_threads`), as a deployment that sets nothing would run it."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPMIND_") or k == "SHOPMIND_CACHE"}
         env["SHOPMIND_HOME"] = str(home)
-        env.setdefault("OMP_NUM_THREADS", "1")  # N workers on 2 cores: no worker may grab both for one query
+        if server:
+            env.pop("OMP_NUM_THREADS", None)
+            env.pop("WEB_CONCURRENCY", None)
+        else:
+            env.setdefault("OMP_NUM_THREADS", "1")
         return env
 
     def shopmind(self, home: Path, *args: str, timeout: float = 3600) -> dict:
@@ -205,12 +214,15 @@ class Cluster:
         lines = [ln for ln in out.stdout.strip().splitlines() if ln.startswith(("{", "["))]
         return orjson.loads(lines[-1]) if lines else {}
 
-    def serve(self, home: Path, *, workers: int = 1, name: str = "api") -> tuple[subprocess.Popen, int]:
-        """`shopmind serve` (with `--workers N` when N > 1) on a free port; returns once /readyz answers 200."""
+    def serve(self, home: Path, *, workers: int = 1, name: str = "api", omp_threads: int | None = None) -> tuple[subprocess.Popen, int]:
+        """`shopmind serve` (with `--workers N` when N > 1) on a free port; returns once /readyz answers 200.
+        `omp_threads`: OMP_NUM_THREADS for it, as an operator sets it for separate single-process servers sharing a host."""
         port = free_port()
         cmd = [str(BIN), "serve", "--port", str(port), *(["--workers", str(workers)] if workers > 1 else [])]
         log = home / "logs" / f"{name}-{port}.log"
-        proc = self.spawn(name, cmd, env=self.env(home), log=log)
+        omp_threads = omp_threads or self.server_omp
+        env = self.env(home, server=True) | ({"OMP_NUM_THREADS": str(omp_threads)} if omp_threads else {})
+        proc = self.spawn(name, cmd, env=env, log=log)
         wait_ready(port, proc, log)
         return proc, port
 

@@ -33,7 +33,8 @@ def section_a(ctx: Any) -> dict[str, Any]:
     log = ctx.tmp / "wrk.log"
     out: dict[str, Any] = {"a.method": (f"wrk -t1 -c{s.connections}: mixed {s.mixed_s} s (throughput, overall latency, per-route "
                                         f"status via echoed X-Request-ID), then {s.route_s} s per route alone (per-route latency); "
-                                        f"{s.warm_s} s warm-up first; OMP_NUM_THREADS=1 per worker")}
+                                        f"{s.warm_s} s warm-up first; OpenMP threads: the product's default (1 worker: "
+                                        f"search.query_threads; N workers: each its share of the CPUs, set by serve)")}
     rps: dict[int, float] = {}
     if counts == (1,):
         out["a.status"] = "1 worker only: `shopmind serve --workers N` has not landed (no throughput ratios)"

@@ -153,7 +153,7 @@ class Context:
         load balancer); started once for sections b, c and d."""
         if self._four is None:
             home = self.host()["home"]
-            self._four_procs = [self.cluster.serve(home, name=f"w{i}") for i in range(4)]
+            self._four_procs = [self.cluster.serve(home, name=f"w{i}", omp_threads=1) for i in range(4)]
             self._four = [port for _, port in self._four_procs]
         return self._four
 
@@ -185,6 +185,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="default bench/results/scale.json (scale_quick.json with --quick)")
     ap.add_argument("--img", type=Path, default=REPO / "docs" / "img", help="where the scale_*.png plots go (not with --quick)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (homes, server logs) for a look afterwards")
+    ap.add_argument("--server-omp-threads", type=int, default=None,
+                    help="OMP_NUM_THREADS for every server (default: none, the product's own: serve --workers N gives each its share)")
     args = ap.parse_args()
     wanted = [s.strip() for s in args.sections.split(",") if s.strip()]
     bad = [s for s in wanted if s not in SECTIONS]
@@ -202,6 +204,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="shopmind-scale-"))
     try:
         with Cluster(tmp) as cluster:
+            cluster.server_omp = args.server_omp_threads
+            result["servers_omp_num_threads"] = args.server_omp_threads or "product default"
             ctx = Context(cluster, tmp, sizes, args.data or shared_data())
             fns = {"a": section_a, "b": section_b, "c": section_c, "d": section_d, "e": section_e, "f": section_f}
             for name in SECTIONS:

@@ -1,13 +1,16 @@
 """Search bench: every labelled set under shared/data/search, BM25 / dense / hybrid / hybrid+ranker.
 
 For each set dir (products.jsonl, queries.tsv, qrels.tsv) the queries are split by a hash of the query
-id into train (50 %), validation (15 %) and test (35 %). Fusion weight and the LambdaMART ranker learn
-on train (early stopping / model choice on validation); every number reported is on the test queries.
+id into train (50 %), validation (15 %) and test (35 %); a second hash halves test into `dev` and the
+frozen `final` (search_eval.final_of; bench/search_sets/FROZEN.md). Fusion weight and the LambdaMART
+ranker learn on train (early stopping / model choice on validation); every number reported is on the dev
+queries — or, with --final (the lead's last run only), on the final queries, beside the data README's
+baseline (bm25s + English stemming over titles) on the same queries and the ratio.
 Also: latency p50/p99 (query encoding included, no query cache), index_s, upsert-to-visible time, and
 bm25s against rank_bm25 on the largest set. Prints a table; the last line is one JSON object (also
 written to bench/results/search.json).
 
-    nice python bench/search.py --json [--data DIR] [--sets homedepot,multicpr-zh]
+    nice python bench/search.py --json [--data DIR] [--sets homedepot,multicpr-zh] [--final]
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 import numpy as np
 
 from _common import require
+from _search_final import check_frozen, readme_baseline
 from shopmind.evaluation.metrics import ndcg_at_k
 from shopmind.evaluation.search_eval import (
+    final_of,
     load_products,
     load_qrels,
     load_queries,
     run_queries,
-    split_of,
     train_ranker,
     tune_fusion,
 )
@@ -252,20 +256,21 @@ def upsert_visible_ms(svc: SearchService, products) -> float:
     return ms
 
 
-def bench_set(d: Path, work: Path, config: SearchConfig) -> dict:
-    """Build, tune/train on train+valid, report on test queries."""
+def bench_set(d: Path, work: Path, config: SearchConfig, part: str = "dev") -> dict:
+    """Build, tune/train on train+valid, report on the `part` queries (dev; final only in the lead's last run)."""
     name = d.name
     products = load_products(d / "products.jsonl")
     queries = load_queries(d / "queries.tsv")
     qrels = load_qrels(d / "qrels.tsv")
-    split = {q: split_of(q) for q in queries}
+    split = {q: final_of(q) for q in queries}
     train = {q: t for q, t in queries.items() if split[q] == "train" and q in qrels}
     valid = {q: t for q, t in queries.items() if split[q] == "valid" and q in qrels}
-    test = {q: t for q, t in queries.items() if split[q] == "test" and q in qrels}
+    test = {q: t for q, t in queries.items() if split[q] == part and q in qrels}
+    frozen = check_frozen(name, sorted(test)) if part == "final" else None
     t0 = time.perf_counter()
     svc = SearchService.build(products, None, work / name, config)
     index_s = time.perf_counter() - t0
-    res: dict = {"products": len(products), "queries": {"train": len(train), "valid": len(valid), "test": len(test)}, "index_s": round(index_s, 2)}
+    res: dict = {"products": len(products), "part": part, "queries": {"train": len(train), "valid": len(valid), part: len(test)}, "index_s": round(index_s, 2)}
     print(f"[{name}] built {len(products)} products in {index_s:.1f}s", file=sys.stderr, flush=True)
     methods = {}
 
@@ -307,6 +312,13 @@ def bench_set(d: Path, work: Path, config: SearchConfig) -> dict:
     res["ratio_vs_bm25"] = round(methods[best]["ndcg@10"] / max(methods["bm25"]["ndcg@10"], 1e-9), 3)
     res["latency_ms_p50"] = round(methods[best]["latency_ms_p50"], 2)
     res["latency_ms_p99"] = round(methods[best]["latency_ms_p99"], 2)
+    base = readme_baseline([p.title for p in products], [p.id for p in products], test, qrels, chinese=name.endswith("-zh"))
+    b = float(np.mean([base[q] for q in test])) if test else 0.0
+    res["vs_readme_baseline"] = {"part": part, "queries": len(test), "method": best, "ndcg@10": res["ndcg@10"], "readme_baseline_ndcg@10": round(b, 4),
+                                 "ratio": round(res["ndcg@10"] / max(b, 1e-9), 3)}
+    log(f"{part}: {res['vs_readme_baseline']}")
+    if frozen is not None:
+        res["final"] = {**frozen, **res["vs_readme_baseline"]}
     res["upsert_visible_ms"] = round(upsert_visible_ms(svc, products), 1)
     known = REPO / "tests" / "search" / "data" / f"{name}_known_item.tsv"
     if known.exists():
@@ -338,6 +350,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--json", action="store_true", help="print only the final JSON line on stdout")
     ap.add_argument("--cold-embed", action="store_true", help="also index the largest set with an empty embedding cache (≈10 min)")
+    ap.add_argument("--out", type=Path, default=None, help="where the JSON goes (default bench/results/search.json, search_final.json with --final)")
+    ap.add_argument("--final", action="store_true", help="report on the frozen final queries (the lead's last run; never while tuning)")
     ap.add_argument("--keep-cold", action="store_true", help="without --cold-embed: carry the last run's cold figure over, labelled as such")
     args = ap.parse_args()
     require("rank_bm25")
@@ -349,9 +363,10 @@ def main() -> None:
     work = Path(tmp.name) if tmp else args.work
     results = {}
     for d in sets:
-        results[d.name] = bench_set(d, work, config)
+        results[d.name] = bench_set(d, work, config, "final" if args.final else "dev")
         if not args.json:
-            print(f"\n== {d.name} (test queries: {results[d.name]['queries']['test']})")
+            part = results[d.name]["part"]
+            print(f"\n== {d.name} ({part} queries: {results[d.name]['queries'][part]})")
             print(f"{'method':16} {'ndcg@10':>8} {'mrr@10':>8} {'R@100':>8} {'p50 ms':>8} {'p99 ms':>8}")
             for m, r in results[d.name]["methods"].items():
                 print(f"{m:16} {r['ndcg@10']:8.4f} {r['mrr@10']:8.4f} {r['recall@100']:8.4f} {r['latency_ms_p50']:8.2f} {r['latency_ms_p99']:8.2f}")
@@ -377,7 +392,10 @@ def main() -> None:
         "products": results[big]["products"],
         "index_s": results[big]["index_s"],
         "upsert_visible_ms": results[big]["upsert_visible_ms"],
-        "sets": {n: {"ndcg@10": r["ndcg@10"], "bm25_ndcg@10": r["bm25_ndcg@10"], "method": r["best"]} for n, r in results.items()},
+        "part": "final" if args.final else "dev",
+        "sets": {n: {"ndcg@10": r["ndcg@10"], "bm25_ndcg@10": r["bm25_ndcg@10"], "method": r["best"],
+                     "vs_readme_baseline": r["vs_readme_baseline"], **({"final": r["final"]} if "final" in r else {})}
+                 for n, r in results.items()},
         "index_s_cold_embed": results[big].get("cold", {}).get("index_s_cold_embed"),
         "loadavg_during_latency": results[big].get("loadavg_before_latency"),
         "loadavg_end": [round(x, 2) for x in os.getloadavg()],
@@ -388,8 +406,9 @@ def main() -> None:
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     out = {"summary": summary, "details": results}
-    (REPO / "bench" / "results").mkdir(parents=True, exist_ok=True)
-    (REPO / "bench" / "results" / "search.json").write_text(json.dumps(out, indent=1))
+    dest = args.out or REPO / "bench" / "results" / ("search_final.json" if args.final else "search.json")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(out, indent=1))
     if tmp:
         tmp.cleanup()
     print(json.dumps(summary))

@@ -50,6 +50,9 @@ class ImportSettings(Section):
     batch_size: int = Field(default=10_000, ge=1, le=1_000_000)
     workers: int = Field(default=2, ge=1, le=64, description="processes validating large JSONL event files (1: in-process)")
     pool_min_bytes: int = Field(default=8 * 1024 * 1024, ge=0, description="files smaller than this are not worth starting workers")
+    # Off by default: the models learned retail product titles (Amazon, AliExpress, JD) and label other catalogs
+    # (the demo's films) poorly, so a shop opts in.
+    enrich: bool = Field(default=False, description="extract attribute values from titles at import (attributes_extracted)")
 
 
 class Rate(Section):

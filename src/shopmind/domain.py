@@ -1,4 +1,4 @@
-"""Validated records that flow through ShopMind: products, users and events.
+"""Validated records that flow through ShopMind: products, users, events and reviews.
 
 Field names are the import/API contract (README, "Record formats"); every other module receives these
 objects, never raw dicts, so a bad record is rejected once, at the door, with the field that is wrong.
@@ -103,6 +103,7 @@ class Product(Record):
     brand: str | None = Field(default=None, max_length=500)
     category: list[str] = Field(default_factory=list)
     attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes_extracted: dict[str, dict[str, str | float | list[int]]] = Field(default_factory=dict)  # machine-made: understand.enrich
     price: float | None = Field(default=None, ge=0)
     currency: str | None = Field(default=None, min_length=3, max_length=3)
     stock: int | None = Field(default=None, ge=0)
@@ -317,7 +318,34 @@ class Event(Record):
         return "h" + hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
 
 
-RECORD_TYPES: dict[str, type[Record]] = {"products": Product, "users": User, "events": Event}
+class Review(Record):
+    """A shopper's review of a product; without an `id` a content hash is used (a replayed file adds nothing twice)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True)
+
+    id: Id | None = None
+    product_id: Id
+    user_id: Id
+    rating: float | None = Field(default=None, ge=0, le=5, allow_inf_nan=False)
+    title: str = Field(default="", max_length=1000)
+    text: str = Field(min_length=1, max_length=20_000)
+    language: str | None = Field(default=None, max_length=16)
+    time: datetime = Field(default_factory=_now)
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _time(cls, v: Any) -> datetime:
+        return _now() if v in (None, "") else parse_time(v)
+
+    @model_validator(mode="after")
+    def _content_id(self) -> Review:
+        if self.id is None:
+            key = "\x1f".join([self.product_id, self.user_id, self.title, self.text, f"{self.time.timestamp():.6f}"])
+            self.id = "r" + hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+        return self
+
+
+RECORD_TYPES: dict[str, type[Record]] = {"products": Product, "users": User, "events": Event, "reviews": Review}
 
 
 # -- sales history (forecasting) --------------------------------------------------------------------------

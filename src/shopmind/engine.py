@@ -27,6 +27,9 @@ from shopmind.executors import BuildPlan, build_parts, open_executor
 from shopmind.facade import ArtifactVerbs, InsightVerbs, ServingVerbs
 from shopmind.facade.cluster import ClusterParts
 from shopmind.facade.experiments import ExperimentVerbs
+from shopmind.facade.images import ImageVerbs
+from shopmind.facade.reviews import ReviewVerbs
+from shopmind.facade.understanding import EnrichVerbs
 from shopmind.importer import ImportReport, OnError, import_file
 from shopmind.profiles.state import ItemMeta, OnlineState
 from shopmind.security.deletion import DeletionFollower, last_deletion_seq, scrub_fresh_build
@@ -82,7 +85,7 @@ def _item_meta(p: Product) -> ItemMeta:
     return ItemMeta(category=path, top=p.category[0] if p.category else "", brand=p.brand, price=p.price)
 
 
-class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs, ClusterParts, ExperimentVerbs):
+class ShopMind(ServingVerbs, InsightVerbs, ReviewVerbs, ImageVerbs, EnrichVerbs, ArtifactVerbs, ClusterParts, ExperimentVerbs):
     """One shop: its store, settings and built artifacts; the verbs CLI and API call (more in `shopmind.facade`)."""
 
     def __init__(self, home: Path, settings: Settings, store: SqlStore) -> None:
@@ -158,7 +161,8 @@ class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs, ClusterParts, Experime
         if workers is None:
             workers = cfg.workers if Path(path).stat().st_size >= cfg.pool_min_bytes else 1
         return import_file(self.store, kind, Path(path), fmt=fmt, on_error=OnError(on_error), batch_size=batch_size or cfg.batch_size,
-                           report_path=Path(report_path) if report_path else None, on_batch=self._on_import_batch, workers=workers)
+                           report_path=Path(report_path) if report_path else None, on_batch=self._on_import_batch, workers=workers,
+                           enrich=self.import_enricher())
 
     def get_products(self, ids: Iterable[str]) -> dict[str, Product]:
         """Products by id (missing ids left out)."""
@@ -303,6 +307,8 @@ class ShopMind(ServingVerbs, InsightVerbs, ArtifactVerbs, ClusterParts, Experime
                          self.embeddings(), self.new_artifact_dir, seal, publish)
         with open_executor(executor) as ex:  # in process, or parallel tasks on Ray (shopmind.executors)
             summary.update(build_parts(ex, plan))
+        summary.update(self.build_reviews(promote=promote) if parts is None else {})  # aspect summaries of stored reviews (facade/reviews.py)
+        summary.update(self.build_images(promote=promote) if parts is None else {})  # product image vectors (facade/images.py)
         return summary
 
     def service(self, name: str) -> Any:

@@ -257,6 +257,7 @@ _WRITERS: dict[str, tuple[str | None, str]] = {
     "users": (None, "upsert_users"),
     "events": ("event_params", "add_event_params"),
     "sales": (None, "upsert_sales"),
+    "reviews": (None, "upsert_reviews"),
 }
 
 
@@ -271,6 +272,7 @@ def import_file(
     report_path: Path | None = None,
     on_batch: Callable[[str, list[Record]], None] | None = None,
     workers: int = 1,
+    enrich: Callable[[list[Any]], list[Any]] | None = None,
 ) -> ImportReport:
     """Import one file of `kind` (products|users|events) into the store; see the module docstring."""
     if kind not in RECORD_TYPES:
@@ -283,6 +285,8 @@ def import_file(
     model = RECORD_TYPES[kind]
     prepare_name, write_name = _WRITERS[kind]
     prepare = getattr(store, prepare_name) if prepare_name else None
+    if enrich is not None and kind == "products":  # extracted attribute values, in the reader thread (shopmind.understand.enrich)
+        prepare = enrich
     write = getattr(store, write_name)
     source = str(path)
     report = ImportReport(kind=kind, source=source)

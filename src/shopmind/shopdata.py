@@ -26,6 +26,8 @@ class ShopHooks(Protocol):
 
     def events_added(self, items: list[Event]) -> None: ...
 
+    def import_enricher(self) -> Any: ...
+
 
 class Catalog:
     """Products: upsert, read, delete. Changes reach loaded indexes at once."""
@@ -36,6 +38,8 @@ class Catalog:
     def upsert(self, products: Iterable[Product | dict[str, Any]]) -> int:
         """Store products (validated) and pass them to online state and loaded parts; how many were written."""
         items = [p if isinstance(p, Product) else Product.model_validate(p) for p in products]
+        if (enrich := self._shop.import_enricher()) is not None:  # extracted attribute values, as at import (understand.enrich)
+            items = enrich(items)
         n = self._shop.store.upsert_products(items)
         self._shop.products_changed(items)
         return n

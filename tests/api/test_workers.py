@@ -16,19 +16,12 @@ import psycopg
 import pytest
 
 from shopmind.engine import ShopMind
+from tests.conftest import _free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.redis]
 
 ADMIN, FRONT = "workers-admin-key", "workers-front-key"
 BURST = 6  # events a caller may send at once, across every worker
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +35,9 @@ def database(postgres_server):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, demo_data, database, redis_server):
-    """Two API workers over a demo catalog; yields the base URL. Stopped (the whole process group) at the end."""
+def served(tmp_path_factory, demo_data, database, redis_server):
+    """Two API workers over a demo catalog; yields (the base URL, the `serve` process). Stopped (the whole process
+    group) at the end."""
     import redis
 
     redis.Redis.from_url(redis_server).flushall()
@@ -86,7 +80,7 @@ llm = "none"
             if time.monotonic() > deadline:
                 pytest.fail(f"two workers never answered: {(home / 'serve.log').read_text()[-3000:]}")
             time.sleep(0.3)
-        yield base
+        yield base, proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -95,6 +89,12 @@ llm = "none"
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(served):
+    """The base URL of the two workers."""
+    return served[0]
 
 
 def _call(base: str, method: str, path: str, **kw) -> httpx.Response:
@@ -166,3 +166,25 @@ def test_keys_were_generated_once_before_the_workers(tmp_path, demo_data):
         assert generated is not None and set(generated) >= {"admin", "storefront"}
         assert prepare(shop) is None and count(shop.store.engine) == 2
     assert Path(generated["file"]).stat().st_mode & 0o777 == 0o600
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for task in Path(f"/proc/{pid}/task").glob("*") for c in (task / "children").read_text().split()]
+
+
+def test_each_worker_gets_its_share_of_the_cpus(served):
+    """`serve --workers 2` starts every worker with OMP_NUM_THREADS = its share of the CPUs (unless the operator set
+    one): two workers' OpenMP teams on 2 cores otherwise spin against each other (issue 16: search 49 -> 0.4 req/s)."""
+    from shopmind.text.encoders import available_cpus
+
+    _, proc = served
+    envs = []
+    for pid in _children(proc.pid):
+        raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        env = dict(kv.decode(errors="replace").split("=", 1) for kv in raw if b"=" in kv)
+        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():  # a worker (not multiprocessing's resource tracker)
+            envs.append(env)
+    assert len(envs) == 2
+    expected = os.environ.get("OMP_NUM_THREADS") or str(max(1, available_cpus() // 2))
+    assert {e.get("OMP_NUM_THREADS") for e in envs} == {expected}
+    assert {e.get("WEB_CONCURRENCY") for e in envs} == {"2"}

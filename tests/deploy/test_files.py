@@ -240,10 +240,17 @@ def test_dockerfile_requirements_step_resolves_the_all_extra(tmp_path, capsys):
     reqs = capsys.readouterr().out.split()
     project = _pyproject()["project"]
     assert not [r for r in reqs if r.startswith("shopmind")]
-    wanted = set(project["dependencies"])
-    for extra in ("postgres", "seq", "llm", "forecast", "milvus"):
-        wanted |= set(project["optional-dependencies"][extra])
-    wanted |= {r for r in project["optional-dependencies"]["cluster"] if not r.startswith("shopmind")}
+    extras = project["optional-dependencies"]
+    wanted, todo, seen = set(project["dependencies"]), ["all"], set()
+    while todo:  # `all` and the extras it names (shopmind[a,b]), followed to the leaves
+        extra = todo.pop()
+        seen.add(extra)
+        for r in extras[extra]:
+            if r.startswith("shopmind["):
+                todo += [e for e in r[len("shopmind["):-1].split(",") if e not in seen]
+            else:
+                wanted.add(r)
+    assert {"postgres", "seq", "llm", "forecast", "cluster", "milvus"} <= seen
     assert set(reqs) == wanted
 
 

@@ -19,12 +19,15 @@ from shopmind.experiments.interleave import (
     ab_power,
     ab_sessions_for_power,
     aggregate_by_unit,
+    click_difference_batch,
     credit,
     credit_batch,
     credit_ids,
+    draft_coins,
     interleaved_power,
     interleaving_msprt,
     interleaving_sessions_for_power,
+    interleaving_t_test,
     interleaving_test,
     merge_for_response,
     session_rng,
@@ -132,6 +135,26 @@ def test_first_pick_is_fair_over_seeds(hd: dict) -> None:
     assert stats.binomtest(int(np.sum(first)), len(first), 0.5).pvalue > 0.001
 
 
+def test_enumerated_coins_give_the_exact_draft_distribution(hd: dict) -> None:
+    """Every coin sequence once = team draft's exact distribution: A picks first in half of them, each seeded draft is
+    one of them, and each team's share of every position is 1/2 while both rankings still have unseen ids."""
+    coins = draft_coins(K)
+    assert coins.shape == (2 ** ((K + 1) // 2), (K + 1) // 2) and len({tuple(c) for c in coins.tolist()}) == len(coins)
+    q = next(q for q in hd["qids"] if hd["bm25"][q][0] != hd["by_length"][q][0])
+    a, b = hd["bm25"][q][:K], hd["by_length"][q][:K]
+    drafts = [team_draft(a, b, K, coins=c) for c in coins]
+    assert np.mean([t[0] for _, t in drafts]) == 0.5  # first pick: exactly fair
+    assert np.mean([t.count(1) for _, t in drafts]) == pytest.approx(K / 2)
+    enumerated = {(tuple(i), tuple(t)) for i, t in drafts}
+    for seed in range(50):
+        ids, teams = team_draft(a, b, K, np.random.default_rng(seed))
+        assert (tuple(ids), tuple(teams)) in enumerated
+    with pytest.raises(ValueError, match="coins"):
+        team_draft(a, b, K, coins=[True, False])
+    with pytest.raises(ValueError, match="rng or coins"):
+        team_draft(a, b, K)
+
+
 def test_session_rng_is_deterministic(hd: dict) -> None:
     q = hd["qids"][0]
     a, b = hd["bm25"][q], hd["by_length"][q]
@@ -182,6 +205,28 @@ def test_credit_batch_matches_credit() -> None:
     clicks = rng.random((500, K)) < 0.2
     expected = [credit(t[:m].tolist(), np.flatnonzero(c[:m]).tolist()) for t, c, m in zip(teams, clicks, lengths, strict=True)]
     assert credit_batch(teams, clicks).tolist() == expected
+
+
+def test_click_difference_is_b_minus_a_and_its_sign_is_minus_credit() -> None:
+    teams = np.array([[0, 1, 0, 1, -1], [1, 0, 1, 0, 1], [0, 1, -1, -1, -1]])
+    clicks = np.array([[1, 1, 1, 0, 0], [1, 0, 1, 0, 1], [0, 0, 0, 0, 0]], bool)
+    assert click_difference_batch(teams, clicks).tolist() == [-1, 3, 0]
+    rng = np.random.default_rng(8)
+    t = np.where(rng.random((400, K)) < 0.9, rng.integers(0, 2, size=(400, K)), -1)
+    c = rng.random((400, K)) < 0.25
+    assert np.array_equal(np.sign(click_difference_batch(t, c)), -credit_batch(t, c))
+
+
+def test_interleaving_t_test_matches_scipy_and_sums_per_unit() -> None:
+    d = np.random.default_rng(4).choice([-2, -1, 0, 1, 2], p=[0.05, 0.2, 0.45, 0.22, 0.08], size=600)
+    res, ref = interleaving_t_test(d), stats.ttest_1samp(d, 0.0)
+    assert res.p_value == pytest.approx(ref.pvalue, rel=1e-9) and res.effect == pytest.approx(d.mean())
+    ci = ref.confidence_interval(0.95)
+    assert (res.ci_low, res.ci_high) == pytest.approx((ci.low, ci.high), rel=1e-9)
+    assert (res.n_a, res.n_b) == (int((d < 0).sum()), int((d > 0).sum()))
+    units = interleaving_t_test(np.array([1, 1, -1, 2, 0, -3]), units=["u", "u", "v", "w", "w", "x"])
+    assert units.effect == pytest.approx(np.mean([2, -1, 2, -3])) and (units.n_a, units.n_b) == (2, 2)
+    assert interleaving_t_test(np.zeros(9)).p_value == 1.0 and interleaving_t_test(np.array([1])).p_value == 1.0
 
 
 def test_aggregate_by_unit() -> None:

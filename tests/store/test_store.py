@@ -63,7 +63,7 @@ def test_scan_events_is_the_trainer_contract(store):
 def test_delete_user_removes_record_and_events(store):
     store.upsert_users([User(id="u1", attributes={"city": "Berlin"}), User(id="u2")])
     store.add_events([*_events(10, "u1"), Event(id="x", type="view", user_id="u2", item_id="p1")])
-    assert store.delete_user("u1") == {"users": 1, "events": 10}
+    assert store.delete_user("u1") == {"users": 1, "events": 10, "reviews": 0}
     assert store.get_user("u1") is None
     assert store.counts() == {"products": 0, "users": 1, "events": 1}
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from shopmind.api import validation
 from shopmind.api.hardening import harden
 from shopmind.api.middleware import BodyLimit, RequestLog
-from shopmind.api.routers import admin, events, experiments, health, models, products, profiles, users
+from shopmind.api.routers import admin, events, experiments, health, models, products, profiles, reviews, users
 from shopmind.engine import ShopMind
 from shopmind.facade.drift import DriftMonitor
 from shopmind.facade.training import Trainer
@@ -52,7 +52,8 @@ def create_app(shop: ShopMind) -> FastAPI:
     app.state.drift, app.state.trainer = DriftMonitor(shop, interval_s=shop.settings.training.drift_interval_s), Trainer(shop)
     app.state.keyring = load_keys(shop)
     validation.install(app)  # 422s that can always be encoded (bad input may not be valid text)
-    for router in (health.router, products.router, users.router, events.router, profiles.router, admin.router, models.router, experiments.router):
+    for router in (health.router, products.router, reviews.router, users.router, events.router, profiles.router, admin.router, models.router,
+                   experiments.router):
         app.include_router(router)
     app.state.capabilities = []
     for name, area in _optional_routers():
@@ -67,7 +68,7 @@ def create_app(shop: ShopMind) -> FastAPI:
     return app
 
 
-OPTIONAL_AREAS = ("search", "recommend", "ads", "chat", "forecast")
+OPTIONAL_AREAS = ("search", "recommend", "ads", "chat", "forecast", "images")
 
 
 def _optional_routers() -> list[tuple[str, APIRouter]]:

@@ -1,5 +1,8 @@
 """`shopmind` command line: a thin skin over the ShopMind facade."""
 
 from shopmind.cli.main import app, main
+from shopmind.cli.understand import enrich_cmd
+
+app.command("enrich")(enrich_cmd)  # registered here: cli/main.py is at its size limit
 
 __all__ = ["app", "main"]

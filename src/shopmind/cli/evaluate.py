@@ -108,3 +108,11 @@ eval_app.command("forecast")(eval_forecast)
 from shopmind.cli.ope import eval_ope  # noqa: E402  (off-policy evaluation of logged traffic: its own module)
 
 eval_app.command("ope")(eval_ope)
+
+from shopmind.cli.absa import eval_absa  # noqa: E402  (aspect-based sentiment of reviews: its own module)
+
+eval_app.command("absa")(eval_absa)
+
+from shopmind.cli.understand import eval_extract  # noqa: E402  (attribute-value extraction: its own module)
+
+eval_app.command("extract")(eval_extract)

@@ -14,6 +14,7 @@ from shopmind.cli.assistant import assistant_app
 from shopmind.cli.common import DEFAULT_HOME, HomeOpt, JsonOpt, emit_json, fail, open_shop, shop_at
 from shopmind.cli.evaluate import eval_app
 from shopmind.cli.experiments import experiments_app
+from shopmind.cli.images import images_app
 from shopmind.cli.keys import keys_app
 from shopmind.cli.models import models_app
 from shopmind.cli.simulate import simulate
@@ -27,13 +28,14 @@ app.add_typer(assistant_app, name="assistant")
 app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
 app.add_typer(experiments_app, name="experiments")
+app.add_typer(images_app, name="images")
 app.command("simulate")(simulate)
 console = Console()
 
 
 @app.command("import")
 def import_cmd(
-    kind: Annotated[str, typer.Argument(help="products | users | events | sales")],
+    kind: Annotated[str, typer.Argument(help="products | users | events | sales | reviews")],
     file: Annotated[Path, typer.Argument(help="JSONL, CSV or Parquet file (optionally .gz for JSONL/CSV)", exists=False)],
     home: HomeOpt = DEFAULT_HOME,
     on_error: Annotated[str, typer.Option("--on-error", help="fail: stop at the first bad batch; skip: report bad rows, keep the good")] = "fail",
@@ -166,7 +168,7 @@ def serve(
         console.print("note: cluster.shared_url is memory://: each worker keeps its own rate-limit buckets and frequency "
                       "caps (a caller may get N times the rate); set it to redis://… to share them", style="yellow")
     if workers > 1:
-        from shopmind.api.asgi import prepare
+        from shopmind.api.asgi import prepare, worker_environment
 
         try:
             _print_keys(shop, prepare(shop))  # once, before the workers would race to do it
@@ -175,6 +177,7 @@ def serve(
         os.environ["SHOPMIND_HOME"] = str(shop.home)  # what each worker opens (other settings: the same env and file)
         os.environ.update({"SHOPMIND_LOGGING__LEVEL": log_level.upper()} if log_level else {})
         os.environ.update({"SHOPMIND_LOGGING__FORMAT": "json"} if log_json else {})
+        os.environ.update(worker_environment(workers))  # each worker's OpenMP share of the CPUs (no oversubscription)
         uvicorn.run("shopmind.api.asgi:app", factory=True, workers=workers, host=host, port=port,
                     log_level=(log_level or "warning").lower(), access_log=False, server_header=False)
         return
@@ -365,7 +368,7 @@ def demo(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="load and build, then exit")] = False,
-    simulate_n: Annotated[int, typer.Option("--simulate", min=0, help="simulated shopper sessions (labelled) seeded for the dashboard; 0: none")] = 300,
+    simulate_n: Annotated[int, typer.Option("--simulate", min=0, help="simulated shopper sessions (labelled) seeded for the dashboard; 0: none")] = 200,
 ) -> None:
     """Load the bundled demo shop (idempotent), build it, and serve it."""
     with shop_at(home) as shop:

@@ -23,7 +23,7 @@ from shopmind.search.config import SearchConfig
 from shopmind.search.service import SearchService
 from shopmind.search.training import train_ranker, tune_fusion
 
-__all__ = ["evaluate_search", "load_products", "load_qrels", "load_queries", "run_queries", "split_of", "train_ranker", "tune_fusion"]
+__all__ = ["evaluate_search", "final_of", "load_products", "load_qrels", "load_queries", "run_queries", "split_of", "train_ranker", "tune_fusion"]
 
 Qrels = dict[str, dict[str, float]]
 
@@ -58,6 +58,15 @@ def split_of(qid: str, train: float = 0.5, valid: float = 0.15) -> str:
     """Deterministic split by a hash of the query id: 'train', 'valid' or 'test'."""
     h = int(hashlib.sha1(qid.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     return "train" if h < train else "valid" if h < train + valid else "test"
+
+
+def final_of(qid: str) -> str:
+    """Split plus the frozen half of 'test' (issue 21): 'final' (never used for tuning) or 'dev', by a second, independent hash."""
+    s = split_of(qid)
+    if s != "test":
+        return s
+    h = int(hashlib.sha256(f"shopmind-final:{qid}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "final" if h < 0.5 else "dev"
 
 
 def run_queries(svc: SearchService, queries: Mapping[str, str], qrels: Qrels, mode: str = "hybrid", use_ranker: bool = True, k: int = 100) -> dict:

@@ -3,6 +3,8 @@
 `ExposureWriter.log` never blocks a request: it puts the row on a bounded queue (full: the row is dropped and
 counted in `dropped`). A daemon thread writes up to `batch_size` rows per transaction, at least every `interval_s`.
 A crash loses at most the rows still queued or in flight (≤ `max_queue` + one batch); `close()` flushes everything.
+`simulated_label` holds the simulation label of the request being served (the API sets it from `X-Simulated`), so an
+exposure logged anywhere while serving it is marked simulated.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +25,29 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shopmind.store.schema import exposures
 
-__all__ = ["Exposure", "ExposureWriter", "forget_user", "read_exposures"]
+__all__ = ["Exposure", "ExposureWriter", "forget_user", "labelled", "read_exposures", "sim_label", "simulated_label"]
 log = logging.getLogger(__name__)
+
+# {"simulated": "1", "sim_run": run} while serving a request that said it is simulated; None for real traffic
+simulated_label: ContextVar[dict[str, str] | None] = ContextVar("shopmind_simulated", default=None)
+
+
+def sim_label(context: Mapping[str, object] | None) -> dict[str, str]:
+    """The simulation label of a request: from its context (`simulated`, `sim_run`), else the current request's; {} if real."""
+    if context and str(context.get("simulated", "")).lower() in ("1", "true", "yes"):
+        run = context.get("sim_run")
+        return {"simulated": "1", **({"sim_run": str(run)} if run else {})}
+    return dict(simulated_label.get() or {})
+
+
+@contextmanager
+def labelled(label: Mapping[str, str] | None) -> Iterator[None]:
+    """Serve what runs inside as simulated traffic when `label` is non-empty (exposures logged there carry it)."""
+    token = simulated_label.set(dict(label) if label else None)
+    try:
+        yield
+    finally:
+        simulated_label.reset(token)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,9 @@ from scipy import stats
 from shopmind.experiments.stats import TestResult
 
 __all__ = [
-    "Interleaved", "ab_power", "ab_sessions_for_power", "aggregate_by_unit", "credit", "credit_batch", "credit_ids",
-    "interleaved_power", "interleaving_msprt", "interleaving_sessions_for_power", "interleaving_test",
+    "Interleaved", "ab_power", "ab_sessions_for_power", "aggregate_by_unit", "click_difference_batch", "credit", "credit_batch",
+    "credit_ids", "draft_coins", "interleaved_power", "interleaving_msprt", "interleaving_sessions_for_power", "interleaving_t_test",
+    "interleaving_test",
     "merge_for_response", "session_rng", "sessions_for_power", "team_draft",
 ]
 log = logging.getLogger(__name__)
@@ -44,7 +45,8 @@ H = TypeVar("H")
 
 
 # ------------------------------------------------------------------------------------------------ drafting
-def team_draft(a: Sequence[str], b: Sequence[str], k: int, rng: np.random.Generator) -> tuple[list[str], list[int]]:
+def team_draft(a: Sequence[str], b: Sequence[str], k: int, rng: np.random.Generator | None = None, *,
+               coins: Sequence[bool] | np.ndarray | None = None) -> tuple[list[str], list[int]]:
     """Team-draft merge of rankings `a` and `b` into at most `k` ids; returns (ids, team per position, 0 = A, 1 = B).
 
     Each round a fair coin decides which team picks first; the team with fewer picks always picks next, so team
@@ -52,10 +54,16 @@ def team_draft(a: Sequence[str], b: Sequence[str], k: int, rng: np.random.Genera
     rankers want goes to whichever picks it first). When one ranking runs out the other fills the remaining slots,
     so a short list never shortens the page; it stops at `k` or when both are exhausted. The draft for k is a
     prefix of the draft for a larger k with an equally seeded `rng`: page p is slice p of the draft for p pages.
+    `coins` (True = A picks first in round r) replaces `rng`: `draft_coins(k)` lists every draw, each equally likely.
     """
     a = list(dict.fromkeys(a))  # an id repeated inside one ranking counts once, at its best rank
     b = list(dict.fromkeys(b))
-    coins = rng.random(k // 2 + 1) < 0.5  # one per round, drawn at once (prefix-stable: a longer k keeps the prefix)
+    if coins is None:
+        if rng is None:
+            raise ValueError("team_draft needs rng or coins")
+        coins = rng.random(k // 2 + 1) < 0.5  # one per round, drawn at once (prefix-stable: a longer k keeps the prefix)
+    elif len(coins) < (k + 1) // 2:
+        raise ValueError(f"coins: {len(coins)} given, {(k + 1) // 2} rounds needed for k={k}")
     ids: list[str] = []
     teams: list[int] = []
     seen: set[str] = set()
@@ -82,6 +90,15 @@ def team_draft(a: Sequence[str], b: Sequence[str], k: int, rng: np.random.Genera
         else:
             nb += 1
     return ids, teams
+
+
+def draft_coins(k: int) -> np.ndarray:
+    """Every coin sequence a team draft of k positions can use, (2^rounds, rounds) bool: each equally likely, so
+    drafting with each one gives the exact distribution of the interleaved list (rounds = ceil(k / 2))."""
+    rounds = (k + 1) // 2
+    if rounds > 16:
+        raise ValueError(f"k={k}: 2^{rounds} coin sequences is too many to enumerate; sample with rng instead")
+    return ((np.arange(2**rounds)[:, None] >> np.arange(rounds)) & 1).astype(bool)
 
 
 def session_rng(*parts: object) -> np.random.Generator:
@@ -164,6 +181,15 @@ def credit_batch(teams: np.ndarray, clicks: np.ndarray) -> np.ndarray:
     return np.sign((c & (t == 0)).sum(axis=1) - (c & (t == 1)).sum(axis=1)).astype(np.int64)
 
 
+def click_difference_batch(teams: np.ndarray, clicks: np.ndarray) -> np.ndarray:
+    """Per impression: clicks on B's team minus clicks on A's (positive = B preferred; 0 for ties and no click).
+
+    The unweighted per-query score of Yue, Gao, Chapelle, Zhang & Joachims (SIGIR 2010), whose mean is tested by
+    `interleaving_t_test`; `credit_batch` is its sign with the opposite orientation (+1 = A)."""
+    t, c = np.asarray(teams), np.asarray(clicks, dtype=bool)
+    return ((c & (t == 1)).sum(axis=1) - (c & (t == 0)).sum(axis=1)).astype(np.int64)
+
+
 def aggregate_by_unit(outcomes: np.ndarray, units: Sequence[Any] | np.ndarray) -> np.ndarray:
     """One preference per unit (user or session): the sign of its summed impression outcomes, in first-seen order."""
     o = np.asarray(outcomes, dtype=np.int64)
@@ -212,6 +238,34 @@ def interleaving_test(outcomes: np.ndarray, alpha: float = 0.05, units: Sequence
     p = float(_sign_pvalues(np.array(wins_b), np.array(n)))
     return TestResult(effect=effect, ci_low=lo - 0.5, ci_high=hi - 0.5, p_value=p, n_a=wins_a, n_b=wins_b,
                       method=f"team-draft interleaving, exact sign test (Clopper-Pearson CI), ties={ties}")
+
+
+def interleaving_t_test(differences: np.ndarray, alpha: float = 0.05,
+                        units: Sequence[Any] | np.ndarray | None = None) -> TestResult:
+    """One-sample t-test that the mean per-impression click difference (B − A, ties kept as 0) is zero.
+
+    The statistic of Yue et al. (SIGIR 2010) with every click weighted 1: unlike the sign test it keeps how many more
+    clicks a team won. With `units` the differences are summed per unit first (one value per user or session).
+    n_a/n_b are the units A and B won; effect = mean B − A clicks per unit."""
+    d = np.asarray(differences, dtype=np.float64).ravel()
+    if units is not None:
+        u = np.asarray(units)
+        if u.shape[0] != d.size:
+            raise ValueError("units: one per impression")
+        _, inverse = np.unique(u, return_inverse=True)
+        d = np.bincount(inverse.ravel(), weights=d).astype(np.float64)  # one sum per unit (order does not matter to the test)
+    n = d.size
+    wins_b, wins_a = int(np.count_nonzero(d > 0)), int(np.count_nonzero(d < 0))
+    method = f"team-draft interleaving, t-test of per-unit click difference B - A, ties={n - wins_a - wins_b}"
+    if n < 2:
+        return TestResult(0.0, -math.inf, math.inf, 1.0, wins_a, wins_b, method=method + " (too few units)")
+    mean, sd = float(d.mean()), float(d.std(ddof=1))
+    if sd == 0:
+        return TestResult(mean, mean, mean, 1.0 if mean == 0 else 0.0, wins_a, wins_b, method=method + " (zero variance)")
+    se = sd / math.sqrt(n)
+    p = float(2 * stats.t.sf(abs(mean) / se, n - 1))
+    half = float(stats.t.ppf(1 - alpha / 2, n - 1)) * se
+    return TestResult(mean, mean - half, mean + half, p, wins_a, wins_b, method=method)
 
 
 def interleaving_msprt(outcomes: np.ndarray, alpha: float = 0.05, tau2: float = 0.01,

@@ -5,7 +5,8 @@ this request only (`facade/variants.py`: which knobs each surface takes), its `v
 of the part, loaded beside the promoted one and kept current with catalog changes. The exposure is logged when the
 response is ready to return (an error before that logs nothing), and the response carries `experiment: {id, variant}`
 (interleaving: `teams`, 0 = control, 1 = the other arm, per hit). A unit is the user id, or the session id for
-`unit = "session"` (recommend reads it from `context["session_id"]`).
+`unit = "session"` (recommend reads it from `context["session_id"]`). An exposure of simulated traffic (`context.simulated`,
+or a request served under `exposures.labelled`, as the API does for `X-Simulated: 1`) carries the label and run id.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import orjson
 
+from shopmind.experiments.exposures import sim_label
 from shopmind.experiments.model import Assignment, Experiment, ExperimentError
 from shopmind.experiments.service import ExperimentService
 from shopmind.facade.follow import replay_into
@@ -37,10 +39,6 @@ __all__ = ["ExperimentVerbs"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 REFRESH_S = 2.0  # running experiments and side-loaded versions are re-read this often
-
-
-def _simulated(context: dict[str, Any] | None) -> bool:
-    return str((context or {}).get("simulated", "")).lower() in ("1", "true", "yes")
 
 
 class ExperimentVerbs:
@@ -159,7 +157,7 @@ class ExperimentVerbs:
 
     def _expose(self, a: Assignment, surface: str, user_id: str | None, session_id: str | None, context: dict[str, Any] | None,
                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        extra = {**(extra or {}), **({"simulated": "1"} if _simulated(context) else {})}
+        extra = {**(extra or {}), **sim_label(context)}  # simulated traffic: from the context, or the request's X-Simulated
         self.experiments.expose(a, surface, user_id=user_id, session_id=session_id, request_id=request_id.get(), extra=extra)
         return {"id": a.experiment_id, "variant": a.variant}
 

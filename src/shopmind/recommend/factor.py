@@ -78,7 +78,7 @@ class ALS(_Factor):
     """implicit.cpu ALS on the binary matrix scaled by `alpha` (confidence 1 + α)."""
 
     def __init__(self, factors: int = 64, regularization: float = 0.01, alpha: float = 1.0, iterations: int = 15,
-                 recency: float = 1.0, seed: int = 0, threads: int = 2) -> None:
+                 recency: float = 1.0, seed: int = 0, threads: int = 1) -> None:  # 1: a build inside a serving process
         super().__init__(factors=factors, regularization=regularization, alpha=alpha, iterations=iterations,
                          recency=recency, seed=seed, threads=threads)
 

@@ -13,8 +13,9 @@ or the cluster's build Job, then `promote`), `artifacts` (this host's folders; `
 `state`, `settings`, `home`, `service`, `built_part`, `embeddings`, `catch_up`, `loaded_parts`).
 
 Differences from embedded, by nature of HTTP: `stats()` has no `home` (the API hides the server's path); what the
-API does not take is refused with a ValueError naming it rather than dropped: `search(context=…)`, `recommend` and
-`ads` context keys other than device, location, query / device, location, segment, `ads(client_ip=…)` (the server
+API does not take is refused with a ValueError naming it rather than dropped: `search` context keys, `recommend` and
+`ads` context keys other than device, location, query, session_id / device, location, segment (all three take
+`simulated` and `sim_run`, sent as the `X-Simulated` and `X-Simulation-Run` headers), `ads(client_ip=…)` (the server
 sees the caller's address), `report` options other than `by`, `promote`/`rollback(who=…)` (the server records the
 key id).
 """
@@ -44,7 +45,8 @@ if TYPE_CHECKING:
 __all__ = ["EMBEDDED_ONLY", "RemoteShopMind"]
 log = logging.getLogger(__name__)
 
-RECOMMEND_CONTEXT = ("device", "location", "query")
+RECOMMEND_CONTEXT = ("device", "location", "query", "session_id")
+SIM_CONTEXT = ("simulated", "sim_run")  # sent as the X-Simulated / X-Simulation-Run headers (api/simulated.py)
 ADS_CONTEXT = ("device", "location", "segment")
 EMBEDDED_ONLY = ("artifacts", "build", "import_file", "user_vector", "chat_message_limit", "new_assistant", "new_ads_service", "store", "state", "settings",
                  "home", "service", "built_part", "embeddings", "catch_up", "loaded_parts")
@@ -52,10 +54,18 @@ EMBEDDED_ONLY = ("artifacts", "build", "import_file", "user_vector", "chat_messa
 
 def _context(context: dict[str, Any] | None, allowed: tuple[str, ...], verb: str) -> dict[str, Any]:
     """The context keys the API takes as query parameters; ValueError naming any other key."""
-    extra = sorted(set(context or {}) - set(allowed))
+    extra = sorted(set(context or {}) - set(allowed) - set(SIM_CONTEXT))
     if extra:
-        raise ValueError(f"{verb}: context key(s) {extra} are not sent over HTTP (the API takes {', '.join(allowed)})")
-    return {k: (str(v) if v is not None else None) for k, v in (context or {}).items()}
+        raise ValueError(f"{verb}: context key(s) {extra} are not sent over HTTP (the API takes {', '.join(allowed + SIM_CONTEXT)})")
+    return {k: (str(v) if v is not None else None) for k, v in (context or {}).items() if k not in SIM_CONTEXT}
+
+
+def _sim_headers(context: dict[str, Any] | None) -> dict[str, str] | None:
+    """A context marked simulated (`simulated`, `sim_run`, as the embedded facade takes it) as the API's headers."""
+    if not context or str(context.get("simulated", "")).lower() not in ("1", "true", "yes"):
+        return None
+    run = context.get("sim_run")
+    return {"X-Simulated": "1", **({"X-Simulation-Run": str(run)} if run else {})}
 
 
 class _EmbeddedOnly:
@@ -125,12 +135,11 @@ class RemoteShopMind:
 
         from shopmind.search.models import SearchResponse
 
-        if context is not None:
-            raise ValueError("context: search does not send a context over HTTP (the tracked event gets the server's)")
+        _context(context, (), "search")  # only the simulation label travels (as headers); the tracked event gets the server's context
         params = {"q": query, "user_id": user_id, "session_id": session_id, "sort": sort, "page": page, "per_page": per_page,
                   "explain": explain, "track": track, "facets": facets or None,
                   "filters": orjson.dumps(filters).decode() if filters is not None else None}
-        return SearchResponse.model_validate(self.http.call("GET", "/search", params=params))
+        return SearchResponse.model_validate(self.http.call("GET", "/search", params=params, headers=_sim_headers(context)))
 
     def suggest(self, prefix: str, k: int = 10) -> list[str]:
         """Completions for a prefix (GET /suggest)."""
@@ -138,12 +147,13 @@ class RemoteShopMind:
 
     def recommend(self, *, user_id: str | None = None, placement: str = "home", item_id: str | None = None, cart: list[str] | None = None,
                   k: int = 20, context: dict[str, Any] | None = None) -> RecommendResponse:
-        """Recommendations for a placement (GET /recommend); context: device, location, query."""
+        """Recommendations for a placement (GET /recommend); context: device, location, query, session_id (the unit of
+        session-split experiments), simulated and sim_run (sent as X-Simulated headers)."""
         from shopmind.recommend.config import RecommendResponse
 
         params = {"user_id": user_id, "placement": placement, "item_id": item_id, "cart": ",".join(cart) if cart else None, "k": k,
                   **_context(context, RECOMMEND_CONTEXT, "recommend")}
-        return RecommendResponse.model_validate(self.http.call("GET", "/recommend", params=params))
+        return RecommendResponse.model_validate(self.http.call("GET", "/recommend", params=params, headers=_sim_headers(context)))
 
     def chat(self, session_id: str, message: str, user_id: str | None = None, product_id: str | None = None) -> ChatResponse:
         """One assistant turn (POST /chat)."""
@@ -177,7 +187,7 @@ class RemoteShopMind:
             raise ValueError("client_ip: a remote shop takes the caller's address from the connection, not from the caller")
         params = {"placement": placement, "user_id": user_id, "q": query, "item_id": item_id, "k": k, "session_id": session_id,
                   **_context(context, ADS_CONTEXT, "ads")}
-        return AdsResponse.model_validate(self.http.call("GET", "/ads", params=params))
+        return AdsResponse.model_validate(self.http.call("GET", "/ads", params=params, headers=_sim_headers(context)))
 
     def ads_report(self, campaign_id: str | None = None, start: str | None = None, end: str | None = None) -> list[dict[str, Any]]:
         """Per campaign and day: impressions, clicks, spend … (GET /ads/report, analyst key)."""

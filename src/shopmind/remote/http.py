@@ -132,10 +132,10 @@ class HttpSession:
         self.client.close()
 
     def _send(self, method: str, path: str, *, params: dict[str, Any] | None, json: Any, timeout: float | None,
-              stream: bool = False) -> httpx.Response:
+              stream: bool = False, headers: dict[str, str] | None = None) -> httpx.Response:
         httpx = self._httpx
         content = orjson.dumps(json, option=orjson.OPT_SERIALIZE_NUMPY) if json is not None else None
-        headers = {"content-type": "application/json"} if content is not None else None
+        headers = {**({"content-type": "application/json"} if content is not None else {}), **(headers or {})} or None
         request = self.client.build_request(method, path, params=_params(params), content=content, headers=headers,
                                             timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT)
         try:
@@ -146,12 +146,12 @@ class HttpSession:
             raise RemoteUnavailable(f"{method} {self.base_url}{path}: {exc}") from exc
 
     def call(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None, timeout: float | None = None,
-             missing: Any = ..., pending: type[Exception] | None = None) -> Any:
+             missing: Any = ..., pending: type[Exception] | None = None, headers: dict[str, str] | None = None) -> Any:
         """Send one request and return its decoded JSON body (None for 204).
 
         `missing`: returned on 404 instead of raising (e.g. None for `catalog.get`); `pending`: raised with the
-        body's detail on a 202 that carries `{"status": "computing"}` (forecasts)."""
-        response = self._send(method, path, params=params, json=json, timeout=timeout)
+        body's detail on a 202 that carries `{"status": "computing"}` (forecasts); `headers`: extra request headers."""
+        response = self._send(method, path, params=params, json=json, timeout=timeout, headers=headers)
         if response.status_code == 404 and missing is not ...:
             return missing
         if response.status_code >= 400:

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from shopmind.domain import Product
+from shopmind.understand.enrich import facet_attributes
 
 CAT_SEP = " > "
 MAX_DEPTH = 6
@@ -92,12 +93,13 @@ class ProductTable:
         for i, p in enumerate(products):
             for d in range(min(len(p.category), MAX_DEPTH)):
                 cat[i, d] = self.cats.get(CAT_SEP.join(p.category[: d + 1]))
-        keys = sorted({k for p in products for k in p.attributes} | set(self.attrs))
+        attrs = [facet_attributes(p) for p in products]  # the shop's attributes over extracted ones (understand.enrich)
+        keys = sorted({k for a in attrs for k in a} | set(self.attrs))
         for key in keys:
             voc = self.attr_vocab.setdefault(key, _Vocab())
             rows, cols = [], []
-            for i, p in enumerate(products):
-                for v in _attr_values(p.attributes.get(key)):
+            for i, a in enumerate(attrs):
+                for v in _attr_values(a.get(key)):
                     rows.append(i)
                     cols.append(voc.get(v))
             new = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n, len(voc.values)))
@@ -173,13 +175,12 @@ class ProductTable:
                 vals = value if isinstance(value, list) else [value]
                 masks[key] = np.logical_or.reduce([self.category_mask(v) for v in vals]) if vals else np.ones(len(self), bool)
             elif key == "price":
-                lo = value.get("min") if isinstance(value, Mapping) else None
-                hi = value.get("max") if isinstance(value, Mapping) else None
+                if not isinstance(value, Mapping) or set(value) - {"min", "max", "below"}:
+                    raise ValueError(f"filter 'price' must be an object with min, max (inclusive) and/or below (exclusive), got {value!r}")
                 m = ~np.isnan(self.price)
-                if lo is not None:
-                    m &= self.price >= float(lo)
-                if hi is not None:
-                    m &= self.price <= float(hi)
+                for bound, op in (("min", np.greater_equal), ("max", np.less_equal), ("below", np.less)):
+                    if value.get(bound) is not None:
+                        m &= op(self.price, float(value[bound]))
                 masks[key] = m
             elif key == "in_stock":
                 masks[key] = self.in_stock == bool(value) if value is not None else np.ones(len(self), bool)

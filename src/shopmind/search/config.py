@@ -55,7 +55,8 @@ class SearchConfig(BaseModel):
     query_threads: int = Field(
         default=2, ge=1,
         description="OpenMP threads the query worker encodes and searches with: 2 halves query encoding on an idle "
-        "2-core server (p50 6 ms vs 12 ms); 1 where other jobs share the cores (an OpenMP team spins on a busy core)",
+        "2-core server (p50 6 ms vs 12 ms); 1 where other jobs share the cores (an OpenMP team spins on a busy core). "
+        "Capped by OMP_NUM_THREADS and the process's CPUs; `serve --workers N` gives each worker its share",
     )
     embedding_cache: Path | None = None
     fusion: Literal["rrf", "convex"] = "convex"
@@ -91,7 +92,7 @@ class SearchConfig(BaseModel):
             "subsample_freq": 1,
             "colsample_bytree": 0.9,
             "verbose": -1,
-            "n_jobs": 2,
+            "n_jobs": 1,  # a build inside a serving process ([training] enabled) must not take every core; raise it on a build host
         })
     )
 

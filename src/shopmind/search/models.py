@@ -31,7 +31,9 @@ class QueryUnderstanding(BaseModel):
     category: str | None = None
     category_confidence: float = 0.0
     stages: list[str] = Field(default_factory=list)
-    recovery: str | None = None
+    recovery: str | None = Field(default=None, description="the last rewrite a query that matched nothing went through "
+                                  "(relaxed …, corrected spelling …, dropped term …) or 'related'")
+    recovery_steps: list[str] = Field(default_factory=list, description="every rewrite tried, in order")
     timings_ms: dict[str, float] = Field(
         default_factory=dict,
         description="milliseconds per pipeline stage (understand, retrieve with retrieve.lexical and retrieve.dense, fuse, "
@@ -49,6 +51,9 @@ class Why(BaseModel):
     ranker: float | None = None
     boosts: dict[str, float] = Field(default_factory=dict)
     rules: list[str] = Field(default_factory=list)
+    match: list[str] = Field(default_factory=list, description="why it is in the match set: 'terms k/n' (query terms it "
+                             "contains), 'dense z' (similar enough to the query); empty for a related product")
+    related: bool = Field(default=False, description="no product matched the query: this is one of the nearest, not a match")
 
 
 class Hit(BaseModel):
@@ -69,9 +74,12 @@ class FacetValue(BaseModel):
 
 
 class PriceBucket(BaseModel):
+    """Products priced in [min, max); `filter` is the price filter that selects exactly them."""
+
     min: float | None
     max: float | None
     count: int
+    filter: dict[str, float] = Field(default_factory=dict, description='{"min": lo, "below": hi}')
 
 
 class Facet(BaseModel):
@@ -84,12 +92,13 @@ class Facet(BaseModel):
 
 class SearchResponse(BaseModel):
     query: QueryUnderstanding
-    total: int
+    total: int = Field(description="products that match the query under the filters (0 when only related products are shown)")
     page: int
     per_page: int
     sort: str
     hits: list[Hit]
     facets: list[Facet] = Field(default_factory=list)
     took_ms: float = 0.0
+    related: int = Field(default=0, description="hits that are related products, not matches (the query matched nothing)")
     experiment: dict[str, Any] | None = Field(default=None, description="{id, variant} of the experiment this answer was served in; "
                                               "an interleaving adds `teams`: per position 0 = control, 1 = the other arm")

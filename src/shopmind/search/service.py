@@ -173,11 +173,13 @@ class SearchService:
         mode: str = "hybrid",
         use_ranker: bool = True,
         history: Sequence[str] | None = None,
+        related: bool = True,
     ) -> SearchResponse:
         """Answer one query: run the stage pipeline, then describe what each stage made of it (`history`: the user's
-        recent items, oldest first, for the ranker's personal columns)."""
+        recent items, oldest first, for the ranker's personal columns; `related`: products close to the query that are
+        not matches are ranked beside the matches, marked `why.related` and not counted in `total`; False: matches only)."""
         req = SearchRequest(query, user_id, filters, facets, sort, page, per_page, explain, mode, use_ranker,
-                            tuple(history) if history else None)
+                            tuple(history) if history else None, related)
         ctx = run_pipeline(SearchContext(parts=self, request=req))
         u = ctx.u
         qu = QueryUnderstanding(
@@ -195,10 +197,12 @@ class SearchService:
             category_confidence=round(u.category_confidence, 4),
             stages=ctx.stages,
             recovery=ctx.recovery,
+            recovery_steps=ctx.recovery_steps,
             timings_ms={k: round(v, 3) for k, v in ctx.timings.items()},
         )
         return SearchResponse(query=qu, total=ctx.total, page=page, per_page=per_page, sort=sort, hits=ctx.hits, facets=ctx.facets,
-                              took_ms=round(ctx.timings["total"], 3))
+                              took_ms=round(ctx.timings["total"], 3),
+                              related=ctx.n_related)
 
     # ================================================================== suggest
     def suggest(self, prefix: str, k: int = 10) -> list[str]:
@@ -248,7 +252,9 @@ class SearchService:
             qvec = self.query_vector(u)
         lex = lexical_stage.lexical_scores(self.lexical, self._query_fields(u))
         allowed = retrieve_stage.allowed_rows(self, retrieve_stage.filter_masks(self, None, u, set()))
-        r = retrieve_stage.retrieve(self, lex, qvec, allowed, mode, self.config.dense_k, self.config.dense_min_sim)
+        dense, pool = retrieve_stage.dense_matches(self, qvec if retrieve_stage.uses_dense(self, mode) else None, allowed)
+        mi = retrieve_stage.match_info(self, u, lex, mode, dense)
+        r = retrieve_stage.retrieve(self, lex, qvec, allowed, mode, mi, self.config.dense_k, pool)
         fused, rrf, convex = self._fuse(r, mode)
         order = np.lexsort((r.cand, -fused))[: self.config.rerank_k]
         X = self._features(r, order, rrf, convex, u, None, uctx)

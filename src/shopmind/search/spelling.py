@@ -70,11 +70,12 @@ class Speller:
                     self._symspell = sym
         return self._symspell
 
-    def correct_word(self, word: str) -> str | None:
-        """Best in-vocabulary word within the allowed distance (by distance, then frequency), if any."""
-        if word in self.counts or len(word) < 4 or not word.isalpha() or not word.isascii() or word in english_words():
+    def correct_word(self, word: str, bold: bool = False) -> str | None:
+        """Best in-vocabulary word within the allowed distance (by distance, then frequency), if any. `bold` (a query
+        that matched nothing): words of the language are corrected too, and 5-letter words get two edits."""
+        if word in self.counts or len(word) < 4 or not word.isalpha() or not word.isascii() or (not bold and word in english_words()):
             return None
-        limit = min(self.max_distance, 1 if len(word) <= 5 else 2)
+        limit = min(self.max_distance, 1 if len(word) <= (4 if bold else 5) else 2)
         # no vocabulary word is within reach of a longer token, and a 2,000-letter token is no misspelt word
         if limit <= 0 or len(word) > min(self.max_len + limit, MAX_SPELL_LEN):
             return None
@@ -82,12 +83,12 @@ class Speller:
         best = min(((s.distance, -self.counts[s.term], s.term) for s in found if s.term in self.counts), default=None)
         return best[2] if best else None
 
-    def correct(self, text: str) -> tuple[str, dict[str, str]]:
-        """Corrected normalised text and the word → correction map."""
+    def correct(self, text: str, bold: bool = False) -> tuple[str, dict[str, str]]:
+        """Corrected normalised text and the word → correction map (`bold`: see `correct_word`)."""
         fixes: dict[str, str] = {}
         out = []
         for w in text.split(" "):
-            c = self.correct_word(w) if w else None
+            c = self.correct_word(w, bold) if w else None
             if c:
                 fixes[w] = c
             out.append(c or w)

@@ -46,9 +46,16 @@ def _scrub_search(out_dir: Path, remove: set[str]) -> dict[str, int]:
     return user_prefs.scrub(out_dir, remove)
 
 
+def _scrub_reviews(out_dir: Path, remove: set[str]) -> dict[str, int]:
+    from shopmind.understand import review_summary
+
+    return review_summary.scrub(out_dir, remove)
+
+
 # part → scrubber of one artifact version folder. Parts not listed hold no per-user rows: `ads` keeps item
 # vectors, item factors and item statistics only (checked by tests/security/test_deletion.py's byte search).
-SCRUBBERS: dict[str, Callable[[Path, set[str]], dict[str, int]]] = {"recommend": _scrub_recommend, "search": _scrub_search}
+SCRUBBERS: dict[str, Callable[[Path, set[str]], dict[str, int]]] = {"recommend": _scrub_recommend, "search": _scrub_search,
+                                                                   "review_aspects": _scrub_reviews}
 
 
 # -- receipts -------------------------------------------------------------------------------------------------

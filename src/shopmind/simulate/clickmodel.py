@@ -41,6 +41,11 @@ class ClickModel:
     epsilon: float = 0.1
     k: int = 10
 
+    def describe(self) -> str:
+        """The model in words, for reports."""
+        return (f"PBM: P(click at r) = (1/r)^{self.eta:g} x ({self.epsilon:g} + {1 - self.epsilon:g} (2^g - 1)/7), g = graded judgement, "
+                f"unjudged g = 0 (Joachims, Swaminathan, Schnabel, WSDM 2017); top {self.k} shown")
+
     def examination(self, k: int | None = None) -> np.ndarray:
         """Examination probability of ranks 1..k."""
         return 1.0 / np.arange(1, (k or self.k) + 1, dtype=np.float64) ** self.eta

@@ -74,11 +74,12 @@ def _start_experiment(shop: Any) -> str | None:
     return str(DEMO_EXPERIMENT["id"])
 
 
-def seed_demo_traffic(shop: Any, files: dict[str, Path], *, sessions: int = 300, seed: int = 0, experiment: bool = True) -> dict[str, Any]:
+def seed_demo_traffic(shop: Any, files: dict[str, Path], *, sessions: int = 200, seed: int = 0, experiment: bool = True) -> dict[str, Any]:
     """Run `sessions` simulated shoppers through the facade and store their events (all labelled); returns a summary.
 
     `files`: the demo's `products` and `events` files (cli.main.demo_files())."""
     t0 = time.perf_counter()
+    log.info("seeding %d simulated shopper sessions (labelled simulated) through the facade", sessions)
     tasks, titles = demo_tasks(files["events"], files["products"])
     run_id = f"demo-{seed}"  # fixed: the same sessions write the same event ids, so a rerun of the demo adds nothing
     known = [SearchTask(titles[t.next].lower(), {t.next: 3.0}, f"title:{t.next}") for t in tasks if t.next in titles]
@@ -105,7 +106,8 @@ def seed_demo_traffic(shop: Any, files: dict[str, Path], *, sessions: int = 300,
             zero += shown.total == 0
             out = search_session(s, shown, run_id=run_id, n=n, user=user, rng=srng, now=now)
         else:
-            resp = shop.recommend(user_id=user, placement=str(kind), item_id=task.previous if kind == "product" else None, k=10, context=label)
+            resp = shop.recommend(user_id=user, placement=str(kind), item_id=task.previous if kind == "product" else None, k=10,
+                                  context={**label, "session_id": f"{user}-s{n}"})
             shown = Shown.from_json(resp.model_dump(mode="json"), "items")
             out = recommend_session(task, shown, placement=str(kind), run_id=run_id, n=n, user=user, rng=srng, now=now)
         events.extend(out.events)

@@ -117,7 +117,7 @@ async def _session(client: Any, plan: Plan, stats: _Stats, n: int, kind: str) ->
     else:
         rtask = plan.recommend[int(rng.integers(len(plan.recommend)))]
         body = await _call(client, stats, "recommend", "GET", "/recommend", params={
-            "placement": plan.placement, "item_id": rtask.previous, "user_id": user, "k": plan.k})
+            "placement": plan.placement, "item_id": rtask.previous, "user_id": user, "session_id": f"{user}-s{n}", "k": plan.k})
         shown = Shown.from_json(body, "items")
         out = recommend_session(rtask, shown, placement=plan.placement, run_id=plan.run_id, n=n, user=user, rng=rng, funnel=plan.funnel)
     await _call(client, stats, "events", "POST", "/events/batch", json=out.events)

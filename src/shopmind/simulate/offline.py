@@ -5,6 +5,8 @@ computed once (through the facade: `ranked_lists`) and sessions are then drawn i
 the HTTP simulator uses (`clickmodel.ClickModel`). A session = one shopper, one real query drawn uniformly from the
 frozen query set, the top k shown. The A/B metric is clicks per session (= CTR × k: k results are always shown),
 tested with `experiments.stats`; interleaving uses `experiments.interleave` (team_draft, credit, interleaving_test).
+Every team draft a query can get is enumerated (`draft_coins`), so interleaved sessions follow team draft exactly, and
+`exact_moments` gives each design's per-session moments with no Monte Carlo error (the normal-approximation check).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 
 from shopmind.simulate.clickmodel import ClickModel, clicks_pmf
 
-__all__ = ["OfflineLab", "ranked_lists", "sessions_for_power"]
+__all__ = ["OfflineLab", "fit_sessions_for_power", "ranked_lists", "ratio_interval", "sessions_for_power"]
 log = logging.getLogger(__name__)
 
 
@@ -49,6 +51,75 @@ def sessions_for_power(n_grid: Sequence[int], power: Sequence[float], target: fl
     return float(np.exp(x0 + (target - y0) * (x1 - x0) / max(y1 - y0, 1e-12)))
 
 
+def _probit_fit(n_grid: np.ndarray, hits: np.ndarray, reps: np.ndarray, iterations: int = 100) -> tuple[float, float] | None:
+    """Maximum-likelihood (a, b) of power(n) = Phi(a + b sqrt(n)) from `hits` rejections out of `reps` at each n
+    (Fisher scoring / IRLS for a binomial GLM with probit link); None when it does not converge or b <= 0."""
+    from scipy.stats import norm
+
+    x = np.sqrt(np.asarray(n_grid, np.float64))
+    h, r = np.asarray(hits, np.float64), np.asarray(reps, np.float64)
+    design = np.column_stack([np.ones_like(x), x / x.max()])
+    rate = np.clip(h / r, 0.5 / r, 1 - 0.5 / r)
+    theta = np.linalg.lstsq(design, norm.ppf(rate), rcond=None)[0]  # start: least squares on the probit of the rates
+    for _ in range(iterations):
+        z = design @ theta
+        mu = np.clip(norm.cdf(z), 1e-12, 1 - 1e-12)
+        dens = np.maximum(norm.pdf(z), 1e-300)
+        w = r * dens * dens / (mu * (1 - mu))
+        work = z + (h / r - mu) / dens
+        step = np.linalg.lstsq(design * np.sqrt(w)[:, None], work * np.sqrt(w), rcond=None)[0]
+        if not np.all(np.isfinite(step)):
+            return None
+        done = np.max(np.abs(step - theta)) < 1e-8 * (1 + np.max(np.abs(theta)))
+        theta = step
+        if done:
+            break
+    else:
+        return None
+    a, b = float(theta[0]), float(theta[1]) / float(x.max())
+    return (a, b) if b > 0 else None
+
+
+def fit_sessions_for_power(n_grid: Sequence[int], rejections: np.ndarray, target: float = 0.8) -> float | None:
+    """Sessions for `target` power from a probit curve fitted to every grid point's rejections (G, reps) at once.
+
+    Under the normal approximation every test here has P(detect B) = Phi(a + b sqrt(n)) (a = -z_{alpha/2} for a
+    z-test); fitting that curve to all points uses every repetition, where interpolating between two neighbouring
+    noisy points (`sessions_for_power`) uses two: about half the Monte Carlo spread at the same cost. None if it fails."""
+    from scipy.stats import norm
+
+    rej = np.asarray(rejections, bool)
+    fit = _probit_fit(np.asarray(n_grid, np.float64), rej.sum(axis=1), np.full(rej.shape[0], rej.shape[1]))
+    if fit is None:
+        return None
+    a, b = fit
+    return float(((norm.ppf(target) - a) / b) ** 2) if norm.ppf(target) > a else float(n_grid[0])
+
+
+def ratio_interval(grid_ab: Sequence[int], rej_ab: np.ndarray, grid_il: Sequence[int], rej_il: np.ndarray, *, n_boot: int = 1000,
+                   level: float = 0.95, seed: int = 0, how: str = "fit") -> dict[str, Any]:
+    """Bootstrap over repetitions of the ratio A/B sessions / interleaving sessions for 80 % power (Monte Carlo error).
+
+    Each bootstrap replicate resamples, at every grid point, that point's repeated experiments with replacement and
+    recomputes both curves' 80 % point (`how`: "fit" = `fit_sessions_for_power`, "interp" = `sessions_for_power`)."""
+    rng = np.random.default_rng(seed)
+    find = fit_sessions_for_power if how == "fit" else (lambda g, r: sessions_for_power(g, np.asarray(r).mean(axis=1)))
+    ra, ri = np.asarray(rej_ab, bool), np.asarray(rej_il, bool)
+
+    def resample(r: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(r, rng.integers(r.shape[1], size=r.shape), axis=1)
+
+    ratios = []
+    for _ in range(n_boot):
+        na, ni = find(grid_ab, resample(ra)), find(grid_il, resample(ri))
+        ratios.append(na / ni if na and ni else np.nan)
+    arr = np.asarray(ratios)
+    ok = arr[np.isfinite(arr)]
+    tail = (1 - level) / 2
+    lo, hi = (np.quantile(ok, [tail, 1 - tail]).tolist() if ok.size else [None, None])
+    return {"low": lo, "high": hi, "level": level, "n_boot": n_boot, "failed": int(arr.size - ok.size), "how": how}
+
+
 @dataclass
 class OfflineLab:
     """Two rankers' top-k lists for the same queries, with their judgements; draws sessions under the click model."""
@@ -57,11 +128,11 @@ class OfflineLab:
     lists_b: list[list[str]]
     judged: list[dict[str, float]]
     model: ClickModel = field(default_factory=ClickModel)
-    draws: int = 32  # team-draft interleavings precomputed per query (sessions pick one at random)
+    draws: int | None = None  # None: every team draft of each query (exact); an int: that many sampled ones
     seed: int = 0
 
     def __post_init__(self) -> None:
-        from shopmind.experiments.interleave import team_draft
+        from shopmind.experiments.interleave import draft_coins, team_draft
 
         k = self.model.k
         self.grades_a = _grades(self.lists_a, self.judged, k)
@@ -70,12 +141,13 @@ class OfflineLab:
         self.probs_b = np.nan_to_num(self.model.click_probs(self.grades_b))
         self.cdf = {"A": np.cumsum(clicks_pmf(self.probs_a), axis=1), "B": np.cumsum(clicks_pmf(self.probs_b), axis=1)}
         rng = np.random.default_rng(self.seed)
-        q, d = len(self.judged), self.draws
+        coins = draft_coins(k) if self.draws is None else None
+        q, d = len(self.judged), (len(coins) if coins is not None else int(self.draws or 0))
         il_grades = np.full((q, d, k), np.nan)
         il_teams = np.full((q, d, k), -1, np.int8)
         for i, (a, b, qrel) in enumerate(zip(self.lists_a, self.lists_b, self.judged, strict=True)):
             for j in range(d):
-                ids, teams = team_draft(a, b, k, rng)
+                ids, teams = team_draft(a, b, k, rng) if coins is None else team_draft(a, b, k, coins=coins[j])
                 il_grades[i, j, : len(ids)] = [float(qrel.get(x, 0.0)) for x in ids]
                 il_teams[i, j, : len(teams)] = teams
         self.il_probs = np.nan_to_num(self.model.click_probs(il_grades))
@@ -96,7 +168,7 @@ class OfflineLab:
 
     def interleaved(self, query_idx: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Per session: the interleaved list's teams (n, k) and the clicked positions (n, k) under the click model."""
-        d = rng.integers(self.draws, size=len(query_idx))
+        d = rng.integers(self.il_teams.shape[1], size=len(query_idx))
         clicked = rng.random((len(query_idx), self.model.k)) < self.il_probs[query_idx, d]
         return self.il_teams[query_idx, d], clicked
 
@@ -106,6 +178,55 @@ class OfflineLab:
 
         teams, clicked = self.interleaved(query_idx, rng)
         return credit_batch(teams, clicked)
+
+    def differences(self, query_idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Per session: B-team clicks − A-team clicks (`interleave.click_difference_batch`); its sign is −`outcomes`."""
+        from shopmind.experiments.interleave import click_difference_batch
+
+        teams, clicked = self.interleaved(query_idx, rng)
+        return click_difference_batch(teams, clicked)
+
+    def exact_moments(self) -> dict[str, float]:
+        """Per-session moments of both designs, exactly (no sampling): clicks per session under A and B (uniform over
+        queries), and the distribution of the team click difference D = B − A over queries and every team draft."""
+        pa, pb = (np.diff(self.cdf[v], prepend=0.0, axis=1) for v in "AB")
+        c = np.arange(pa.shape[1], dtype=np.float64)
+        out = {}
+        for v, pmf in (("a", pa), ("b", pb)):
+            m1, m2 = float((pmf @ c).mean()), float((pmf @ c**2).mean())
+            out[f"clicks_{v}"], out[f"clicks_var_{v}"] = m1, m2 - m1 * m1
+            out[f"clicks_var_between_queries_{v}"] = float((pmf @ c).var())  # the part of the A/B variance interleaving removes
+        k = self.il_probs.shape[-1]
+        p = self.il_probs.reshape(-1, k)
+        step = np.where(self.il_teams.reshape(-1, k) == 1, 1, np.where(self.il_teams.reshape(-1, k) == 0, -1, 0))
+        dist = np.zeros((p.shape[0], 2 * k + 1))
+        dist[:, k] = 1.0  # D = 0 before any position
+        for j in range(k):
+            moved = np.where((step[:, j] == 1)[:, None], np.roll(dist, 1, axis=1), np.roll(dist, -1, axis=1))
+            pj = np.where(step[:, j] == 0, 0.0, p[:, j])[:, None]
+            dist = dist * (1 - pj) + moved * pj  # no wrap-around: |D| <= j + 1 <= k before the roll
+        mean_dist = dist.mean(axis=0)  # uniform over queries, and over the equally likely drafts of each query
+        values = np.arange(-k, k + 1, dtype=np.float64)
+        d1, d2 = float(mean_dist @ values), float(mean_dist @ values**2)
+        out.update(diff_mean=d1, diff_var=d2 - d1 * d1, b_wins=float(mean_dist[k + 1 :].sum()), a_wins=float(mean_dist[:k].sum()))
+        out["ties"] = 1.0 - out["a_wins"] - out["b_wins"]
+        return out
+
+    def normal_sessions_for_power(self, alpha: float = 0.05, power: float = 0.8) -> dict[str, float | None]:
+        """Sessions for `power` under the normal approximation from `exact_moments` (the simulation's cross-check):
+        A/B Welch with n/2 per arm; the sign test on decided sessions; the t-test of the mean click difference."""
+        from scipy.stats import norm
+
+        m = self.exact_moments()
+        za, zb = norm.ppf(1 - alpha / 2), norm.ppf(power)
+        delta = m["clicks_b"] - m["clicks_a"]
+        ab = 2 * (za + zb) ** 2 * (m["clicks_var_a"] + m["clicks_var_b"]) / delta**2 if delta > 0 else None
+        decided = m["a_wins"] + m["b_wins"]
+        q = m["b_wins"] / decided if decided else 0.5
+        sign = ((za * 0.5 + zb * np.sqrt(q * (1 - q))) / (q - 0.5)) ** 2 / decided if q > 0.5 else None
+        t = (za + zb) ** 2 * m["diff_var"] / m["diff_mean"] ** 2 if m["diff_mean"] > 0 else None
+        return {"ab": None if ab is None else float(ab), "interleaving_sign": None if sign is None else float(sign),
+                "interleaving_t": None if t is None else float(t)}
 
     # -- A/A ---------------------------------------------------------------------------------------------
     def aa(self, runs: int, users: int, assign: Callable[[Sequence[str], str], np.ndarray], *, alpha: float = 0.05, looks: int = 10,
@@ -147,37 +268,45 @@ class OfflineLab:
                 "share_b_mean": round(float(np.mean(shares)), 4), "srm_flags_at_0.001": srm_flags}
 
     # -- power ----------------------------------------------------------------------------------------------
-    def ab_power(self, n_grid: Sequence[int], reps: int, *, alpha: float = 0.05, seed: int = 2) -> list[float]:
-        """Power of an A/B test on clicks per session with n sessions in all (n/2 per arm): B detected as better."""
+    def ab_rejections(self, n_grid: Sequence[int], reps: int, *, alpha: float = 0.05, seed: int = 2) -> np.ndarray:
+        """(len(n_grid), reps): did an A/B test on clicks per session with n sessions in all (n/2 per arm, each
+        session its own uniform query) find B better (Welch p < alpha, effect > 0)?"""
         from shopmind.experiments.stats import mean_test
 
         rng = np.random.default_rng(seed)
-        out = []
-        for n in n_grid:
+        out = np.zeros((len(n_grid), reps), bool)
+        for g, n in enumerate(n_grid):
             half = max(int(n) // 2, 2)
-            hits = 0
-            for _ in range(reps):
+            for r in range(reps):
                 a = self.clicks("A", rng.integers(self.queries, size=half), rng)
                 b = self.clicks("B", rng.integers(self.queries, size=half), rng)
-                r = mean_test(a, b, alpha)
-                hits += r.p_value < alpha and r.effect > 0
-            out.append(hits / reps)
+                res = mean_test(a, b, alpha)
+                out[g, r] = res.p_value < alpha and res.effect > 0
         return out
 
-    def interleaving_power(self, n_grid: Sequence[int], reps: int, *, alpha: float = 0.05, seed: int = 3) -> list[float]:
-        """Power of team-draft interleaving with n sessions: B's share of wins detected above one half."""
-        from shopmind.experiments.interleave import interleaving_test
+    def interleaving_rejections(self, n_grid: Sequence[int], reps: int, *, alpha: float = 0.05, seed: int = 3) -> dict[str, np.ndarray]:
+        """(len(n_grid), reps) per statistic, on the same simulated sessions: "sign" = the exact sign test on decided
+        sessions (`interleaving_test`), "t" = the t-test of the mean click difference (`interleaving_t_test`)."""
+        from shopmind.experiments.interleave import click_difference_batch, interleaving_t_test, interleaving_test
 
         rng = np.random.default_rng(seed)
-        out = []
-        for n in n_grid:
-            hits = 0
-            for _ in range(reps):
-                o = self.outcomes(rng.integers(self.queries, size=int(n)), rng)
-                r = interleaving_test(o, alpha)
-                hits += r.p_value < alpha and r.effect > 0
-            out.append(hits / reps)
+        out = {"sign": np.zeros((len(n_grid), reps), bool), "t": np.zeros((len(n_grid), reps), bool)}
+        for g, n in enumerate(n_grid):
+            for r in range(reps):
+                teams, clicked = self.interleaved(rng.integers(self.queries, size=int(n)), rng)
+                diff = click_difference_batch(teams, clicked)
+                sign, t = interleaving_test(-np.sign(diff), alpha), interleaving_t_test(diff, alpha)
+                out["sign"][g, r] = sign.p_value < alpha and sign.effect > 0
+                out["t"][g, r] = t.p_value < alpha and t.effect > 0
         return out
+
+    def ab_power(self, n_grid: Sequence[int], reps: int, *, alpha: float = 0.05, seed: int = 2) -> list[float]:
+        """Power of an A/B test on clicks per session with n sessions in all (n/2 per arm): B detected as better."""
+        return self.ab_rejections(n_grid, reps, alpha=alpha, seed=seed).mean(axis=1).tolist()
+
+    def interleaving_power(self, n_grid: Sequence[int], reps: int, *, alpha: float = 0.05, seed: int = 3, statistic: str = "sign") -> list[float]:
+        """Power of team-draft interleaving with n sessions (`statistic` "sign": B's share of wins above one half)."""
+        return self.interleaving_rejections(n_grid, reps, alpha=alpha, seed=seed)[statistic].mean(axis=1).tolist()
 
     def effect_sizes(self, sessions: int = 200_000, seed: int = 4) -> dict[str, float]:
         """Per-session moments both designs' power depends on (exact for A/B; Monte Carlo for interleaving)."""

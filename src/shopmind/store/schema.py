@@ -367,3 +367,29 @@ def _v8(conn: Connection) -> None:
 
 MIGRATIONS.append(_v8)
 LATEST = len(MIGRATIONS)
+
+
+# -- v9: product reviews (shopmind.store.reviews; deleted with their author) ------------------------------------------
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("product_id", String(200), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("rating", Float),
+    Column("title", Text, nullable=False, default=""),
+    Column("text", Text, nullable=False),
+    Column("language", String(16)),
+    Column("ts", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_reviews_product_ts", "product_id", "ts"),
+    Index("ix_reviews_user", "user_id"),
+)
+
+
+def _v9(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[reviews])
+
+
+MIGRATIONS.append(_v9)
+LATEST = len(MIGRATIONS)

@@ -240,11 +240,14 @@ class SqlStore:
             return list(conn.execute(select(users.c.id).where(users.c.id > after).order_by(users.c.id).limit(limit)).scalars())
 
     def delete_user(self, user_id: str) -> dict[str, int]:
-        """Remove the user's record and every event they made, atomically; return what was removed."""
+        """Remove the user's record, every event and every review they made, atomically; return what was removed."""
+        from shopmind.store.reviews import delete_user_reviews
+
         with self.engine.begin() as conn:
             n_events = conn.execute(delete(events).where(events.c.user_id == user_id)).rowcount or 0
+            n_reviews = delete_user_reviews(conn, user_id)
             n_users = conn.execute(delete(users).where(users.c.id == user_id)).rowcount or 0
-        return {"users": n_users, "events": n_events}
+        return {"users": n_users, "events": n_events, "reviews": n_reviews}
 
     def purge_freed(self, attempts: int = 20) -> bool:
         """Make deleted bytes unreadable from the files: on SQLite, copy the WAL into the database and truncate it.
@@ -380,3 +383,9 @@ class SqlStore:
         from shopmind.store.sales import upsert_sales
 
         return upsert_sales(self, items, conn)
+
+    def upsert_reviews(self, items: Sequence[Any], conn: Connection | None = None) -> int:
+        """Insert or replace reviews by id; the importer's writer for `reviews` (queries in shopmind.store.reviews)."""
+        from shopmind.store.reviews import upsert_reviews
+
+        return upsert_reviews(self, items, conn)

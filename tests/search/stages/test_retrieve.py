@@ -5,14 +5,20 @@ from __future__ import annotations
 import numpy as np
 
 from shopmind.search.stages import dense, lexical
+from shopmind.text.tokenize import tokenize
 from tests.search.stages.conftest import run_until
 
 
-def test_bm25_matches_are_the_rows_with_a_positive_score(hd_svc) -> None:
+def test_bm25_matches_are_the_rows_with_enough_query_terms(hd_svc) -> None:
     ctx = run_until(hd_svc, "cordless drill", "retrieve", mode="bm25")
     r, lex_all = ctx.r, ctx.lexical.lex_all
-    assert r.match.sum() == int(((lex_all > 0) & hd_svc.table.alive).sum()) > 0
-    assert np.array_equal(r.cand, np.unique(r.cand)) and r.match[r.cand].all()
+    titles = [set(tokenize(t)) for t in hd_svc.table.titles]
+    both = np.array([{"cordless", "drill"} <= t for t in titles]) & hd_svc.table.alive  # two terms: both are needed
+    assert np.array_equal(r.match, both) and 0 < both.sum() < int((lex_all > 0).sum())
+    # candidates: every row sharing a term (related products are ranked beside the matches), or only matches
+    assert np.array_equal(r.cand, np.unique(r.cand)) and (lex_all[r.cand] > 0).all() and r.match[r.cand].sum() == both.sum()
+    strict = run_until(hd_svc, "cordless drill", "retrieve", mode="bm25", related=False).r
+    assert np.array_equal(strict.match, r.match) and set(strict.cand.tolist()) == set(np.flatnonzero(both).tolist())
     best = int(np.argmax(lex_all))
     assert best in r.cand and r.lex_rank[np.searchsorted(r.cand, best)] == 1
     assert "bm25" in ctx.stages and "dense" not in ctx.stages and ctx.qvec is None

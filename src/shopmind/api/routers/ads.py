@@ -9,7 +9,9 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
 from shopmind.ads.models import AdsResponse, Campaign, CampaignSpec, CampaignUpdate
 from shopmind.api.deps import RequireAdmin, RequireAnalyst, RequireStorefront, Shop, audit
+from shopmind.api.simulated import SimLabel
 from shopmind.errors import CampaignNotFound
+from shopmind.experiments.exposures import labelled
 from shopmind.security.limits import ID_CHARS, PLACEMENT_CHARS, QUERY_CHARS
 from shopmind.security.ratelimit import client_ip, rate_limit
 
@@ -74,6 +76,7 @@ def delete_campaign(shop: Shop, campaign_id: Annotated[str, Path(max_length=ID_C
 def select_ads(
     shop: Shop,
     request: Request,
+    label: SimLabel,
     placement: Annotated[str, Query(max_length=PLACEMENT_CHARS)],
     user_id: Annotated[str | None, Query(max_length=ID_CHARS)] = None,
     q: Annotated[str | None, Query(max_length=QUERY_CHARS)] = None,
@@ -90,7 +93,8 @@ def select_ads(
     `expires_at`, while the address it was served to is under its click rate (`ads.max_clicks_per_ip`)."""
     context = {k_: v for k_, v in {"device": device, "location": location, "segment": segment}.items() if v}
     ip = client_ip(request, shop.settings.api.trusted_proxies)  # as the server sees it, not as the client claims
-    return shop.ads(placement, user_id=user_id, query=q, item_id=item_id, k=k, context=context, session_id=session_id, client_ip=ip)
+    with labelled(label):  # X-Simulated: the experiment exposure of this request is marked simulated
+        return shop.ads(placement, user_id=user_id, query=q, item_id=item_id, k=k, context=context, session_id=session_id, client_ip=ip)
 
 
 @router.get("/ads/report", dependencies=[RequireAnalyst])

@@ -11,7 +11,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from shopmind.api.deps import RequireStorefront, Shop
+from shopmind.api.simulated import SimLabel
 from shopmind.assistant.models import ChatResponse
+from shopmind.experiments.exposures import labelled
 from shopmind.security.limits import ID_CHARS, MESSAGE_CHARS
 from shopmind.security.ratelimit import rate_limit
 
@@ -33,10 +35,11 @@ def _check_message(shop: Shop, message: str) -> None:
 
 
 @router.post("", dependencies=[RequireStorefront, rate_limit("chat")])
-def chat(body: ChatRequest, shop: Shop) -> ChatResponse:
+def chat(body: ChatRequest, shop: Shop, label: SimLabel) -> ChatResponse:
     """One turn: grounded text (every sentence with its source), product cards, intent, slots, session."""
     _check_message(shop, body.message)
-    return shop.chat(body.session_id, body.message, user_id=body.user_id, product_id=body.product_id)
+    with labelled(label):  # X-Simulated: the turn's experiment exposure is marked simulated
+        return shop.chat(body.session_id, body.message, user_id=body.user_id, product_id=body.product_id)
 
 
 @router.post("/stream", dependencies=[RequireStorefront, rate_limit("chat")])

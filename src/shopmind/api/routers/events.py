@@ -9,6 +9,7 @@ from prometheus_client import Counter
 from pydantic import BaseModel
 
 from shopmind.api.deps import RequirePublic, Shop
+from shopmind.api.simulated import SimLabel, mark_events
 from shopmind.domain import Event
 from shopmind.security.ratelimit import rate_limit
 
@@ -31,17 +32,19 @@ def _accept(shop, events: list[Event]) -> Accepted:
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, dependencies=[RequirePublic, rate_limit("events")])
-def post_event(event: Event, shop: Shop) -> Accepted:
+def post_event(event: Event, shop: Shop, label: SimLabel) -> Accepted:
     """Track one event. Replaying the same id is harmless (`new: 0`)."""
+    mark_events([event], label)  # X-Simulated: stored as simulated traffic
     return _accept(shop, [event])
 
 
 @router.post("/batch", status_code=status.HTTP_202_ACCEPTED, dependencies=[RequirePublic, rate_limit("events")])
-def post_events(request: Request, events: Annotated[list[Event], Body(min_length=1)], shop: Shop) -> Accepted:
+def post_events(request: Request, events: Annotated[list[Event], Body(min_length=1)], shop: Shop, label: SimLabel) -> Accepted:
     """Track many events in one transaction: all are stored, or none (422 names each bad field)."""
     limit = shop.settings.api.max_batch
     if len(events) > limit:
         from fastapi import HTTPException
 
         raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"batch of {len(events)} events exceeds api.max_batch={limit}")
+    mark_events(events, label)
     return _accept(shop, events)

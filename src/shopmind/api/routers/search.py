@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, HTTPException, Query, status
 
 from shopmind.api.deps import RequireRead, Shop
+from shopmind.api.simulated import SimLabel
 from shopmind.errors import NotBuilt
 from shopmind.facade.drift import observe_response
 from shopmind.search.models import SearchResponse
@@ -33,6 +34,7 @@ def parse_filters(filters: str | None) -> dict[str, Any] | None:
 @router.get("/search", dependencies=[RequireRead, rate_limit("search")])
 def search(
     shop: Shop,
+    label: SimLabel,
     q: Annotated[str, Query(max_length=QUERY_CHARS, description="the shopper's query, any language")],
     user_id: Annotated[str | None, Query(max_length=ID_CHARS)] = None,
     session_id: Annotated[str | None, Query(max_length=ID_CHARS)] = None,
@@ -47,7 +49,8 @@ def search(
     """Hybrid (BM25 + dense) search with query understanding, filters, facets, learned ranking and `why`."""
     try:
         response = shop.search(q, user_id=user_id, session_id=session_id, filters=parse_filters(filters), facets=facets, sort=sort,
-                               page=page, per_page=per_page, explain=explain, track=user_id is not None if track is None else track)
+                               page=page, per_page=per_page, explain=explain, track=user_id is not None if track is None else track,
+                               context=label or None)  # X-Simulated: the search event and exposures are marked simulated
     except NotBuilt as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
     except ValueError as exc:

@@ -70,6 +70,7 @@ class SearchRequest:
     mode: str = "hybrid"  # hybrid | bm25 | dense
     use_ranker: bool = True
     history: tuple[str, ...] | None = None  # the user's recent items, oldest first (the ranker's personal columns)
+    related: bool = True  # related products (not matches, marked in why) are ranked beside the matches; False: matches only
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:
@@ -82,7 +83,7 @@ class SearchRequest:
 class Retrieval:
     """Everything retrieval produced for one query under one set of filters."""
 
-    match: np.ndarray  # bool over rows: the result set
+    match: np.ndarray  # bool over rows: the result set (the match set ∩ the filters)
     cand: np.ndarray  # candidate rows scored by fusion (lexical head ∪ dense top-k)
     lex: np.ndarray  # weighted BM25 per candidate
     per_field: dict[str, np.ndarray]  # per-field BM25 per candidate
@@ -93,6 +94,25 @@ class Retrieval:
     dense_rank: np.ndarray
     lex_all: np.ndarray  # weighted BM25 over all rows
     dense_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+@dataclass
+class MatchInfo:
+    """The query's match set before any filter (stages.match) and what decided it."""
+
+    matched: np.ndarray  # bool over rows: lexical rule ∪ dense rule, live rows only
+    lexical: np.ndarray  # bool over rows: the lexical rule
+    dense_rows: np.ndarray  # rows of the dense rule, best first
+    dense_cos: np.ndarray  # their cosines
+    dense_threshold: float | None  # the cosine the dense rule asked for (None: no dense side)
+    terms: list[str] = field(default_factory=list)  # the query terms the lexical rule counted
+    dropped: list[str] = field(default_factory=list)  # terms a relaxation stopped asking for
+    term_count: np.ndarray | None = None  # per row: how many of `terms` it contains
+    related: bool = False  # no match: these are the nearest products, shown as related (total 0)
+
+    def dense(self) -> tuple[np.ndarray, np.ndarray, float | None]:
+        """(rows, cosines, threshold) of the dense rule."""
+        return self.dense_rows, self.dense_cos, self.dense_threshold
 
 
 @dataclass
@@ -122,8 +142,10 @@ class SearchContext:
     min_sim: float = 0.0
     lexical: LexicalScores | None = None
     qvec: np.ndarray | None = None
+    match: MatchInfo | None = None
     retrieval: Retrieval | None = None
     recovery: str | None = None
+    recovery_steps: list[str] = field(default_factory=list)
     # fuse
     fused: np.ndarray | None = None
     rrf: np.ndarray | None = None
@@ -145,12 +167,19 @@ class SearchContext:
     facets: list[Facet] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
+    n_related: int = 0  # hits on the page that are related products
 
     @property
     def u(self) -> Understood:
         """The understood query (set by the understand stage)."""
         assert self.understood is not None, "the understand stage has not run"
         return self.understood
+
+    @property
+    def m(self) -> MatchInfo:
+        """The match set (set by the retrieve stage)."""
+        assert self.match is not None, "the retrieve stage has not run"
+        return self.match
 
     @property
     def r(self) -> Retrieval:

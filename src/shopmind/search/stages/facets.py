@@ -1,29 +1,29 @@
-"""Stage 7, facets: multi-select counts — each facet counts the result set under every active filter but its own."""
+"""Stage 7, facets: multi-select counts over the query's match set — each facet counts the match set under every
+active filter but its own, so a value's count is exactly the `total` the same query gets with that value selected."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from shopmind.search.models import Facet, FacetValue, PriceBucket
 from shopmind.search.stages.context import SearchContext
-from shopmind.search.stages.retrieve import allowed_rows, retrieve
+from shopmind.search.stages.retrieve import allowed_rows
 
 
 def run(ctx: SearchContext) -> None:
-    """ctx.facets ← the requested facets (brand, category, price, attributes.<key> …)."""
+    """ctx.facets ← the requested facets (brand, category, price, attributes.<key> …); empty counts for related hits."""
     names = ctx.request.facets
     if not names:
         return
-    parts, r = ctx.parts, ctx.r
-    assert ctx.lexical is not None
-    min_sim = ctx.min_sim if "semantic" not in ctx.relax else -1.0
+    parts, mi = ctx.parts, ctx.m
+    matched = np.zeros_like(mi.matched) if mi.related else mi.matched  # related products are no matches: every count is 0
     out = []
     for name in names:
-        if name in ctx.masks:  # this facet's own filter is lifted for its counts
-            m = retrieve(parts, ctx.lexical, ctx.qvec, allowed_rows(parts, ctx.masks, skip=name), ctx.mode, ctx.dense_k, min_sim).match
-        else:
-            m = r.match
+        m = matched & allowed_rows(parts, ctx.masks, skip=name if name in ctx.masks else None)
         if name == "price":
             edges = parts.price_edges
-            buckets = [PriceBucket(min=a, max=b, count=c) for a, b, c in parts.table.price_counts(m, edges)] if edges else []
+            buckets = [PriceBucket(min=a, max=b, count=c, filter={k: v for k, v in (("min", a), ("below", b)) if v is not None})
+                       for a, b, c in parts.table.price_counts(m, edges)] if edges else []
             out.append(Facet(name=name, ranges=buckets))
         else:
             vals = parts.table.value_counts(name, m, parts.config.facet_size)

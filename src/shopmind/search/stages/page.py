@@ -28,7 +28,7 @@ def _page_rows(ctx: SearchContext) -> tuple[np.ndarray, np.ndarray]:
     req, r = ctx.request, ctx.r
     ranked, final, tail = ctx.ranked_rows, ctx.final_score, ctx.tail_mask
     assert ranked is not None and final is not None and tail is not None
-    ctx.total = int(len(ranked) + tail.sum())
+    ctx.total = 0 if ctx.m.related else int(r.match.sum())  # the ranked list may also hold related products
     start = (req.page - 1) * req.per_page
     if req.sort == "relevance":
         need = start + req.per_page
@@ -43,6 +43,20 @@ def _page_rows(ctx: SearchContext) -> tuple[np.ndarray, np.ndarray]:
     page_rows = all_rows[o][start : start + req.per_page]
     page_scores = np.concatenate([final, np.zeros(int(tail.sum()))])[o][start : start + req.per_page]
     return page_rows, page_scores
+
+
+def _match_reasons(ctx: SearchContext, row: int) -> list[str]:
+    """Which rule of the match set took this row in (stages.match), in words."""
+    mi = ctx.m
+    if mi.related:
+        return []
+    out = []
+    if mi.lexical[row]:
+        k = int(mi.term_count[row]) if mi.term_count is not None and row < len(mi.term_count) else len(mi.terms)
+        out.append(f"terms {k}/{len(mi.terms)}" + (f" (dropped {', '.join(mi.dropped)})" if mi.dropped else ""))
+    if mi.dense_threshold is not None and len(mi.dense_rows) and np.isin(row, mi.dense_rows):
+        out.append(f"dense ≥ {mi.dense_threshold:.3f}")
+    return out
 
 
 def _hit(ctx: SearchContext, row: int, score: float, ci: int | None) -> Hit:
@@ -64,6 +78,8 @@ def _hit(ctx: SearchContext, row: int, score: float, ci: int | None) -> Hit:
             ranker=round(float(rk[ci]), 5) if rk is not None and ci is not None and not np.isnan(rk[ci]) else None,
             boosts={k: round(float(v[ci]), 4) for k, v in ctx.boosts.items() if ci is not None and v[ci]},
             rules=ctx.rule_notes.get(row, []),
+            match=_match_reasons(ctx, row) if r.match[row] and not ctx.m.related else [],
+            related=ctx.m.related or not r.match[row],
         )
     price = float(t.price[row])
     return Hit.model_construct(  # every field is built here with its declared type
@@ -78,10 +94,11 @@ def _hit(ctx: SearchContext, row: int, score: float, ci: int | None) -> Hit:
 
 
 def run(ctx: SearchContext) -> None:
-    """ctx.total and ctx.hits (the page)."""
+    """ctx.total, ctx.hits (the page) and ctx.n_related (how many of them are related products, not matches)."""
     r = ctx.r
     page_rows, page_scores = _page_rows(ctx)
     ci = np.minimum(np.searchsorted(r.cand, page_rows), max(len(r.cand) - 1, 0))
     in_cand = (r.cand[ci] == page_rows) if len(r.cand) else np.zeros(len(page_rows), bool)
     ctx.hits = [_hit(ctx, row, sc, c if ok else None)
                 for row, sc, c, ok in zip(page_rows.tolist(), page_scores.tolist(), ci.tolist(), in_cand.tolist(), strict=True)]
+    ctx.n_related = len(page_rows) if ctx.m.related else int((~r.match[page_rows]).sum())

@@ -29,20 +29,32 @@ def understand_query(parts: SearchParts, query: str) -> Understood:
             u.corrections = fixes
             u.did_you_mean = fixed
             text = fixed
+    retokenize(parts, u, text)
+    return u
+
+
+def _mark(u: Understood, stage: str) -> None:
+    """Record that a step ran (once, even when a rewrite runs it again)."""
+    if stage not in u.stages:
+        u.stages.append(stage)
+
+
+def retokenize(parts: SearchParts, u: Understood, text: str) -> None:
+    """The steps after spelling (entities, synonyms, tokens, category intent) on `text`; a rewrite runs them again."""
+    st = parts.config.stages
     if st.entities:
         brands, attrs, _rest = parts.entities.match(text)
-        u.stages.append("entities")
+        _mark(u, "entities")
         u.brands, u.attributes = brands, attrs
     if st.synonyms and parts.synonyms:
         u.synonyms = expand_synonyms(text, parts.synonyms)
-        u.stages.append("synonyms")
+        _mark(u, "synonyms")
     u.text = text
     u.tokens = tokenize(text, normalized=True)
     if st.category_intent and parts.intent is not None:
         cat, conf = parts.intent.predict(u.tokens)
-        u.stages.append("category_intent")
+        _mark(u, "category_intent")
         u.category, u.category_confidence = cat, conf
-    return u
 
 
 def run(ctx: SearchContext) -> None:

@@ -1,0 +1,106 @@
+"""Product-understanding bench (issue 19): extraction, review aspects (ABSA), one section module each.
+
+Sections (--sections, default all), each `bench/_und_<name>.py` with `run(args) -> dict` (flat keys):
+  extract   attribute-value extraction P/R/F1 (micro, macro) per set and language on test_dev (OA-Mine, AE-110k,
+            WDC-PAVE all attributes; MEPAVE's test part, Chinese), enrichment throughput and facet coverage
+            before/after enrichment on the Home Depot catalog                                  -> extract.*
+  absa      aspect extraction and aspect sentiment per set                                     -> absa.*
+  images    image embeddings (EfficientNet-Lite0): images/s, P@10 same category/domain, near-duplicate P/R  -> images.*
+A missing or failing section is reported as such (`<name>.status`) and the others still run. The last line (with
+--json) is one JSON object with every key; also written to --out (default bench/results/understanding.json).
+
+    nice python bench/understanding.py --json
+    python bench/understanding.py --quick --json     # smoke sizes (numbers mean nothing)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine, report, require
+
+REPO = Path(__file__).resolve().parents[1]
+SECTIONS = ("extract", "absa", "images")
+BARS = {
+    "extract.oa-mine.f1": "pre-LLM ~0.80 (GPT-4 ~0.86 avg with AE-110k)", "extract.ae-110k.f1": "pre-LLM ~0.80",
+    "extract.wdc-pave.f1": "pre-LLM ~0.81 (GPT-4 0.91)", "extract.mepave-zh.f1": "quote",
+    "extract.hd_products_per_second": "quote", "extract.hd_facet_coverage_after": "> before",
+    "images.p_at_10_same_category": "> chance (images.p_at_10_same_category_chance)", "images.dup.combined.recall": "quote",
+}
+
+
+def data_dir(arg: Path | None) -> Path:
+    if arg is not None:
+        return arg
+    env = os.environ.get("SHOPMIND_SHARED_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+def run_section(name: str, args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """Import and run one section; a missing module or a failure is recorded and the next section still runs."""
+    t0 = time.perf_counter()
+    try:
+        module = importlib.import_module(f"_und_{name}")
+    except ModuleNotFoundError as exc:
+        result[f"{name}.status"] = (f"missing: bench/_und_{name}.py not found" if exc.name == f"_und_{name}"
+                                    else f"failed: {type(exc).__name__}: {str(exc)[:300]}")
+        return
+    except Exception as exc:  # noqa: BLE001 — a section that cannot even import is reported, not fatal
+        traceback.print_exc(file=sys.stderr)
+        result[f"{name}.status"] = f"failed: {type(exc).__name__}: {str(exc)[:300]}"
+        return
+    print(f"[{name}] running …", file=sys.stderr, flush=True)
+    try:
+        result.update(module.run(args))
+        result[f"{name}.status"] = "ok"
+    except Exception as exc:  # noqa: BLE001 — the report says which section failed and why
+        traceback.print_exc(file=sys.stderr)
+        result[f"{name}.status"] = f"failed: {type(exc).__name__}: {str(exc)[:300]}"
+    result[f"{name}.seconds"] = round(time.perf_counter() - t0, 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smoke sizes (numbers mean nothing)")
+    ap.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
+    ap.add_argument("--json", action="store_true", help="print the result as one JSON line last (the table goes to stderr)")
+    ap.add_argument("--data", type=Path, default=None, help="the shared data folder (default $SHOPMIND_SHARED_DATA or ../shared/data)")
+    ap.add_argument("--out", type=Path, default=None, help="default bench/results/understanding.json (understanding_quick.json with --quick)")
+    ap.add_argument("--load-note", default="", help="what else ran on the machine meanwhile (recorded with the figures)")
+    args = ap.parse_args()
+    wanted = [s.strip() for s in args.sections.split(",") if s.strip()]
+    bad = [s for s in wanted if s not in SECTIONS]
+    if bad:
+        ap.error(f"--sections: unknown section(s) {bad}; known: {', '.join(SECTIONS)}")
+    require("rich", "orjson")
+    args.data = data_dir(args.data)
+    out = args.out or REPO / "bench" / "results" / ("understanding_quick.json" if args.quick else "understanding.json")
+    result: dict[str, Any] = {"mode": "quick (smoke sizes: numbers mean nothing)" if args.quick else "full"}
+    if out.is_file() and set(wanted) != set(SECTIONS):  # a subset run keeps the other sections' figures of the last run
+        import orjson
+
+        kept = {k: v for k, v in orjson.loads(out.read_bytes()).items() if k.split(".", 1)[0] in set(SECTIONS) - set(wanted)}
+        result.update(kept)
+    result["loadavg_start"] = [round(x, 2) for x in os.getloadavg()]
+    for name in SECTIONS:
+        if name in wanted:
+            run_section(name, args, result)
+    result["machine"] = machine()
+    result["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    if args.load_note:
+        result["load_note"] = args.load_note
+    result["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    report(result, title="product understanding (bench/understanding.py)", bars=BARS, out=out, as_json=args.json)
+
+
+if __name__ == "__main__":
+    main()
