@@ -1,4 +1,5 @@
-"""What every bench script shares: a free loopback port, the machine line, and the table + JSON output."""
+"""What every bench script shares: a free loopback port, the machine line, the table + JSON output, and the
+section runner of the aggregating benches."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import platform
 import socket
 import sys
+import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +57,36 @@ def report(result: dict[str, Any], *, title: str, bars: dict[str, str], out: Pat
     Console(stderr=as_json).print(table)
     if as_json:
         print(orjson.dumps(result).decode(), flush=True)
+
+
+def data_dir(arg: Path | None) -> Path:
+    """The shared data folder: --data, else $SHOPMIND_SHARED_DATA, else ../shared/data beside the checkout."""
+    if arg is not None:
+        return arg
+    env = os.environ.get("SHOPMIND_SHARED_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def run_section(prefix: str, name: str, args: Any, result: dict[str, Any]) -> None:
+    """Import bench/<prefix><name>.py and run it; a missing module or a failure is recorded and the next section
+    still runs (the aggregators bench/experiments.py and bench/understanding.py)."""
+    t0 = time.perf_counter()
+    module_name = f"{prefix}{name}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        result[f"{name}.status"] = (f"missing: bench/{module_name}.py not found" if exc.name == module_name
+                                    else f"failed: {type(exc).__name__}: {str(exc)[:300]}")
+        return
+    except Exception as exc:  # noqa: BLE001 — a section that cannot even import is reported, not fatal
+        traceback.print_exc(file=sys.stderr)
+        result[f"{name}.status"] = f"failed: {type(exc).__name__}: {str(exc)[:300]}"
+        return
+    print(f"[{name}] running …", file=sys.stderr, flush=True)
+    try:
+        result.update(module.run(args))
+        result[f"{name}.status"] = "ok"
+    except Exception as exc:  # noqa: BLE001 — the report says which section failed and why
+        traceback.print_exc(file=sys.stderr)
+        result[f"{name}.status"] = f"failed: {type(exc).__name__}: {str(exc)[:300]}"
+    result[f"{name}.seconds"] = round(time.perf_counter() - t0, 1)

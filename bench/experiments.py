@@ -18,18 +18,17 @@ labelled simulated. The last line (with --json) is one JSON object with every ke
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, require
+import _common
+from _common import data_dir, machine, require
 
 REPO = Path(__file__).resolve().parents[1]
 SECTIONS = ("aa", "sim", "personal", "ope", "served")
@@ -38,37 +37,9 @@ BARS = {"aa_false_positive_rate": "in [0.03, 0.07]", "aa_runs": ">= 1000", "inte
         "personalised_ndcg_gain": "> 0 (CI above 0)", "cuped_variance_reduction": "quote"}
 
 
-def data_dir(arg: Path | None) -> Path:
-    if arg is not None:
-        return arg
-    env = os.environ.get("SHOPMIND_SHARED_DATA")
-    return Path(env) if env else REPO.parent / "shared" / "data"
-
-
 def run_section(name: str, args: argparse.Namespace, result: dict[str, Any]) -> None:
-    """Import and run one section; a missing module or a failure is recorded and the next section still runs."""
-    t0 = time.perf_counter()
-    try:
-        module = importlib.import_module(f"_exp_{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"_exp_{name}":
-            result[f"{name}.status"] = f"failed: {type(exc).__name__}: {str(exc)[:300]}"
-        else:
-            result[f"{name}.status"] = f"missing: bench/_exp_{name}.py not found"
-        return
-    except Exception as exc:  # noqa: BLE001 — a section that cannot even import is reported, not fatal
-        traceback.print_exc(file=sys.stderr)
-        result[f"{name}.status"] = f"failed: {type(exc).__name__}: {str(exc)[:300]}"
-        return
-    print(f"[{name}] running …", file=sys.stderr, flush=True)
-    try:
-        out = module.run(args)
-        result.update(out)
-        result[f"{name}.status"] = "ok"
-    except Exception as exc:  # noqa: BLE001 — the report says which section failed and why
-        traceback.print_exc(file=sys.stderr)
-        result[f"{name}.status"] = f"failed: {type(exc).__name__}: {str(exc)[:300]}"
-    result[f"{name}.seconds"] = round(time.perf_counter() - t0, 1)
+    """Run section `name` (bench/_exp_<name>.py); a missing or failing one is recorded, the next still runs."""
+    _common.run_section("_exp_", name, args, result)
 
 
 def _cell(value: Any) -> str:
