@@ -71,8 +71,10 @@ class FuzzLog:
 
 
 @pytest.fixture(scope="module")
-def fuzz_shop(tmp_path_factory: pytest.TempPathFactory, demo_data: Path):
-    """The demo shop (products, users, a slice of real events), every part built, the `none` assistant backend."""
+def fuzz_shop(tmp_path_factory: pytest.TempPathFactory, demo_data: Path, shared_data: Path):
+    """The demo shop (products, users, a slice of real events), every part built, the `none` assistant backend, plus
+    six real product photos (../shared/data/images) with their image vectors, so the image routes serve (the demo has
+    no images; without vectors they answer 503, which the fuzz counts as a server error)."""
     home = tmp_path_factory.mktemp("fuzz-shop")
     events = home / "events.parquet"
     pq.write_table(pq.read_table(demo_data / "events.parquet").slice(0, EVENTS_SLICE), events)
@@ -82,6 +84,10 @@ def fuzz_shop(tmp_path_factory: pytest.TempPathFactory, demo_data: Path):
     shop.import_file("users", demo_data / "users.csv")
     shop.import_file("events", events)
     shop.build(list(PARTS))
+    photos = [json.loads(line) for line in (shared_data / "images" / "items.jsonl").read_text().splitlines()[:6]]
+    shop.catalog.upsert([{"id": f"img-{it['id']}", "title": it["title"][:200], "category": [it["domain"]], "images": [it["image"]]}
+                         for it in photos])
+    assert shop.build_images(base_dir=shared_data / "images")["image_vectors"]["products"] == len(photos)
     yield shop
     shop.close()
 
