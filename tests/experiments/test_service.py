@@ -157,9 +157,11 @@ def test_an_interleaving_merges_both_arms_with_teams(home: Path) -> None:
             assert r.experiment["variant"] == "interleaved" and len(teams) == len(ids) == min(10, len(set(a) | set(b)))
             assert all(i in (a if t == 0 else b) for i, t in zip(ids, teams, strict=True)) and len(set(ids)) == len(ids)
             merged += set(teams) == {0, 1}
+            again = shop.search(q, user_id="u3", per_page=10)  # a reload shows the same merge: the draw is seeded per unit and query
+            assert [h.id for h in again.hits] == ids and again.experiment["teams"] == teams
         assert merged >= 1
         shop.experiments.stop("il")
-        assert _count(shop, "il") == len(QUERIES)  # flushed
+        assert _count(shop, "il") == 2 * len(QUERIES)  # flushed
         extra = orjson.loads(read_exposures(shop.store.engine, "il")[0][5])
         assert set(extra) == {"ids", "teams"} and len(extra["ids"]) == len(extra["teams"])
 

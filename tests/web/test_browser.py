@@ -141,6 +141,46 @@ def test_search_suggest_facets_and_did_you_mean(server, page):
     assert any(r["clicks"] >= 1 and r["spend"] > 0 for r in report)
 
 
+def test_facet_counts_equal_the_totals_a_click_shows(server, page):
+    """Issue 21: every facet value's count is the total that ticking it shows, in the browser, for queries with a
+    small and a large match set; products that only resemble the query are shown apart, never in the total."""
+    seen = 0
+    for query in ("love", "star", "godfather"):
+        base = f"{server['url']}/#/search?q={query}"
+        page.goto(server["url"] + "/#/")
+        page.goto(base)
+        page.wait_for_selector("#total")
+        boxes = page.locator(".facet[data-name=category] input")
+        values = [(boxes.nth(i).get_attribute("value"), int(boxes.nth(i).locator("xpath=following-sibling::span").inner_text()))
+                  for i in range(min(boxes.count(), 4))]
+        assert values, f"no category facet for {query!r}"
+        for value, count in values:
+            page.goto(server["url"] + "/#/")
+            page.goto(base)
+            page.wait_for_selector("#total")
+            with page.expect_response(lambda r: "/search?" in r.url and "filters=" in r.url):
+                page.locator(f'.facet[data-name=category] input[value="{value}"]').check()
+            page.wait_for_selector("#total")
+            shown = int(page.inner_text("#total"))
+            assert shown == count, f"{query!r}: facet {value} says {count}, ticking it shows {shown}"
+            cards, ads = page.locator("#results .card").count(), page.locator(".ads .card").count()
+            assert cards <= min(count, 20) <= cards + ads  # a sponsored match is shown once, in the ads row
+            seen += 1
+    assert seen >= 6
+    page.goto(server["url"] + "/#/")
+    page.goto(f"{server['url']}/#/search?q=godfather")  # a handful of matches; products that merely resemble it stand apart
+    page.wait_for_selector("#total")
+    total = int(page.inner_text("#total"))
+    assert 1 <= total <= 10 and page.locator("#results .card").count() + page.locator(".ads .card").count() >= total
+    assert all("Godfather" in t for t in page.locator("#results .card .title").all_inner_texts())
+    page.goto(server["url"] + "/#/")
+    page.goto(f"{server['url']}/#/search?q=qqqq")  # matches nothing: total 0, related products shown apart
+    page.wait_for_selector("#total")
+    assert int(page.inner_text("#total")) == 0
+    assert page.locator("#related .card").count() > 0 and page.locator("#results .card").count() == 0
+    shot(page, "search-related")
+
+
 def test_product_page_cart_and_checkout(server, page):
     page.goto(server["url"] + "/")
     page.select_option("#user-select", "u10")

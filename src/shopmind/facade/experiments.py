@@ -11,6 +11,7 @@ or a request served under `exposures.labelled`, as the API does for `X-Simulated
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -187,7 +188,8 @@ class ExperimentVerbs:
         extra: dict[str, Any] = {}
         if a.kind == "interleave":
             hits = {h.id: h for r in reversed(answers) for h in r.hits}
-            ids, teams = self._interleave([[h.id for h in r.hits] for r in answers], kwargs.get("per_page", 20))
+            ids, teams = self._interleave([[h.id for h in r.hits] for r in answers], kwargs.get("per_page", 20),
+                                          (a.experiment_id, session_id or user_id, query))
             response = response.model_copy(update={"hits": [hits[i] for i in ids]})
             extra = {"ids": ids, "teams": teams}
         response.experiment = {**self._expose(a, "search", user_id, session_id, context, extra), **({"teams": extra["teams"]} if extra else {})}
@@ -211,7 +213,8 @@ class ExperimentVerbs:
         extra: dict[str, Any] = {}
         if a.kind == "interleave":
             items = {it.id: it for r in reversed(answers) for it in r.items}
-            ids, teams = self._interleave([[it.id for it in r.items] for r in answers], kwargs.get("k", 20))
+            ids, teams = self._interleave([[it.id for it in r.items] for r in answers], kwargs.get("k", 20),
+                                          (a.experiment_id, session_id or user_id, placement))
             response = response.model_copy(update={"items": [items[i] for i in ids]})
             extra = {"ids": ids, "teams": teams}
         response.experiment = {**self._expose(a, surface, user_id, session_id, context, extra), **({"teams": extra["teams"]} if extra else {})}
@@ -241,8 +244,11 @@ class ExperimentVerbs:
         return [self._arm(surface, self.service(part), v.overrides, v.version) for v in sorted(exp.variants, key=lambda v: not v.control)]
 
     @staticmethod
-    def _interleave(lists: list[list[str]], k: int) -> tuple[list[str], list[int]]:
+    def _interleave(lists: list[list[str]], k: int, key: tuple[Any, ...]) -> tuple[list[str], list[int]]:
+        """Team draft seeded by (experiment, unit, query or placement): a reload or the next page shows the same merge
+        (the draft for k is a prefix of the draft for more), while different shoppers and queries get independent coins."""
         from shopmind.experiments.interleave import team_draft
 
-        ids, teams = team_draft(lists[0], lists[1], k, np.random.default_rng())
+        seed = int.from_bytes(hashlib.sha256(orjson.dumps([str(x) for x in key])).digest()[:8], "little")
+        ids, teams = team_draft(lists[0], lists[1], k, np.random.default_rng(seed))
         return list(ids), [int(t) for t in teams]

@@ -168,10 +168,15 @@ async function viewSearch() {
   }
   const u = res.query || {};
   const dym = u.did_you_mean ? `<p class="dym">${t("didYouMean")} <a href="${searchHash({ ...s, q: u.did_you_mean, page: 1 })}" id="did-you-mean">${esc(u.did_you_mean)}</a>?</p>` : "";
-  const understood = [u.price ? `${t("price")} ${u.price.min ?? ""}–${u.price.max ?? ""}` : "", ...(u.brands || []), u.category ? `${t("category")}: ${u.category}` : ""].filter(Boolean);
+  const understood = [u.price ? `${t("price")} ${u.price.min ?? ""}–${u.price.max ?? ""}` : "", ...(u.brands || []), u.category ? `${t("category")}: ${u.category}` : "",
+    ...(u.interpretations || [])].filter(Boolean);
   const sponsoredIds = new Set(ads.map((ad) => ad.item_id));  // a sponsored product is not shown twice
   const organic = res.hits.filter((h) => !sponsoredIds.has(h.id));
-  const hits = organic.map((h, n) => card(h, { why: whyText(h.why), placement: "search", position: (s.page - 1) * 20 + n }));
+  // matches first; products that merely resemble the query are shown apart, under their own heading, never counted in the total
+  const cardOf = (h, n) => card(h, { why: whyText(h.why), placement: "search", position: (s.page - 1) * 20 + n });
+  const matched = organic.filter((h) => !h.why?.related), related = organic.filter((h) => h.why?.related);
+  const hits = matched.map(cardOf), relatedCards = related.map((h, n) => cardOf(h, matched.length + n));
+  const recovery = ((res.query || {}).recovery_steps || []).filter((x) => x !== "related");
   impressions(organic.map((h) => h.id), "search");
   const pages = Math.ceil(res.total / res.per_page);
   if (mine !== renderToken) return;
@@ -189,7 +194,9 @@ async function viewSearch() {
         ${dym}
         ${understood.length ? `<p class="understood">${understood.map((x) => `<span class="chip">${esc(x)}</span>`).join("")}</p>` : ""}
         ${adCards.length ? `<ul class="cards ads">${adCards.join("")}</ul>` : ""}
-        <ul class="cards results" id="results">${hits.join("") || `<li class="note">${t("noResults")}</li>`}</ul>
+        ${recovery.length ? `<p class="recovery" id="recovery">${t("recovery")} ${recovery.map((x) => `<span class="chip">${esc(x)}</span>`).join("")}</p>` : ""}
+        <ul class="cards results" id="results">${hits.join("") || (relatedCards.length ? "" : `<li class="note">${t("noResults")}</li>`)}</ul>
+        ${relatedCards.length ? `<p class="note" id="related-note">${t("relatedNote")}</p><ul class="cards results related" id="related">${relatedCards.join("")}</ul>` : ""}
         <nav class="pager" aria-label="${t("page")}">
           ${s.page > 1 ? `<a href="${searchHash({ ...s, page: s.page - 1 })}">${t("prev")}</a>` : ""}
           <span>${t("page")} ${s.page} / ${Math.max(pages, 1)}</span>
