@@ -4,8 +4,14 @@ Sections (--sections, default all), each `bench/_und_<name>.py` with `run(args) 
   extract   attribute-value extraction P/R/F1 (micro, macro) per set and language on test_dev (OA-Mine, AE-110k,
             WDC-PAVE all attributes; MEPAVE's test part, Chinese), enrichment throughput and facet coverage
             before/after enrichment on the Home Depot catalog                                  -> extract.*
+  search    Home Depot search nDCG@10 (dev queries of bench/search.py's split) without enrichment, with it, and with
+            extracted values as a lexical field; paired bootstrap intervals of the differences  -> search.*
+  ratings   item ratings as a recommendation signal: EASE vs EASE + smoothed mean rating on MovieLens-100K
+            (leave-last-out; weight chosen on validation, test reported once)                   -> ratings.*
   absa      aspect extraction and aspect sentiment per set                                     -> absa.*
   images    image embeddings (EfficientNet-Lite0): images/s, P@10 same category/domain, near-duplicate P/R  -> images.*
+  generation  query rewriting on zero/low-result Home Depot queries (train+valid "fit", dev reported apart; never final)
+            and generated descriptions under the fact check (extracted values, review figures)  -> rewrite.*, generation.*
 A missing or failing section is reported as such (`<name>.status`) and the others still run. The last line (with
 --json) is one JSON object with every key; also written to --out (default bench/results/understanding.json).
 
@@ -28,11 +34,12 @@ import _common
 from _common import data_dir, machine, report, require
 
 REPO = Path(__file__).resolve().parents[1]
-SECTIONS = ("extract", "absa", "images")
+SECTIONS = ("extract", "search", "ratings", "absa", "images", "generation")
 BARS = {
     "extract.oa-mine.f1": "pre-LLM ~0.80 (GPT-4 ~0.86 avg with AE-110k)", "extract.ae-110k.f1": "pre-LLM ~0.80",
     "extract.wdc-pave.f1": "pre-LLM ~0.81 (GPT-4 0.91)", "extract.mepave-zh.f1": "quote",
     "extract.hd_products_per_second": "quote", "extract.hd_facet_coverage_after": "> before",
+    "search.ndcg_with_enrichment": ">= search.ndcg_without (Home Depot dev queries)", "ratings.supports_signal": "wired only if true",
     "images.p_at_10_same_category": "> chance (images.p_at_10_same_category_chance)", "images.dup.combined.recall": "quote",
 }
 

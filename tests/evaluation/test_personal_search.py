@@ -21,6 +21,7 @@ from shopmind.evaluation.personal_search import (
 from shopmind.ranking.features import USER_FEATURES, constant_features
 from shopmind.search.ranker import FEATURES
 from shopmind.search.stages import SearchContext, SearchRequest, run_pipeline
+from shopmind.text.tokenize import tokenize
 
 pytestmark = pytest.mark.integration  # builds a 1,682-movie index and trains two rankers
 
@@ -93,6 +94,9 @@ def test_no_ranker_column_is_constant_in_training_unless_its_input_is_missing(da
         "bm25_pinyin": not any("\u4e00" <= c <= "\u9fff" for p in prods for c in p.title),
         "age_days": not any(p.created_at for p in prods), "in_stock": all(p.available for p in prods),
         "rising_item": no_rising, "rising_category": no_rising,
+        # genre queries: no number, and under two terms matched in any title (both columns are NaN then)
+        "title_number_share": not any(c.isdigit() for q in data.queries for c in q.text),
+        "title_span": not any(len(set(tokenize(t)) & set(tokenize(p.title))) >= 2 for t in {q.text for q in data.queries} for p in prods),
     }
     unexplained = sorted(f for f in constant if not missing.get(f, False))
     assert not unexplained, f"ranker columns constant in training: {unexplained}"

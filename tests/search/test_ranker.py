@@ -12,6 +12,7 @@ from shopmind.evaluation.search_eval import load_qrels, load_queries
 from shopmind.ranking.features import USER_FEATURES, constant_features
 from shopmind.search import SearchConfig, SearchService, StageSwitches
 from shopmind.search.ranker import FEATURES, Ranker
+from shopmind.search.title_signals import SIGNALS
 
 PARAMS = {"n_estimators": 30, "learning_rate": 0.1, "num_leaves": 15, "min_child_samples": 5}
 
@@ -62,3 +63,11 @@ def test_caller_can_drop_columns_and_a_model_on_other_columns_is_not_loaded(matr
     meta["dropped"] = {}  # the model's columns no longer equal FEATURES less the dropped ones: a rebuild retrains
     (tmp_path / "ranker.json").write_bytes(orjson.dumps(meta))
     assert Ranker.load(tmp_path) is None
+
+
+def test_query_title_columns_are_never_constant_on_real_judged_queries(matrix) -> None:
+    """The title-structure and head-relative columns (issue 21) vary over real judged candidates: the ranker keeps them."""
+    X, _, _ = matrix
+    new = [*SIGNALS, "bm25_title_ratio", "idf_coverage_gap", "bm25_rank_head"]
+    assert set(new) <= set(FEATURES)
+    assert not set(new) & set(constant_features(X, FEATURES))

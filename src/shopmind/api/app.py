@@ -68,7 +68,7 @@ def create_app(shop: ShopMind) -> FastAPI:
     return app
 
 
-OPTIONAL_AREAS = ("search", "recommend", "ads", "chat", "forecast", "images")
+OPTIONAL_AREAS = ("search", "recommend", "ads", "chat", "generate", "forecast", "images")
 
 
 def _optional_routers() -> list[tuple[str, APIRouter]]:

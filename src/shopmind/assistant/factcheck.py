@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 # canonical colour → spellings (EN + ZH); used for claims and for the `colour` slot
@@ -60,6 +60,16 @@ def numbers_in(text: str) -> set[float]:
     return {round(float(n), 2) for n in _NUM_RE.findall(fold(text))}
 
 
+_PERCENT_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)|百分之(\d+(?:\.\d+)?)")
+# a sentence that reports what reviewers say (EN/ZH); only a review-aspect fact may support it
+_REVIEW_TALK_RE = re.compile(r"\b(?:reviews?|reviewers?|reviewed|rated|ratings?|customers?|buyers?|shoppers?)\b|评价|评论|好评|差评|买家|用户说")
+
+
+def percents_in(text: str) -> set[str]:
+    """Percentages stated in a text, as canonical number strings ('82', '12.5')."""
+    return {f"{float(a or b):g}" for a, b in _PERCENT_RE.findall(fold(text))}
+
+
 def sizes_in(text: str) -> set[str]:
     t = unicodedata.normalize("NFKC", text)
     return {(a or b).upper() for a, b in _SIZE_RE.findall(t)}
@@ -103,19 +113,47 @@ class FactChecker:
 
     def unsupported(self, sentence: str, evidence: str) -> list[Claim]:
         """Claims of the sentence that the evidence text does not contain."""
+        return self.unsupported_claims(self.claims(sentence), evidence)
+
+    def generated_claims(self, sentence: str) -> list[Claim]:
+        """`claims` plus what a generated text may add: percentages, and talk of what reviewers say."""
+        out = self.claims(sentence)
+        out += [Claim("percent", p) for p in sorted(percents_in(sentence))]
+        out += [Claim("review", w) for w in sorted(set(_REVIEW_TALK_RE.findall(fold(sentence))))]
+        return out
+
+    def supports(self, claim: Claim, kind: str, evidence: str) -> bool:
+        """Whether one fact (its source kind and evidence text) supports a claim; review talk needs a review fact."""
+        if claim.kind == "review":  # a review fact, or a catalog text that uses the same word ("duty rating")
+            return kind == "reviews" or claim.value in _REVIEW_TALK_RE.findall(fold(evidence))
+        if claim.kind == "percent":
+            return claim.value in percents_in(evidence)
+        return not self.unsupported_claims([claim], evidence)
+
+    def unsupported_claims(self, claims: list[Claim], evidence: str) -> list[Claim]:
+        """The claims (number, colour, size, brand) that the evidence text does not contain."""
         ev = fold(evidence)
         nums, cols, sizes = numbers_in(ev), colours_in(ev), sizes_in(evidence)
-        bad = []
-        for c in self.claims(sentence):
-            ok = {
-                "number": lambda v: round(float(v), 2) in nums,
-                "colour": lambda v: v in cols,
-                "size": lambda v: v in sizes or v.lower() in ev,
-                "brand": lambda v: v in ev,
-            }[c.kind](c.value)
-            if not ok:
+        tests = {
+            "number": lambda v: round(float(v), 2) in nums,
+            "colour": lambda v: v in cols,
+            "size": lambda v: v in sizes or v.lower() in ev,
+            "brand": lambda v: v in ev,
+        }
+        return [c for c in claims if c.kind in tests and not tests[c.kind](c.value)]
+
+    def sourced(self, sentence: str, facts: Sequence[tuple[str, str]]) -> tuple[list[int], list[Claim]]:
+        """For a generated sentence: (the facts, as indices into `facts` = (source kind, evidence) pairs, that support
+        its claims, first supporting fact per claim; the claims no fact supports). Empty second list = the sentence may stay."""
+        used: list[int] = []
+        bad: list[Claim] = []
+        for c in self.generated_claims(sentence):
+            i = next((i for i, (kind, ev) in enumerate(facts) if self.supports(c, kind, ev)), None)
+            if i is None:
                 bad.append(c)
-        return bad
+            elif i not in used:
+                used.append(i)
+        return used, bad
 
     def check(self, sentences: list[str], evidence: str) -> CheckResult:
         """Which sentences survive (all claims supported) and which are dropped, with the bad claims."""

@@ -1,5 +1,7 @@
 """Generated texts under the same fact check as chat: product descriptions, ad copy and search-query
-rewriting. Without an LLM (or when it fails) each falls back to a template over catalog fields.
+rewriting. Their material (assistant.facts): catalog fields, confident extracted values and review aspect figures;
+an LLM sentence stays only when every claim in it is supported by one of those facts, and carries that fact's source.
+Without an LLM (or when it fails, or the check removes everything) each falls back to a template over the facts.
 """
 
 from __future__ import annotations
@@ -8,34 +10,18 @@ import re
 from typing import Any
 
 from shopmind.assistant.factcheck import FactChecker, split_sentences
-from shopmind.assistant.grounding import attr_items, evidence_of, fmt_price, fmt_value
+from shopmind.assistant.facts import language_of, product_facts
+from shopmind.assistant.grounding import evidence_of, fmt_price
 from shopmind.assistant.llm import LLM, LLMError
 from shopmind.assistant.models import GeneratedText, LLMInfo, Sentence, Source
 from shopmind.domain import Product
-from shopmind.text.normalize import detect_language
 
+__all__ = ["PROMPTS", "Generator", "generator_for", "product_facts"]
 PROMPTS = {
     "description": "Write a short product description (2-3 sentences) from the FACTS only. Do not add any number, size, colour, brand, material or claim that is not in the FACTS.",
     "ad": "Write one catchy ad line (at most 20 words) for this product from the FACTS only. Do not add any number, size, colour, brand or claim that is not in the FACTS.",
     "rewrite": "Rewrite the shopper's message as a short product search query (keywords only, same language). Output only the query.",
 }
-
-
-def product_facts(p: Product) -> list[Sentence]:
-    """The product's catalog fields as grounded sentences (the only material generation may use)."""
-    src = lambda f: Source(kind="catalog", product_id=p.id, field=f)
-    zh = (p.language or detect_language(p.title)) == "zh"
-    out = [Sentence(text=p.title + ("。" if zh else "."), source=src("title"), evidence=p.title)]
-    if p.brand:
-        out.append(Sentence(text=f"品牌：{p.brand}。" if zh else f"Brand: {p.brand}.", source=src("brand"), evidence=evidence_of(p, "brand")))
-    if p.category:
-        out.append(Sentence(text=f"类目：{' > '.join(p.category)}。" if zh else f"Category: {' > '.join(p.category)}.", source=src("category"), evidence=evidence_of(p, "category")))
-    for k, v in attr_items(p)[:8]:
-        name = k.replace("_", " ")
-        out.append(Sentence(text=f"{name}：{fmt_value(v)}。" if zh else f"{name.capitalize()}: {fmt_value(v)}.", source=src(f"attributes.{k}"), evidence=evidence_of(p, f"attributes.{k}")))
-    if p.price is not None:
-        out.append(Sentence(text=f"价格：{fmt_price(p)}。" if zh else f"Price: {fmt_price(p)}.", source=src("price"), evidence=evidence_of(p, "price")))
-    return out
 
 
 class Generator:
@@ -57,40 +43,35 @@ class Generator:
             return "", info
         return text.strip(), info
 
-    def _checked(self, p: Product, task: str, template: list[Sentence]) -> GeneratedText:
-        facts = product_facts(p)
-        evidence = "\n".join(f.text + " | " + f.evidence for f in facts)
+    def _checked(self, p: Product, task: str, facts: list[Sentence], template: list[Sentence]) -> GeneratedText:
+        """The LLM's sentences that every claim of is supported by a fact (each with its fact's source), else `template`."""
         raw, info = self._llm(task, "\n".join(f"- {f.text}" for f in facts))
+        pairs = [(f.source.kind, f.text + " | " + f.evidence) for f in facts]
         kept: list[Sentence] = []
         for s in split_sentences(raw):
-            if self.checker.unsupported(s, evidence):
+            used, bad = self.checker.sourced(s, pairs)
+            if bad:
                 info.dropped.append(s)
             else:
-                kept.append(Sentence(text=s, source=Source(kind="catalog", product_id=p.id, field="generated"), evidence=evidence))
+                kept.append(_sourced_sentence(p, s, [facts[i] for i in used]))
         if not kept:
             if info.backend != "none":
                 info.fallback = info.fallback or "the fact check removed every sentence"
                 info.backend = "none"
             kept = template
-        sep = "" if detect_language(p.title) == "zh" else " "
+        sep = "" if language_of(p) == "zh" else " "
         return GeneratedText(product_id=p.id, text=sep.join(s.text for s in kept), sentences=kept, llm=info)
 
-    def description(self, p: Product) -> GeneratedText:
-        """A short description of a product from its catalog fields only."""
-        return self._checked(p, "description", product_facts(p))
+    def description(self, p: Product, reviews: dict[str, Any] | None = None) -> GeneratedText:
+        """A short description from the catalog fields, confident extracted values and review aspects (`reviews`: the
+        product's review summary, facade `review_summary`)."""
+        facts = product_facts(p, reviews)
+        return self._checked(p, "description", facts, facts)
 
-    def ad_copy(self, p: Product) -> GeneratedText:
-        """One ad line from the catalog fields (template: title plus brand/price when known)."""
-        zh = detect_language(p.title) == "zh"
-        parts = [p.title]
-        if p.brand and p.brand.casefold() not in p.title.casefold():
-            parts.append(f"by {p.brand}" if not zh else f"{p.brand}出品")
-        if p.price is not None:
-            parts.append(f"now {fmt_price(p)}" if not zh else f"仅{fmt_price(p)}")
-        text = ("，".join(parts) + "。") if zh else (", ".join(parts) + ".")
-        fields = ["title"] + (["brand"] if len(parts) > 1 and p.brand else []) + (["price"] if p.price is not None else [])
-        ev = " | ".join(evidence_of(p, f) for f in fields)
-        return self._checked(p, "ad", [Sentence(text=text, source=Source(kind="catalog", product_id=p.id, field=",".join(fields)), evidence=ev)])
+    def ad_copy(self, p: Product, reviews: dict[str, Any] | None = None) -> GeneratedText:
+        """One ad line (template: title, brand and price when known, and the aspect reviewers like most)."""
+        facts = product_facts(p, reviews)
+        return self._checked(p, "ad", facts, [ad_template(p, facts)])
 
     def rewrite_query(self, message: str, fallback: str) -> GeneratedText:
         """A search query for a chat message; a rewrite may only use numbers/colours/brands the message has."""
@@ -111,3 +92,52 @@ def generator_for(assistant: Any) -> Generator:
     """A Generator sharing an Assistant's LLM, fact checker and limits."""
     c = assistant.config
     return Generator(assistant.llm, assistant.checker, c.max_tokens, c.timeout_s)
+
+
+def _sourced_sentence(p: Product, text: str, used: list[Sentence]) -> Sentence:
+    """An LLM sentence with the source of the facts its claims rest on (a non-catalog source named first)."""
+    if not used:
+        return Sentence(text=text, source=Source(kind="catalog", product_id=p.id, field="generated"), evidence=p.title)
+    lead = next((f for f in used if f.source.kind != "catalog"), used[0])
+    fields = ",".join(dict.fromkeys(f.source.field or "" for f in used))
+    return Sentence(text=text, source=Source(kind=lead.source.kind, product_id=p.id, field=fields), evidence=" | ".join(f.evidence for f in used))
+
+
+def ad_template(p: Product, facts: list[Sentence]) -> Sentence:
+    """Title, brand and price when known, plus the most mentioned aspect reviewers like (from the review facts)."""
+    zh = language_of(p) == "zh"
+    parts, fields, ev = [p.title], ["title"], [evidence_of(p, "title")]
+    if p.brand and p.brand.casefold() not in p.title.casefold():
+        parts.append(f"{p.brand}出品" if zh else f"by {p.brand}")
+        fields.append("brand")
+        ev.append(evidence_of(p, "brand"))
+    if p.price is not None:
+        parts.append(f"仅{fmt_price(p)}" if zh else f"now {fmt_price(p)}")
+        fields.append("price")
+        ev.append(evidence_of(p, "price"))
+    liked = next((f for f in facts if f.source.kind == "reviews" and _liked(f.evidence)), None)
+    kind = "catalog"
+    if liked is not None:
+        aspect = (liked.source.field or "").removeprefix("reviews.")
+        pct, n = _figures(liked.evidence)
+        parts.append(f"买家好评「{aspect}」（{n}次提及中{pct}%为好评）" if zh else f"reviewers like the {aspect} ({pct} % of {n} mentions positive)")
+        fields.append(liked.source.field or "reviews")
+        ev.append(liked.evidence)
+        kind = "reviews"
+    text = ("，".join(parts) + "。") if zh else (", ".join(parts) + ".")
+    return Sentence(text=text, source=Source(kind=kind, product_id=p.id, field=",".join(fields)), evidence=" | ".join(ev))
+
+
+_FIGURES_RE = re.compile(r": (\d+) % positive over (\d+) mentions")
+
+
+def _figures(evidence: str) -> tuple[int, int]:
+    m = _FIGURES_RE.search(evidence)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def _liked(evidence: str) -> bool:
+    return _figures(evidence)[0] >= LIKED_SHARE
+
+
+LIKED_SHARE = 60  # % positive from which an ad line says reviewers like an aspect (facts.review_phrase says "like" from here too)

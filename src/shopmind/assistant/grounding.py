@@ -13,6 +13,7 @@ from typing import Any
 
 from shopmind.assistant.attrank import ASPECT_KEYS, HINTS, default_ranker  # the rule path and the ranker read one vocabulary
 from shopmind.assistant.attrank import STOP as _STOP
+from shopmind.assistant.attrlang import attr_name, gloss
 from shopmind.assistant.budget import clip
 from shopmind.assistant.faq import FaqSection
 from shopmind.assistant.models import ProductCard, Sentence, Source
@@ -82,6 +83,24 @@ def unknown(p: Product, what_en: str, what_zh: str, lang: str) -> Sentence:
     return Sentence(text=text, source=Source(kind="catalog", product_id=p.id, field="none"), evidence=p.title)
 
 
+OFFER = 6  # attribute names offered when the catalog does not say
+
+
+def not_stated(p: Product, what_en: str, what_zh: str, lang: str) -> list[Sentence]:
+    """'The catalog does not say …', then the names (never the values) of what it does list for the product."""
+    out = [unknown(p, what_en, what_zh, lang)]
+    names = [attr_name(k, lang) for k, _ in attr_items(p)][:OFFER]
+    if lang == "zh":
+        names += [n for n, ok in (("价格", p.price is not None), ("品牌", bool(p.brand)), ("类目", bool(p.category))) if ok]
+    else:
+        names += [n for n, ok in (("price", p.price is not None), ("brand", bool(p.brand)), ("category", bool(p.category))) if ok]
+    if names:
+        names = list(dict.fromkeys(names))
+        text = "目录里列出的是它的：" + "、".join(names) + "。" if lang == "zh" else "What it does list for it: " + ", ".join(names) + "."
+        out.append(Sentence(text=text, source=Source(kind="catalog", product_id=p.id, field="none"), evidence=p.title))
+    return out
+
+
 def listing(p: Product, lang: str) -> Sentence:
     """One found product: title, plus price and brand when the catalog has them."""
     fields = ["title"]
@@ -146,23 +165,37 @@ def _base_key(key: str) -> str:
 
 
 MAX_QUESTION_CHARS = 300  # a product question longer than this is cut before the learned ranker embeds it
+# a Chinese question's English gloss is lossy: below this ranker score no attribute answers it. Calibrated on held-out
+# train-side data (scripts/calibrate_attr_threshold.py: hetPQA test+dev questions through a CC-CEDICT round trip,
+# balanced right answers / right abstentions), never on a bench
+GLOSS_THRESHOLD = 0.369
 
 
-def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
+def find_attribute(p: Product, aspect: str | None, question: str, lang: str = "en") -> str | None:
     """The attribute name that answers a question, or None when none is trusted to.
 
-    English questions about products with Latin attribute names go to the learned ranker (attrank), and the aspect
-    the shopper named ("black" → colour) only breaks near-ties: an attribute of that aspect's family wins when the
-    ranker scores it at least PLAUSIBLE × its top score, so a named aspect never overrides a clear ranker choice
-    and never answers with an attribute the ranker finds implausible. Chinese names and questions use the rule path."""
+    Questions about products with Latin attribute names go to the learned ranker (attrank) — a Chinese question as
+    its CC-CEDICT English gloss (attrlang), since the ranker's lexical and MiniLM features read English — and the
+    aspect the shopper named ("black" → colour) only breaks near-ties: an attribute of that aspect's family wins when
+    the ranker scores it at least PLAUSIBLE × its top score, so a named aspect never overrides a clear ranker choice
+    and never answers with an attribute the ranker finds implausible. Chinese attribute names use the rule path."""
     items = attr_items(p)
     if not items:
         return None
     question = clip(question, MAX_QUESTION_CHARS)  # the encoders' cost grows with length; questions are short
-    latin = not re.search(r"[\u3400-\u9fff]", question) and not any(re.search(r"[\u3400-\u9fff]", k) for k, _ in items)
-    ranker = default_ranker() if latin else None
+    threshold: float | None = None
+    if any(re.search(r"[\u3400-\u9fff]", k) for k, _ in items):
+        return _rule_attribute(items, aspect, question)
+    if re.search(r"[\u3400-\u9fff]", question):
+        has_family = aspect in ASPECT_KEYS and any(f in k.casefold() for k, _ in items for f in ASPECT_KEYS[aspect])
+        english = gloss(question) if not has_family else None
+        if not english:  # the aspect the question names has its attribute (颜色 → color): the rule path answers
+            return _rule_attribute(items, aspect, question)
+        question, threshold = english, GLOSS_THRESHOLD
+    ranker = default_ranker()
     if ranker is None:
         return _rule_attribute(items, aspect, question)
+    threshold = threshold if threshold is not None else ranker.threshold
     scores = ranker.scores(question, [(k, fmt_value(v)) for k, v in items])
     best = max(range(len(items)), key=scores.__getitem__)
     key, top = items[best][0], scores[best]
@@ -173,9 +206,9 @@ def find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
             # the rule picks item vs package (and the question's own words) among the lead's variants
             lead = max(family, key=lambda ks: ks[1])[0]
             return _rule_attribute([(k, v) for k, v in items if _base_key(k) == _base_key(lead)], aspect, question) or lead
-        if top < ranker.threshold:
+        if top < threshold:
             return _rule_attribute(plausible, aspect, question)
-    return key if top >= ranker.threshold else None
+    return key if top >= threshold else None
 
 
 PLAUSIBLE = 0.5  # an aspect's attribute counts as a near-tie when the ranker gives it at least half its top score
@@ -186,22 +219,22 @@ def answer_about(p: Product, aspect: str | None, question: str, lang: str, size:
     t = short_title(p)
     if aspect == "price":
         if p.price is None:
-            return [unknown(p, "the price", "价格", lang)]
+            return not_stated(p, "the price", "价格", lang)
         return [cat_sentence(p, "price", f"{t} costs {fmt_price(p)}.", f"「{t}」的价格是{fmt_price(p)}。", lang)]
     if aspect == "stock":
         if p.stock is not None:
             return [cat_sentence(p, "stock", f"{t}: {p.stock} in stock.", f"「{t}」库存{p.stock}件。", lang)]
         if p.in_stock is None:
-            return [unknown(p, "whether it is in stock", "库存情况", lang)]
+            return not_stated(p, "whether it is in stock", "库存情况", lang)
         en = f"{t} is in stock." if p.in_stock else f"{t} is out of stock."
         zh = f"「{t}」有货。" if p.in_stock else f"「{t}」已售罄。"
         return [cat_sentence(p, "stock", en, zh, lang)]
     if aspect == "brand" and p.brand:
         return [cat_sentence(p, "brand", f"{t} is made by {p.brand}.", f"「{t}」的品牌是{p.brand}。", lang)]
-    key = find_attribute(p, aspect, question)
+    key = find_attribute(p, aspect, question, lang)
     if key is not None:
         v = fmt_value(p.attributes[key])
-        name = key.replace("_", " ")
+        name = attr_name(key, lang)
         field = f"attributes.{key}"
         raw = p.attributes[key]
         verb = "are" if isinstance(raw, list) and len(raw) > 1 else "is"
@@ -209,17 +242,13 @@ def answer_about(p: Product, aspect: str | None, question: str, lang: str, size:
         if size and size.casefold() not in v.casefold() and aspect == "size":
             out.append(cat_sentence(p, field, f"The catalog lists no size {size} for it.", f"目录里没有{size}这个尺码。", lang))
         return out
-    if aspect == "colour":
-        return [unknown(p, "the colour", "颜色", lang)]
-    if aspect == "material":
-        return [unknown(p, "the material", "材质", lang)]
-    if aspect == "size":
-        return [unknown(p, "the size", "尺码", lang)]
-    if aspect == "weight":
-        return [unknown(p, "the weight", "重量", lang)]
-    if aspect == "brand":
-        return [unknown(p, "the brand", "品牌", lang)]
-    return [unknown(p, "that", "这一点", lang)]
+    what = UNSTATED.get(aspect or "", ("that", "这一点"))
+    return not_stated(p, what[0], what[1], lang)
+
+
+# how an unanswered question is named back to the shopper, per aspect the message named (else "that")
+UNSTATED = {"colour": ("the colour", "颜色"), "material": ("the material", "材质"), "size": ("the size", "尺码"),
+            "weight": ("the weight", "重量"), "brand": ("the brand", "品牌")}
 
 
 def faq_sentences(section: FaqSection, lang: str) -> list[Sentence]:
@@ -244,7 +273,7 @@ def compare(a: Product, b: Product, lang: str) -> list[Sentence]:
             out.append(cat_sentence(p, "brand", f"{t} is by {p.brand}.", f"「{t}」的品牌是{p.brand}。", lang))
     shared = [k for k, _ in attr_items(a) if k in dict(attr_items(b))][:4]
     for k in shared:
-        name = k.replace("_", " ")
+        name = attr_name(k, lang)
         for p, t in ((a, ta), (b, tb)):
             v = fmt_value(p.attributes[k])
             out.append(cat_sentence(p, f"attributes.{k}", f"{t}: {name} {v}.", f"「{t}」的{name}：{v}。", lang))

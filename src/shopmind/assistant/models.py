@@ -11,17 +11,19 @@ Intent = Literal["find", "refine", "ask", "compare", "recommend", "faq", "chitch
 
 
 class Source(BaseModel):
-    """Where a sentence's facts come from: a catalog field of a product, a FAQ section, or nothing."""
+    """Where a sentence's facts come from: a catalog field of a product, a value extracted from its text, its review
+    aspect figures, a FAQ section, or nothing."""
 
-    kind: Literal["catalog", "faq", "query", "none"] = "none"
+    kind: Literal["catalog", "extracted", "reviews", "faq", "query", "none"] = "none"
     product_id: str | None = None
-    field: str | None = Field(default=None, description="catalog field: title, price, brand, category, stock, attributes.NAME")
+    field: str | None = Field(default=None, description="catalog field: title, price, brand, category, stock, attributes.NAME; "
+                              "attributes_extracted.NAME; reviews.ASPECT")
     section: str | None = Field(default=None, description="FAQ section heading")
 
     def label(self) -> str:
         """Short human-readable citation, e.g. 'catalog:p1/price' or 'faq:Returns'."""
-        if self.kind == "catalog":
-            return f"catalog:{self.product_id}/{self.field}"
+        if self.kind in ("catalog", "extracted", "reviews"):
+            return f"{self.kind}:{self.product_id}/{self.field}"
         if self.kind == "faq":
             return f"faq:{self.section}"
         return self.kind
@@ -99,6 +101,9 @@ class LLMInfo(BaseModel):
     tokens: int = 0
 
 
+AnswerKind = Literal["answer", "not_stated", "clarify", "list", "faq", "chat"]
+
+
 class ChatResponse(BaseModel):
     """One assistant turn: text, its sentences with sources, product cards, intent, slots, session."""
 
@@ -111,6 +116,9 @@ class ChatResponse(BaseModel):
     session: SessionSummary
     language: str = "en"
     llm: LLMInfo = Field(default_factory=LLMInfo)
+    answer_kind: AnswerKind = Field(default="answer", description="answer: stated from sources; not_stated: the catalog does not say "
+                                    "(the attribute names it does list follow); clarify: it asks which product; list: products found; "
+                                    "faq: the shop's policy; chat: no facts")
     took_ms: float = 0.0
     experiment: dict[str, Any] | None = Field(default=None, description="{id, variant} of the experiment this answer was served in")
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from shopmind.assistant.models import Sentence, Source
+from shopmind.text.normalize import CJK_RE, detect_language
 
 CHAT = {
     "en": {
@@ -24,6 +26,7 @@ CHAT = {
         "cheaper_like": "Nothing matching “{q}” costs less in that category; these cheaper items there are the most similar:",
         "brand_more": "Few products of that brand match; further matches follow:",
         "busy": "That message took me too long to work through; please ask again in fewer words.",
+        "set_none": "None of the products shown lists that in the catalog, so I cannot compare them on it.",
     },
     "zh": {
         "greet": "您好！我可以帮您找商品、根据商品目录回答商品问题、对比商品，以及解释店铺政策。",
@@ -42,11 +45,49 @@ CHAT = {
         "cheaper_like": "该类目下没有与“{q}”匹配且更便宜的商品；以下是该类目里更便宜的相似商品：",
         "brand_more": "该品牌的匹配商品不多，后面是更多匹配结果：",
         "busy": "这条消息我一时处理不完，请换个更简短的说法再问一次。",
+        "set_none": "商品目录没有写明这些商品的这一项，无法据此比较。",
     },
 }
+
+
+def language_of(message: str) -> str:
+    """The shopper's language: 'zh' when the message has at least as many CJK characters as Latin words (a Chinese
+    question that names an English title is Chinese), else what `detect_language` says."""
+    cjk = len(CJK_RE.findall(message))
+    if cjk >= 2 and cjk >= len(re.findall(r"[A-Za-z]+", message)):
+        return "zh"
+    return detect_language(message)
 
 
 def say(lang: str, key: str, **kw: Any) -> Sentence:
     """A conversational sentence with no facts in it (source: none, or the shopper's own words)."""
     text = CHAT.get(lang, CHAT["en"])[key].format(**kw)
     return Sentence(text=text, source=Source(kind="query" if kw else "none"), evidence=" ".join(str(v) for v in kw.values()))
+
+
+def kind_of(intent: str, sentences: list[Sentence]) -> str:
+    """What kind of answer a turn gave (ChatResponse.answer_kind), from its intent and grounded sentences: not_stated
+    when every catalog sentence says the catalog does not give it (source field 'none')."""
+    if intent in ("find", "refine", "recommend"):
+        return "list"
+    if intent in ("chitchat", "out_of_scope"):
+        return "chat"
+    facts = [s for s in sentences if s.source.kind == "catalog"]
+    if facts and all(s.source.field == "none" for s in facts):
+        return "not_stated"
+    if intent == "faq" or (not facts and any(s.source.kind == "faq" for s in sentences)):
+        return "faq"
+    return "answer" if facts else "clarify"
+
+
+def joiner(previous: str) -> str:
+    """What goes between `previous` and the next sentence: a space after Latin punctuation, none after Chinese."""
+    return "" if not previous or previous[-1] in "。！？：」" else " "
+
+
+def join_sentences(parts: list[str]) -> str:
+    """Sentences into one text: a space after Latin punctuation, none after Chinese."""
+    out = ""
+    for p in parts:
+        out += joiner(out) + p
+    return out

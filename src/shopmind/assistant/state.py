@@ -31,6 +31,7 @@ class SessionState(BaseModel):
     user_id: str | None = None
     history: list[Turn] = Field(default_factory=list)
     focus: list[str] = Field(default_factory=list, description="product ids shown last, in order")
+    current: str | None = Field(default=None, description="the product talked about last (what 'it' means), if any")
     query: str | None = None
     filters: dict[str, Any] = Field(default_factory=dict)
     language: str = "en"

@@ -18,12 +18,14 @@ from shopmind.errors import NotBuilt
 
 if TYPE_CHECKING:
     from shopmind.artifacts import ArtifactStorage
+    from shopmind.recommend.config import RecommendResponse
     from shopmind.store import SqlStore
 
 __all__ = ["REVIEWS_PART", "ReviewVerbs"]
 log = logging.getLogger(__name__)
 REVIEWS_PART = "review_aspects"
 MAX_PAGE = 100
+REVIEWS_RECHECK_S = 30.0
 
 
 class ReviewVerbs:
@@ -39,6 +41,10 @@ class ReviewVerbs:
         def new_artifact_dir(self, part: str) -> tuple[str, Path]: ...
         def write_snapshot(self, out_dir: Path, last_seq: int, products: int, events: Any, change_seq: int | None = None) -> None: ...
         def publish_artifact(self, part: str, version: str, keep: int = 3, *, service: Any = None, promote: bool | None = None) -> bool: ...
+        def built_part(self, name: str) -> Any | None: ...
+        _services: dict[str, Any]
+
+    _reviews_checked_at: float = float("-inf")  # when a shop without built review aspects last looked (REVIEWS_RECHECK_S)
 
     def add_reviews(self, reviews: Iterable[Review | dict[str, Any]]) -> int:
         """Store reviews (validated; a replayed id replaces the stored review); how many were written."""
@@ -86,6 +92,20 @@ class ReviewVerbs:
         except NotBuilt:
             built = {"product_id": product_id, "mentions": 0, "reviews": 0, "aspects": [], "built": False}
         return {**built, "review_count": stats["count"], "mean_rating": stats["mean_rating"]}
+
+    def review_reasons(self, response: RecommendResponse, language: str | None = None) -> RecommendResponse:
+        """A recommend response whose reasons cite each product's praised review aspect (understand.review_reasons), in
+        `language` (the shopper's; else the reviews'); unchanged where review aspects were never built."""
+        summaries = self._services.get(REVIEWS_PART)
+        if summaries is None and time.monotonic() - self._reviews_checked_at >= REVIEWS_RECHECK_S:
+            self._reviews_checked_at = time.monotonic()  # a shop without reviews costs one registry read per interval
+            summaries = self.built_part(REVIEWS_PART)
+        if summaries is None or not getattr(response, "items", None):
+            return response
+        from shopmind.understand.review_reasons import with_review_reasons
+
+        out: RecommendResponse = with_review_reasons(response, lambda pid: summaries.summary(pid, evidence=0), language)
+        return out
 
     def _load_version(self, part: str, version: str) -> Any:
         """The `reviews` part reads its own folders; every other part loads through the engine's PARTS."""

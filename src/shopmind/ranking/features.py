@@ -110,6 +110,14 @@ SEARCH = register("search", "shopmind.search.stages.features:feature_matrix", [
     ("title_terms", "number of terms in the product title"),
     ("rising_item", "forecast demand-growth z-score of the product (0: not rising, or no event history)"),
     ("rising_category", "the same for its top-level category"),
+    ("title_bigram_share", "share of the query's adjacent term pairs that are adjacent in the title (NaN: one term)"),
+    ("title_number_share", "share of the query's numbers (as values: 3/4 = 0.75, unit kept) in the title (NaN: none)"),
+    ("title_first_term", "1 when the title's first term (usually the brand) is a query term"),
+    ("title_last_term_pos", "position of the query's last term in the title over the title's length (NaN: absent)"),
+    ("title_span", "span of the query terms in the title over their count: 1 when together (NaN: under two)"),
+    ("bm25_title_ratio", "title BM25 over the best title BM25 among the query's reranked candidates"),
+    ("idf_coverage_gap", "best IDF-weighted title coverage among the reranked candidates minus this one's"),
+    ("bm25_rank_head", "rank of the candidate's BM25 among the reranked candidates (0: best)"),
 ])
 
 USER_FEATURES: tuple[str, ...] = tuple(n for n in SEARCH.names if n.startswith("user_"))

@@ -122,6 +122,9 @@ class RecommendedItem(BaseModel):
     reason: str
     reason_code: str
     source_item: str | None = None
+    review: dict[str, Any] | None = Field(default=None, exclude_if=lambda v: v is None,  # else serialised exactly as before
+                                          description="the praised review aspect the reason cites (aspect, positive, mentions, "
+                                          "positive_share, lower_bound, text, language); absent without reviews")
 
 
 class RecommendResponse(BaseModel):

@@ -49,6 +49,7 @@ def product_fields(p: Product) -> dict[str, list[str]]:
         "attributes": tokenize(attribute_text(p)),
         "description": tokenize(p.description[:3000]) if p.description else [],
         "pinyin": pinyin_tokens(p.title) if zh else [],
+        "extracted": tokenize(" ".join(str(v.get("value", "")) for v in p.attributes_extracted.values())),  # indexed when field_weights names it
     }
 
 

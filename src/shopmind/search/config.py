@@ -25,6 +25,13 @@ class StageSwitches(BaseModel):
     ranker: bool = True
     rules: bool = True
     recovery: bool = True
+    # a query in the other language than most of the catalog is also matched through its CC-CEDICT translation
+    # (search/crosslang.py); the dictionary is parsed when the service is built or loaded (~1.5 s, ~40 MB once per process)
+    translate: bool = True
+    # a query with fewer than stages.rewrite.LOW_RESULTS matches is offered its rewrite's matches as related products;
+    # off: on Home Depot dev the offered rows were less precise than the related rows already shown (P@10 0.060 vs
+    # 0.072) and page nDCG did not change (bench/_und_generation.py)
+    low_result_rewrite: bool = False
 
 
 class SearchConfig(BaseModel):

@@ -31,6 +31,8 @@ class QueryUnderstanding(BaseModel):
     category: str | None = None
     category_confidence: float = 0.0
     stages: list[str] = Field(default_factory=list)
+    interpretations: list[str] = Field(default_factory=list, description="what the query was read as beyond its words: "
+                                       "'translated: 教父 → godfather', 'years: 1990年代 → year 1990–1999', values named in the other language")
     recovery: str | None = Field(default=None, description="the last rewrite a query that matched nothing went through "
                                   "(relaxed …, corrected spelling …, dropped term …) or 'related'")
     recovery_steps: list[str] = Field(default_factory=list, description="every rewrite tried, in order")
@@ -52,7 +54,7 @@ class Why(BaseModel):
     boosts: dict[str, float] = Field(default_factory=dict)
     rules: list[str] = Field(default_factory=list)
     match: list[str] = Field(default_factory=list, description="why it is in the match set: 'terms k/n' (query terms it "
-                             "contains), 'dense z' (similar enough to the query); empty for a related product")
+                             "contains), 'dense z' (similar enough to the query), then the query's interpretations; empty for a related product")
     related: bool = Field(default=False, description="no product matched the query: this is one of the nearest, not a match")
 
 

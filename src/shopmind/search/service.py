@@ -9,7 +9,7 @@ read-only; fresh products are searchable at once through the indexes' delta segm
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,7 @@ class SearchService:
         self.extras = extras
         self.out_dir = out_dir
         self._embeddings = embeddings
+        self.query_rewriter: Callable[[str], str | None] | None = None  # the facade's LLM rewrite (stages.rewrite), when configured
         self.pool: Executor = ThreadPoolExecutor(max_workers=1, initializer=limit_threads_in_this_thread, initargs=(config.query_threads,))
         self.title_len = np.asarray(extras.get("title_len", np.zeros(len(table))), np.float32)
         self.user_brand: dict[str, dict[str, float]] = extras.get("user_brand", {})
@@ -84,6 +85,12 @@ class SearchService:
         self.price_edges: list[float] = extras.get("price_edges", [])
         rising = extras.get("rising")
         self.rising = np.asarray(rising if rising is not None else np.zeros((0, 2)), np.float32).reshape(-1, 2)
+        if ranker is not None:
+            features_stage.warm(self)  # the ranker's title signals are built at load, not on the first reranked query
+        if config.stages.translate:
+            from shopmind.text.bilingual import lexicon
+
+            lexicon()  # parsed at load (once per process), not inside the first cross-language request's time budget
 
     @classmethod
     def _from_artifact(cls, art: SearchArtifact, out_dir: Path | None, embeddings: EmbeddingStore | None) -> SearchService:
@@ -196,6 +203,7 @@ class SearchService:
             category=u.category,
             category_confidence=round(u.category_confidence, 4),
             stages=ctx.stages,
+            interpretations=u.interpretations,
             recovery=ctx.recovery,
             recovery_steps=ctx.recovery_steps,
             timings_ms={k: round(v, 3) for k, v in ctx.timings.items()},

@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from shopmind.search.crosslang import Translation
 from shopmind.search.price import CHEAP_WORDS, PRICE_PATTERNS, PriceIntent, parse_price  # noqa: F401 (re-exported)
 from shopmind.search.spelling import MAX_SPELL_LEN, Speller  # noqa: F401 (re-exported)
+from shopmind.search.timeq import YearSpan
 from shopmind.text.normalize import CJK_RE, normalize
 from shopmind.text.tokenize import tokenize
 
@@ -247,6 +249,14 @@ class Understood:
     category: str | None = None
     category_confidence: float = 0.0
     stages: list[str] = field(default_factory=list)
+    years: YearSpan | None = None  # a year range read from the query (timeq), applied to year-like attributes
+    translations: list[Translation] = field(default_factory=list)  # source words and renderings (crosslang)
+    interpretations: list[str] = field(default_factory=list)  # every reading that changed what matches, in words
+
+    def note(self, text: str) -> None:
+        """Record an interpretation once (a rewrite may run the same step again)."""
+        if text not in self.interpretations:
+            self.interpretations.append(text)
 
 
 def expand_synonyms(text: str, synonyms: Mapping[str, list[str]]) -> dict[str, list[str]]:

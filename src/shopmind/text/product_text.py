@@ -24,11 +24,24 @@ def passage_text(title: str, brand: str | None = None, category: Sequence[str] =
     return " | ".join(parts)
 
 
+def described_values(p: Product) -> str:
+    """Values enrichment read from the description (`attributes_extracted`, source "description") that the title does not
+    already say, as "name: value; …": what the embedded text gains from enrichment ('' for title-only catalogs, whose
+    vectors and caches are therefore unchanged)."""
+    if not p.attributes_extracted:
+        return ""
+    title = p.title.lower()
+    return "; ".join(f"{k.replace('_', ' ')}: {v['value']}" for k, v in p.attributes_extracted.items()
+                     if v.get("source") == "description" and str(v.get("value", "")).strip() and str(v["value"]).lower() not in title)
+
+
 def product_text(p: Product) -> str:
-    """The passage text of a product for embedding (title | brand | leaf category)."""
-    return passage_text(p.title, p.brand, p.category)
+    """The passage text of a product for embedding (title | brand | leaf category [| values extracted from its description])."""
+    extra = described_values(p)
+    base = passage_text(p.title, p.brand, p.category)
+    return f"{base} | {extra}" if extra else base
 
 
 def product_texts(products: Sequence[Product]) -> list[str]:
     """`product_text` of every product, in order."""
-    return [passage_text(p.title, p.brand, p.category) for p in products]
+    return [product_text(p) for p in products]

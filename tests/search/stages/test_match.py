@@ -38,7 +38,11 @@ def test_dense_threshold_is_z_deviations_above_the_query_mean(hd_slice) -> None:
         assert set(rows.tolist()) == set(np.flatnonzero(cos >= thr).tolist()) and (np.diff(sims) <= 0).all()
 
 
-def test_no_match_drops_the_least_important_term(hd_svc) -> None:
+def test_no_match_drops_the_least_important_term(hd_svc, monkeypatch) -> None:
+    from shopmind.search.stages import retrieve
+
+    # the term step on its own (the rewrite step before it would keep the pair the catalog holds: test_rewrite.py)
+    monkeypatch.setattr(retrieve, "RECOVERY_STEPS", tuple(s for s in retrieve.RECOVERY_STEPS if s != "rewrite"))
     ctx = run_until(hd_svc, "garden hose drill", "page", mode="bm25")  # no title has all three
     titles = [set(tokenize(t)) for t in hd_svc.table.titles]
     assert not any({"garden", "hose", "drill"} <= t for t in titles)

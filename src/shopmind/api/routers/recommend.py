@@ -31,9 +31,11 @@ def recommend(
     device: Annotated[str | None, Query(max_length=PLACEMENT_CHARS)] = None,
     location: Annotated[str | None, Query(max_length=PLACEMENT_CHARS)] = None,
     query: Annotated[str | None, Query(max_length=QUERY_CHARS)] = None,
+    language: Annotated[str | None, Query(max_length=16, description="the shopper's language (en, zh…): reasons that cite reviews use it")] = None,
 ) -> RecommendResponse:
     """Items for a placement, each with the reason that put it there; reflects the user's latest events."""
-    context = {key: value for key, value in (("device", device), ("location", location), ("query", query), ("session_id", session_id)) if value}
+    context = {key: value for key, value in (("device", device), ("location", location), ("query", query), ("session_id", session_id),
+                                                           ("language", language)) if value}
     context.update(label)  # X-Simulated: exposures logged for this request are marked simulated
     try:
         response = shop.recommend(user_id=user_id, placement=placement, item_id=item_id, cart=id_list(cart, "cart"), k=k, context=context)

@@ -10,6 +10,7 @@ import numpy as np
 from shopmind.search.catalog import ProductTable
 from shopmind.search.ranker import FEATURES
 from shopmind.search.stages.context import Retrieval, SearchContext, SearchParts
+from shopmind.search.title_signals import SIGNALS, signals_for
 from shopmind.search.understand import Understood
 from shopmind.search.user_features import UserContext, user_columns, user_context
 
@@ -36,6 +37,20 @@ def entity_match(t: ProductTable, rows: np.ndarray, u: Understood) -> np.ndarray
     return ent
 
 
+def head_relative(bm25: np.ndarray, bm25_title: np.ndarray, idf_coverage: np.ndarray) -> dict[str, np.ndarray]:
+    """Columns relative to the other reranked candidates of the same query (what a query-level scale hides)."""
+    if not len(bm25):
+        return {k: np.zeros(0, np.float32) for k in ("bm25_title_ratio", "idf_coverage_gap", "bm25_rank_head")}
+    top = float(bm25_title.max())
+    rank = np.empty(len(bm25), np.float32)
+    rank[np.argsort(-bm25, kind="stable")] = np.arange(len(bm25), dtype=np.float32)
+    return {
+        "bm25_title_ratio": bm25_title / top if top > 0 else np.zeros(len(bm25), np.float32),
+        "idf_coverage_gap": idf_coverage.max() - idf_coverage,
+        "bm25_rank_head": rank,
+    }
+
+
 def feature_matrix(parts: SearchParts, r: Retrieval, idx: np.ndarray, rrf: np.ndarray, convex: np.ndarray, u: Understood,
                    user_id: str | None, uctx: UserContext | None = None) -> np.ndarray:
     """Feature matrix (len(idx) × FEATURES) for candidates idx (positions in r.cand); the personal columns from `uctx`
@@ -57,6 +72,7 @@ def feature_matrix(parts: SearchParts, r: Retrieval, idx: np.ndarray, rrf: np.nd
     dmax = r.cos.max() if len(r.cos) else 0.0
     rise = rising_of(parts.rising, rows)
     zeros = np.zeros(len(r.cand))
+    title = signals_for(t).features(rows, u.tokens)
     cols = {
         "bm25": r.lex[idx],
         "bm25_title": r.per_field.get("title", zeros)[idx],
@@ -88,8 +104,15 @@ def feature_matrix(parts: SearchParts, r: Retrieval, idx: np.ndarray, rrf: np.nd
         "title_terms": parts.title_len[rows],
         "rising_item": rise[:, 0],
         "rising_category": rise[:, 1],
+        **{name: title[:, j] for j, name in enumerate(SIGNALS)},
+        **head_relative(r.lex[idx], r.per_field.get("title", zeros)[idx], r.coverage[idx, 1]),
     }
     return np.column_stack([np.asarray(cols[f], np.float32) for f in FEATURES])
+
+
+def warm(parts: SearchParts) -> None:
+    """Build the title signals now (a load or a training), not on the first query that is reranked."""
+    signals_for(parts.table)
 
 
 def reranks(ctx: SearchContext) -> bool:

@@ -9,6 +9,7 @@ import numpy as np
 
 from shopmind.index.base import top_k
 from shopmind.index.lexical import LexicalIndex
+from shopmind.search.crosslang import translated_tokens
 from shopmind.search.stages.context import LexicalScores
 from shopmind.search.understand import Understood
 from shopmind.text.tokenize import pinyin_query_tokens, tokenize
@@ -22,6 +23,7 @@ def query_fields(lexical: LexicalIndex, u: Understood) -> dict[str, list[str]]:
     for syns in u.synonyms.values():
         for s in syns:
             toks.extend(tokenize(s, normalized=True))
+    toks.extend(translated_tokens(u.translations))  # a query in the other language is scored on its translation too
     fields = {"*": toks}
     if u.language == "en" and "pinyin" in lexical.fields:
         fields["pinyin"] = pinyin_query_tokens(u.text)

@@ -20,6 +20,7 @@ import numpy as np
 
 from shopmind.index.lexical import LexicalIndex
 from shopmind.index.vectors import VectorIndex
+from shopmind.search import crosslang
 from shopmind.search.understand import Understood
 from shopmind.text.tokenize import pinyin_query_tokens, tokenize
 
@@ -88,11 +89,19 @@ def term_hits(lexical: LexicalIndex, u: Understood) -> tuple[TermHits, TermHits 
         for tok in tokenize(phrase, normalized=True):
             syn_tokens.setdefault(tok, []).extend(t for s in syns for t in tokenize(s, normalized=True))
     terms, rows = [], []
+    skip = crosslang.covered(u.translations)  # a translated source word counts once, its own tokens with its renderings
     for tok in dict.fromkeys(u.tokens):
+        if tok in skip:
+            continue
         got = [term_rows(lexical, t, fields) for t in [tok, *syn_tokens.get(tok, [])]]
         r = np.unique(np.concatenate(got)) if got else np.zeros(0, np.int64)
         if len(r):
             terms.append(tok)
+            rows.append(r)
+    for tr in u.translations:  # a word the dictionary knows counts even when the catalog lacks it (crosslang.COUNT_ABSENT)
+        r = crosslang.source_rows(lambda t: term_rows(lexical, t, fields), tr)
+        if len(r) or crosslang.COUNT_ABSENT:
+            terms.append(tr.source)
             rows.append(r)
     main = TermHits(terms, rows)
     pin = None

@@ -56,7 +56,7 @@ def _match_reasons(ctx: SearchContext, row: int) -> list[str]:
         out.append(f"terms {k}/{len(mi.terms)}" + (f" (dropped {', '.join(mi.dropped)})" if mi.dropped else ""))
     if mi.dense_threshold is not None and len(mi.dense_rows) and np.isin(row, mi.dense_rows):
         out.append(f"dense ≥ {mi.dense_threshold:.3f}")
-    return out
+    return out + ctx.u.interpretations  # translations, year ranges: what the query was read as
 
 
 def _hit(ctx: SearchContext, row: int, score: float, ci: int | None) -> Hit:

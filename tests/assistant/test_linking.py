@@ -1,0 +1,143 @@
+"""Entity linking (assistant/linking.py) and references (assistant/focus.py) on a real catalog slice: the demo shop's
+MovieLens titles, Home Depot titles and ePQA products. Messages are written here; none comes from a bench set."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from shopmind.assistant import datasets as ds
+from shopmind.assistant.linking import FEATURES, EntityLinker, LinkModel, close_spellings, default_model, load_dictionary
+from shopmind.engine import ShopMind
+
+
+@pytest.fixture(scope="module")
+def catalog(shared_data: Path):
+    movies = ds.movies(shared_data)
+    hd = ds.read_products(shared_data / "search/homedepot/products.jsonl", 600)
+    epqa, _ = ds.epqa(shared_data)
+    return movies + hd + epqa[:60]
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory, catalog):
+    s = ShopMind.open(tmp_path_factory.mktemp("linking-shop"), search={"stages": {"dense": False}})
+    s.catalog.upsert(catalog)
+    s.build(["search"])
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def linker(shop) -> EntityLinker:
+    load_dictionary()  # a served shop parses it in the background; here every message needs it
+    return EntityLinker(shop.built_part("search"))
+
+
+@pytest.fixture(scope="module")
+def assistant(shop):
+    return shop.new_assistant()
+
+
+def _unique_titles(catalog, rng: random.Random, n: int) -> list:
+    folded = [p.title.casefold() for p in catalog]
+    pool = [p for p in catalog if p.id.isdigit() and len(p.title.split()) >= 4 and sum(p.title.casefold() in t for t in folded) == 1]
+    return rng.sample(pool, n)
+
+
+def test_close_spellings_find_the_title_word_one_edit_away():
+    vocab = {"metal": 0, "geronimo": 1, "met": 2}
+    assert "metal" in close_spellings("meatl", vocab)  # two letters swapped
+    assert "geronimo" in close_spellings("geronmo", vocab)  # one dropped
+    assert close_spellings("mte", vocab) == []  # words under four letters are left alone
+
+
+def test_full_titles_link_to_their_product(linker, catalog):
+    products = _unique_titles(catalog, random.Random(3), 25)
+    hits = [linker.link(f"could you tell me a bit about the {p.title}").named == p.id for p in products]
+    assert sum(hits) / len(hits) >= 0.9
+
+
+def test_a_title_with_two_letters_swapped_still_links(linker, catalog):
+    rng = random.Random(5)
+    products = _unique_titles(catalog, rng, 20)
+    hits = []
+    for p in products:
+        words = p.title.split()
+        i = max(range(len(words)), key=lambda k: len(words[k]) if words[k].isalpha() else 0)
+        w = words[i]
+        words[i] = w[:1] + w[2] + w[1] + w[3:] if len(w) >= 5 else w
+        hits.append(linker.link(" ".join(words) + " - is it in stock?").named == p.id)
+    assert sum(hits) / len(hits) >= 0.75
+
+
+def test_chinese_names_reach_english_titles_through_the_dictionary(linker):
+    assert linker.link("侏罗纪公园讲的是什么").ids[:1] == ["m82"]  # Jurassic Park (CC-CEDICT: 侏罗纪 jurassic, 公园 park)
+    assert linker.link("卡萨布兰卡是哪年拍的").named == "m483"  # Casablanca
+
+
+def test_a_film_no_dictionary_names_is_not_linked_to_a_wrong_product(linker):
+    link = linker.link("这个杀手不太冷好看吗")  # Léon / "Professional, The": no dictionary or title word links it
+    assert link.named in (None, "m55")
+
+
+def test_messages_that_name_nothing_rarely_link(linker, shared_data: Path):
+    queries = list(ds.queries(shared_data / "search/homedepot/queries.tsv").values())[:60]
+    linked = [q for q in queries if linker.link(f"do you sell {q}?").named]
+    assert len(linked) / len(queries) <= 0.15, linked
+
+
+def test_the_shipped_model_is_a_probability_with_its_threshold():
+    model = default_model()
+    assert model is not None and 0.0 < model.threshold < 1.0
+    assert list(model.to_json()["features"]) == list(FEATURES)
+    with pytest.raises(ValueError, match="features"):
+        LinkModel.from_json({**model.to_json(), "features": ["score"]})
+
+
+def test_a_question_naming_a_film_is_answered_about_it(assistant):
+    r = assistant.chat("named-1", "which year did Toy Story come out?")
+    assert r.intent != "out_of_scope"
+    assert r.products and r.products[0].id == "m1"
+    assert "1995" in r.text
+
+
+def test_a_shared_name_shows_the_candidates(assistant):
+    r = assistant.chat("named-2", "what genre is the godfather film?")
+    ids = [p.id for p in r.products]
+    assert {"m127", "m187"} <= set(ids) or ids[:1] == ["m127"]
+
+
+def test_the_product_page_wins_over_a_title_match(assistant):
+    r = assistant.chat("page-1", "is the batman one any good, how old is it?", product_id="m1")
+    assert r.products and r.products[0].id == "m1"
+
+
+@pytest.mark.parametrize("lang,turns", [
+    ("en", ["batman films", "tell me about the third one", "what year is it from?"]),
+    ("zh", ["batman films", "说说第三个", "它是哪年的？"]),
+])
+def test_it_means_the_product_picked_from_the_list(assistant, lang, turns):
+    sid = f"ref-{lang}"
+    listing = assistant.chat(sid, turns[0])
+    assert len(listing.products) >= 3
+    third = listing.products[2].id
+    for message in turns[1:]:
+        r = assistant.chat(sid, message)
+    cited = [s.source.product_id for s in r.sentences if s.source.product_id]
+    assert cited and cited[0] == third
+    assert r.session.focus[:3] == [p.id for p in listing.products[:3]]  # the shown order is kept for "the first one"
+
+
+def test_a_new_list_forgets_the_earlier_product(assistant):
+    sid = "ref-reset"
+    assistant.chat(sid, "batman films")
+    assistant.chat(sid, "tell me about the second one")
+    fresh = assistant.chat(sid, "jurassic park")
+    r = assistant.chat(sid, "what year is it from?")
+    cited = [s.source.product_id for s in r.sentences if s.source.product_id]
+    assert cited and cited[0] == fresh.products[0].id
+    assert re.search(r"\d{4}", r.text)
