@@ -1,33 +1,21 @@
 """Attributes across languages: an English gloss of a Chinese question (for the English-trained attribute ranker) and
 a Chinese name for an English attribute key (so a Chinese answer names it in Chinese), both by CC-CEDICT word lookup
-(shopmind.text.bilingual); without the dictionary both fall back (no gloss, the key's own name)."""
+(shopmind.text.bilingual, a core dependency)."""
 
 from __future__ import annotations
 
 import logging
 import re
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
+from shopmind.text.bilingual import lexicon as _lexicon
 from shopmind.text.normalize import CJK_RE
 
 logger = logging.getLogger(__name__)
 
 CJK_ANY = re.compile(r"[\u3400-\u9fff]")
-
-
-@lru_cache(maxsize=1)
-def _lexicon() -> Any:
-    """The CC-CEDICT lexicon, or None when its package is missing (then no cross-language help)."""
-    try:
-        from shopmind.text.bilingual import lexicon
-
-        return lexicon()
-    except (ImportError, FileNotFoundError, OSError) as e:  # pragma: no cover - the dictionary ships with the project
-        logger.warning("bilingual lexicon unavailable: %s", e)
-        return None
 
 
 def has_cjk(text: str) -> bool:

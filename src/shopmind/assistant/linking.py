@@ -18,7 +18,6 @@ import json
 import logging
 import re
 import string
-import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
@@ -28,6 +27,8 @@ import numpy as np
 from cachetools import LRUCache
 
 from shopmind.assistant.budget import clip
+from shopmind.text.bilingual import lexicon as _lexicon
+from shopmind.text.bilingual import ready, warm
 from shopmind.text.normalize import CJK_RE, normalize
 from shopmind.text.stopwords import EN_ATTRIBUTE_QUESTION_STOPWORDS, ZH_STOPWORDS
 from shopmind.text.tokenize import english_tokens
@@ -87,30 +88,15 @@ def close_spellings(tok: str, vocab: dict[str, int]) -> list[str]:
     return sorted(c for c in cands if c in vocab)
 
 
-@lru_cache(maxsize=1)
-def _lexicon() -> Any:
-    try:
-        from shopmind.text.bilingual import lexicon
-
-        return lexicon()
-    except (ImportError, OSError) as exc:  # the dictionary package is missing: Chinese words link only to Chinese titles
-        logger.warning("entity linking without the CC-CEDICT dictionary: %s", exc)
-        return None
-
-
-_READY = threading.Event()
-
-
 def load_dictionary() -> None:
     """Parse the dictionary now (a script or a test that needs Chinese names linked from its first message)."""
     _lexicon()
-    _READY.set()
 
 
 def warm_dictionary() -> None:
-    """Parse the dictionary in the background (seconds, once per process); until it is ready, turns link without it."""
-    if not _READY.is_set():
-        threading.Thread(target=load_dictionary, name="shopmind-cedict", daemon=True).start()
+    """Parse the dictionary in the background (once per process; a built search part has parsed it already); until it
+    is ready, turns link without it."""
+    warm()
 
 
 class _Titles:
@@ -160,7 +146,7 @@ def _units(text: str, titles: _Titles, translate: bool) -> list[_Unit]:
     Chinese words themselves (`translate` False: for Chinese titles) or the dictionary renderings of its words of two
     or more characters."""
     out: list[_Unit] = []
-    lex = _lexicon() if translate and _READY.is_set() else None
+    lex = _lexicon() if translate and ready() else None
     for run in _RUN_RE.findall(normalize(text)):
         if not CJK_RE.match(run):
             for tok in dict.fromkeys(english_tokens(run)):

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, delete, func, select
 
 from shopmind.domain import Review
 from shopmind.store.schema import reviews
-from shopmind.store.upsert import upsert_stmt
+from shopmind.store.upsert import upsert_with
 
 _COLUMNS = ("id", "product_id", "user_id", "rating", "title", "text", "language")
 
@@ -31,13 +31,7 @@ def upsert_reviews(store: Any, items: Sequence[Review], conn: Connection | None 
         return 0
     now = time.time()
     rows = list({r.id: _row(r, now) for r in items}.values())
-    stmt = upsert_stmt(store.engine, reviews, ["id"])
-    if conn is not None:
-        conn.execute(stmt, rows)
-    else:
-        with store.engine.begin() as c:
-            c.execute(stmt, rows)
-    return len(rows)
+    return upsert_with(store.engine, conn, reviews, rows, ["id"])
 
 
 def product_reviews(store: Any, product_id: str, *, limit: int = 20, offset: int = 0) -> list[Review]:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, select
 
 from shopmind.domain import Sales
 from shopmind.store.schema import sales
-from shopmind.store.upsert import upsert_stmt
+from shopmind.store.upsert import upsert_with
 
 SALES_COLUMNS = ("store", "item_id", "period", "units", "price", "promotion", "feature", "brand", "category")
 
@@ -21,13 +21,7 @@ def upsert_sales(store: Any, items: Sequence[Sales], conn: Connection | None = N
         return 0
     now = time.time()
     rows = list({s.key: {**{c: getattr(s, c) for c in SALES_COLUMNS}, "updated_at": now} for s in items}.values())
-    stmt = upsert_stmt(store.engine, sales, ["store", "item_id", "period"], update=(*SALES_COLUMNS[3:], "updated_at"))
-    if conn is not None:
-        conn.execute(stmt, rows)
-    else:
-        with store.engine.begin() as c:
-            c.execute(stmt, rows)
-    return len(rows)
+    return upsert_with(store.engine, conn, sales, rows, ["store", "item_id", "period"], update=(*SALES_COLUMNS[3:], "updated_at"))
 
 
 def sales_count(store: Any) -> int:

@@ -72,3 +72,14 @@ def upsert(
         return 0
     conn.execute(upsert_stmt(conn, table, keys, update=update), list(rows))
     return len(rows)
+
+
+def upsert_with(
+    engine: Any, conn: Connection | None, table: Table, rows: Sequence[Mapping[str, Any]], keys: Iterable[str | Column[Any]], *,
+    update: Iterable[str] | None = None,
+) -> int:
+    """`upsert` inside the caller's transaction when it passes one (an import batch with its checkpoint), else in its own."""
+    if conn is not None:
+        return upsert(conn, table, rows, keys, update=update)
+    with engine.begin() as c:
+        return upsert(c, table, rows, keys, update=update)
