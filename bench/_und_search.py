@@ -4,8 +4,9 @@ Same products, queries and split as bench/search.py: fusion weight and LambdaMAR
 for the weight and early stopping), every figure is on the `dev` queries; the frozen `final` half is never read.
 Arms, each a fresh build with the same config:
   plain          the catalog as shipped (titles only, no attributes)
-  enriched       `attributes_extracted` set by the general English model: facets, filters, query entities (the
-                 entity boost and the ranker's entity column) see extracted values; lexical fields unchanged
+  enriched       `attributes_extracted` set by the general English model: facets, filters and query entities see
+                 extracted values (the entity boost and the ranker's entity column count only values that say more than
+                 the title: ProductTable.evidence_mask); lexical fields unchanged
   enriched_field as `enriched`, plus a lexical field `extracted` of the extracted values at weight EXTRACTED_WEIGHT
                  (below every shop-supplied field but description)
 The product text that is embedded (shopmind.text.product_text) is the same in every arm, so the cached vectors serve.

@@ -7,7 +7,7 @@ import numpy as np
 from shopmind.ranking.features import USER_FEATURES
 from shopmind.search.ranker import FEATURES
 from shopmind.search.stages.features import entity_match, feature_matrix, rising_of
-from tests.search.stages.conftest import known_brand, run_until
+from tests.search.stages.conftest import LEXICAL_ONLY, known_brand, run_until
 
 
 def test_columns_hold_what_they_name(hd_svc) -> None:
@@ -39,3 +39,26 @@ def test_entity_match_counts_brand_and_attribute_values(ob_svc) -> None:
 def test_rising_of_rows_added_later_is_zero() -> None:
     rising = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
     assert rising_of(rising, np.array([1, 5])).tolist() == [[3.0, 4.0], [0.0, 0.0]]
+
+
+def test_values_read_from_the_title_are_not_counted_again(hd_slice, tmp_path) -> None:
+    """An extracted value repeats its own title: facets and filters see it, the entity boost and column do not; the
+    shop's own value for the same key still counts, and the table keeps the distinction across save and load."""
+    from shopmind.search import SearchService
+    from shopmind.search.catalog import ProductTable
+    from shopmind.understand.enrich import enrich
+
+    prods = enrich([p.model_copy(deep=True) for p in hd_slice[:300]])
+    read = next(p for p in prods if p.attributes_extracted.get("color", {}).get("source") == "title")
+    value = read.attributes_extracted["color"]["value"]
+    shop = prods[0].model_copy(update={"id": "shop-supplied", "attributes": {"color": value}, "attributes_extracted": {}})
+    svc = SearchService.build([*prods, shop], None, tmp_path / "svc", LEXICAL_ONLY)
+    t = svc.table
+    rows = np.array([t.row_of[read.id], t.row_of["shop-supplied"]])
+    u = svc.understand(f"{value.lower()} {read.title.split()[-1].lower()}")
+    assert value in u.attributes.get("color", [])
+    assert t.filter_masks({"attributes.color": [value]})["attributes.color"][rows].all()  # the facet sees both
+    assert entity_match(t, rows, u).tolist() == [0.0, 1.0]
+    t.save(tmp_path / "table")
+    again = ProductTable.load(tmp_path / "table")
+    assert np.array_equal(again.title_read["color"], t.title_read["color"]) and again.title_read["color"][rows[0]]

@@ -25,7 +25,8 @@ def rising_of(rising: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def entity_match(t: ProductTable, rows: np.ndarray, u: Understood) -> np.ndarray:
-    """How many of the query's recognised brands/attribute values each row carries."""
+    """How many of the query's recognised brands/attribute values each row carries as evidence beyond its title (the
+    shop's values and values read from a description; ProductTable.evidence_mask)."""
     ent = np.zeros(len(rows), np.float32)
     if u.brands:
         codes = [t.brands.code[b] for b in u.brands if b in t.brands.code]
@@ -33,7 +34,7 @@ def entity_match(t: ProductTable, rows: np.ndarray, u: Understood) -> np.ndarray
     for k, vals in u.attributes.items():
         m = t.filter_masks({f"attributes.{k}": vals}).get(f"attributes.{k}")
         if m is not None:
-            ent += m[rows]
+            ent += m[rows] & t.evidence_mask(k)[rows]
     return ent
 
 
