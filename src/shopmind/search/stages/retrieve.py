@@ -74,7 +74,7 @@ def dense_matches(parts: SearchParts, qvec: np.ndarray | None, allowed: np.ndarr
 
 def encode_and_match(parts: SearchParts, text: str, allowed: np.ndarray
                      ) -> tuple[np.ndarray, tuple[tuple[np.ndarray, np.ndarray, float | None], np.ndarray]]:
-    """Query vector, its dense matches and its dense pool among allowed rows (runs in the query worker thread)."""
+    """Query vector, its dense matches and its dense pool among allowed rows (run through the query lane)."""
     qvec = parts.encoder.encode_queries([text])[0]
     return qvec, dense_matches(parts, qvec, allowed)
 
@@ -235,18 +235,17 @@ def run(ctx: SearchContext) -> None:
     ctx.dense_k, ctx.min_sim = cfg.dense_k, cfg.dense_min_sim
     want_dense = uses_dense(parts, req.mode)
     ctx.masks = filter_masks(parts, req.filters, u, ctx.relax)
-    # the query worker encodes and searches the dense index (GIL released, one core) while this thread scores BM25
     allowed = allowed_rows(parts, ctx.masks)
     text = crosslang.dense_text(u.text, u.translations) or u.normalized or req.query
-    fut = parts.pool.submit(encode_and_match, parts, text, allowed) if want_dense else None
     with timed(ctx, "retrieve.lexical"):
         if req.mode != "dense":
             ctx.lexical = lexical_side.lexical_scores(parts.lexical, lexical_side.query_fields(parts.lexical, u))
         else:
             ctx.lexical = lexical_side.empty_scores(len(parts.table))
     none = (np.zeros(0, np.int64), np.zeros(0, np.float32), None)
-    with timed(ctx, "retrieve.dense"):
-        ctx.qvec, (dense, pool) = fut.result() if fut is not None else (None, (none, np.zeros(0, np.int64)))
+    with timed(ctx, "retrieve.dense"):  # in the query lane (search.lane): the query's OpenMP team, one query at a time
+        ctx.qvec, (dense, pool) = (parts.pool.submit(encode_and_match, parts, text, allowed).result() if want_dense
+                                   else (None, (none, np.zeros(0, np.int64))))
     if ctx.qvec is not None:
         RECENT_QUERY_VECTORS.put(parts.encoder.name, req.query, ctx.qvec)  # the page's ad slots match on it too
     ctx.stages += ["bm25"] if req.mode != "dense" else []
