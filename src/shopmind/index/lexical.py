@@ -65,24 +65,37 @@ class _Field:
         for tok, tf in Counter(tokens).items():
             self.postings[tok].append((row, tf))
 
+    def hits(self, token: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, BM25 score) of the rows that contain `token`, each row once: the main segment's precomputed bm25s
+        scores (its sparse token × document matrix, read in place) and the delta's, scored with the main IDF."""
+        rows: list[np.ndarray] = []
+        scores: list[np.ndarray] = []
+        if self.bm25 is not None and self.n_main and token != "":
+            tid = self.bm25.vocab_dict.get(token)
+            if tid is not None:
+                sc = self.bm25.scores
+                start, end = int(sc["indptr"][tid]), int(sc["indptr"][tid + 1])
+                rows.append(np.asarray(sc["indices"][start:end], np.int64))
+                scores.append(np.asarray(sc["data"][start:end], np.float32))
+        plist = self.postings.get(token)
+        if plist:
+            idf = self.idf(token)
+            drows = np.fromiter((r for r, _ in plist), np.int64, len(plist))
+            tf = np.fromiter((t for _, t in plist), np.float32, len(plist))
+            dl = np.fromiter((self.delta_len[r] for r, _ in plist), np.float32, len(plist))
+            rows.append(drows)
+            scores.append((idf * tf / (tf + self.k1 * (1 - self.b + self.b * dl / self.avgdl))).astype(np.float32))  # bm25s "lucene"
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        return (rows[0], scores[0]) if len(rows) == 1 else (np.concatenate(rows), np.concatenate(scores))
+
     def scores(self, tokens: Sequence[str], n_rows: int) -> np.ndarray:
-        """BM25 score of every row (main + delta) for the query tokens."""
+        """BM25 score of every row (main + delta) for the query tokens (a repeated token counts again, as in bm25s),
+        summed from each token's postings: no catalog-sized array but the result."""
         out = np.zeros(n_rows, np.float32)
-        if self.bm25 is not None and self.n_main:
-            known = [t for t in tokens if t in self.bm25.vocab_dict and t != ""]
-            if known:
-                out[: self.n_main] = self.bm25.get_scores(known)
-        if self.postings:
-            for tok in tokens:
-                plist = self.postings.get(tok)
-                if not plist:
-                    continue
-                idf = self.idf(tok)
-                rows = np.fromiter((r for r, _ in plist), np.int64, len(plist))
-                tf = np.fromiter((t for _, t in plist), np.float32, len(plist))
-                dl = np.fromiter((self.delta_len[r] for r, _ in plist), np.float32, len(plist))
-                denom = tf + self.k1 * (1 - self.b + self.b * dl / self.avgdl)
-                np.add.at(out, rows, idf * tf / denom)  # bm25s "lucene" scoring (no k1+1 factor)
+        for tok in tokens:
+            rows, sc = self.hits(tok)
+            out[rows] += sc  # rows are unique within one token
         return out
 
 
@@ -125,8 +138,9 @@ class LexicalIndex:
     def combine(self, per_field: Mapping[str, np.ndarray]) -> np.ndarray:
         """Weighted sum of per-field vectors."""
         total = np.zeros(self._n, np.float32)
+        scratch = np.empty(self._n, np.float32)
         for name, vec in per_field.items():
-            total += np.float32(self.weights.get(name, 0.0)) * vec
+            total += np.multiply(vec, np.float32(self.weights.get(name, 0.0)), out=scratch)
         return total
 
     def search(self, query: FieldTokens, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

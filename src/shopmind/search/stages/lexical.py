@@ -40,7 +40,8 @@ def lexical_scores(lexical: LexicalIndex, qfields: Mapping[str, list[str]]) -> L
     if title is None or not counts or lexical.weights.get("title", 0.0) <= 0:
         per_field = lexical.field_scores(qfields)
     else:
-        # title scored token by token (BM25 is a sum over terms): the same vectors give coverage
+        # title scored token by token (BM25 is a sum over terms) from each token's postings: the same rows give
+        # coverage, and only the rows holding a token are touched (no catalog-sized temporaries per token)
         per_field = lexical.field_scores({**qfields, "title": []})
         title_vec = np.zeros(n, np.float32)
         hit_count = np.zeros(n, np.float32)
@@ -48,18 +49,17 @@ def lexical_scores(lexical: LexicalIndex, qfields: Mapping[str, list[str]]) -> L
         idf_total = 0.0
         last = toks[-1]
         for tok, c in counts.items():
-            v = title.scores([tok], n)
-            title_vec += np.float32(c) * v
-            hit = v > 0
-            hit_count += hit
+            rows, v = title.hits(tok)
+            title_vec[rows] += np.float32(c) * v
+            hit_count[rows] += 1
             idf = title.idf(tok)
-            idf_hit += np.float32(idf) * hit
+            idf_hit[rows] += np.float32(idf)
             idf_total += idf
             if tok == last:
-                cov[:, 2] = hit
+                cov[rows, 2] = 1
         per_field["title"] = title_vec
-        cov[:, 0] = hit_count / np.float32(len(counts))
-        cov[:, 1] = idf_hit / np.float32(max(idf_total, 1e-9))
+        np.divide(hit_count, np.float32(len(counts)), out=cov[:, 0])
+        np.divide(idf_hit, np.float32(max(idf_total, 1e-9)), out=cov[:, 1])
     return LexicalScores(lexical.combine(per_field), per_field, cov)
 
 

@@ -42,16 +42,8 @@ def term_rows(lexical: LexicalIndex, token: str, fields: Iterable[str]) -> np.nd
     parts = []
     for name in fields:
         f = lexical.fields.get(name)
-        if f is None or f.empty:
-            continue
-        if f.bm25 is not None:
-            tid = f.bm25.vocab_dict.get(token)
-            if tid is not None and token != "":
-                sc = f.bm25.scores
-                parts.append(np.asarray(sc["indices"][sc["indptr"][tid] : sc["indptr"][tid + 1]], np.int64))
-        plist = f.postings.get(token)
-        if plist:
-            parts.append(np.fromiter((r for r, _ in plist), np.int64, len(plist)))
+        if f is not None and not f.empty:
+            parts.append(f.hits(token)[0])
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
 
 
