@@ -2,7 +2,7 @@
 with an OpenMP team of T threads in P processes at once, as N workers' query threads run it; wall and CPU per query.
 
 Each process encodes the same real Home Depot queries one after another on a worker thread whose OpenMP team is T
-(threadpoolctl, as `limit_threads_in_this_thread` sets it). When P x T exceeds the free cores, a team waits at every
+(threadpoolctl, as `encoders.query_team` sets it). When P x T exceeds the free cores, a team waits at every
 barrier for a thread that has no core and spins meanwhile: CPU per query grows with the waiting, wall time with it.
 
     python bench/_scale_omp.py --procs 2 --threads 2      # two workers each asking for a team of 2 (the old default)

