@@ -7,8 +7,9 @@ id before any result is seen). On the TEST queries only, the top 10 of BM25 only
 computed once (per-request stage switches of the built part); sessions are then drawn in numpy under the click model of
 `shopmind.simulate.clickmodel` (PBM, examination (1/rank)^1, graded attraction with epsilon 0.1 for unjudged).
 A/B: clicks per session, Welch test (experiments.stats.mean_test), n/2 sessions per arm. Interleaving: team draft
-(experiments.interleave, every draft enumerated), the sign test on decided sessions or the t-test of the per-session
-click difference — which one is chosen on the TRAIN queries' sessions. Power at 7 sizes from repeated simulated
+(experiments.interleave, every draft enumerated) with the sign test on decided sessions or the t-test of the per-session
+click difference, or optimized interleaving (experiments.optimized, each query's fair design solved exactly) with the
+t-test of the summed click credit (1/rank or rank) — which one is chosen on the TRAIN queries' sessions. Power at 7 sizes from repeated simulated
 experiments; sessions for 80 % power from a probit curve fitted to them (the original interpolation reported beside);
 the ratio = A/B sessions / interleaving sessions, with a bootstrap interval over the repetitions (docs/ab-tests.md).
 """
@@ -144,14 +145,30 @@ def _decomposition(m: dict[str, float]) -> dict[str, float | None]:
             "implied_ratio": round(4 * signal**2 * var_ab / m["diff_var"], 2) if signal is not None and m["diff_var"] else None}
 
 
+OPTIMIZED = ("optimized_inverse", "optimized_negative")  # optimized interleaving, credit 1/rank or -rank (experiments.optimized)
+STATISTICS = ("sign", "t", *OPTIMIZED)
+
+
+def _normal_needs(the_lab: Any) -> dict[str, float | None]:
+    """Sessions for 80 % power of A/B and of every interleaving statistic (normal approximation, exact moments)."""
+    from shopmind.simulate.optimized_lab import OptimizedLab
+
+    need = the_lab.normal_sessions_for_power()
+    out = {"ab": need["ab"], "sign": need["interleaving_sign"], "t": need["interleaving_t"]}
+    for name in OPTIMIZED:
+        out[name] = OptimizedLab(the_lab, name.split("_", 1)[1]).normal_sessions_for_power()
+    return out
+
+
 def _choose_statistic(train_lab: Any) -> tuple[str, dict[str, Any]]:
-    """On TRAIN-query sessions only: the interleaving statistic that needs fewer sessions for 80 % power (exact
-    normal approximation, no Monte Carlo), sign test vs t-test of the click difference. Fixed before any test run."""
-    need = train_lab.normal_sessions_for_power()
-    options = {k: need[f"interleaving_{k}"] for k in ("sign", "t")}
+    """On TRAIN-query sessions only: the interleaving design and statistic that needs the fewest sessions for 80 % power
+    (exact normal approximation, no Monte Carlo): team draft's sign test or t-test of the click difference, or optimized
+    interleaving's t-test of the click credit (1/rank or -rank). Fixed before any test run."""
+    need = _normal_needs(train_lab)
+    options = {k: need[k] for k in STATISTICS}
     finite = {k: v for k, v in options.items() if v}
     chosen = min(finite, key=finite.__getitem__) if finite else "sign"
-    return chosen, {"rule": "fewer sessions for 80 % power on TRAIN-query sessions (normal approximation from exact moments)",
+    return chosen, {"rule": "fewest sessions for 80 % power on TRAIN-query sessions (normal approximation from exact moments)",
                     "train_sessions_80": {"ab": need["ab"], **options}, "chosen": chosen}
 
 
@@ -163,10 +180,9 @@ def _model_check(args: Any) -> dict[str, Any]:
     out = {}
     for eta in (0.5, 1.0, 2.0):
         alt, _ = lab(args, "test", ClickModel(eta=eta, k=K))
-        need = alt.normal_sessions_for_power()
+        need = _normal_needs(alt)
         out[f"eta={eta}"] = {"ab_sessions_80": round(need["ab"]) if need["ab"] else None,
-                             **{f"ratio_{k}": round(need["ab"] / need[f"interleaving_{k}"], 2) if need["ab"] and need[f"interleaving_{k}"] else None
-                                for k in ("sign", "t")}}
+                             **{f"ratio_{k}": round(need["ab"] / need[k], 2) if need["ab"] and need[k] else None for k in STATISTICS}}
     return out
 
 
@@ -175,6 +191,7 @@ def run(args: Any) -> dict[str, Any]:
     from shopmind.experiments.interleave import interleaving_t_test, interleaving_test
     from shopmind.experiments.stats import mean_test, msprt
     from shopmind.simulate.offline import fit_sessions_for_power, ratio_interval, sessions_for_power
+    from shopmind.simulate.optimized_lab import OptimizedLab
 
     sizes = Sizes(bool(args.quick))
     seed = int(getattr(args, "seed", 17))
@@ -184,11 +201,13 @@ def run(args: Any) -> dict[str, Any]:
     the_lab, notes = lab(args, "test")
     t0 = time.perf_counter()
     moments = the_lab.exact_moments()
-    normal = the_lab.normal_sessions_for_power()
+    normal = _normal_needs(the_lab)
     ab_grid = _grid(normal["ab"], 50_000)
-    il_grids = {k: _grid(normal[f"interleaving_{k}"], 2_000) for k in ("sign", "t")}
+    il_grids = {k: _grid(normal[k], 2_000) for k in STATISTICS}
     ab_rej = the_lab.ab_rejections(ab_grid, sizes.power_reps, seed=seed + 2)
-    il_rej = {k: the_lab.interleaving_rejections(g, sizes.power_reps, seed=seed + 3)[k] for k, g in il_grids.items()}
+    il_rej = {k: the_lab.interleaving_rejections(il_grids[k], sizes.power_reps, seed=seed + 3)[k] for k in ("sign", "t")}
+    optimized = {k: OptimizedLab(the_lab, k.split("_", 1)[1]) for k in OPTIMIZED}
+    il_rej.update({k: o.rejections(il_grids[k], sizes.power_reps, seed=seed + 5) for k, o in optimized.items()})
     fit = {"ab": fit_sessions_for_power(ab_grid, ab_rej), **{k: fit_sessions_for_power(il_grids[k], il_rej[k]) for k in il_grids}}
     interp = {"ab": sessions_for_power(ab_grid, ab_rej.mean(1)), **{k: sessions_for_power(il_grids[k], il_rej[k].mean(1)) for k in il_grids}}
 
@@ -208,8 +227,12 @@ def run(args: Any) -> dict[str, Any]:
         r, s = mean_test(a, b), msprt(a, b)
         detect["ab"] = {"sessions": 2 * half, "effect_clicks_per_session": r.effect, "ci": [r.ci_low, r.ci_high], "p_value": r.p_value,
                         "msprt_p_value": s.p_value}
-        d = the_lab.differences(rng.integers(the_lab.queries, size=int(2 * fit[chosen])), rng)
-        t = interleaving_t_test(d) if chosen == "t" else interleaving_test(-np.sign(d))
+        picked = rng.integers(the_lab.queries, size=int(2 * fit[chosen]))
+        if chosen in optimized:
+            t = interleaving_t_test(optimized[chosen].scores(picked, rng))
+        else:
+            d = the_lab.differences(picked, rng)
+            t = interleaving_t_test(d) if chosen == "t" else interleaving_test(-np.sign(d))
         detect["interleaving"] = {"sessions": int(2 * fit[chosen]), "statistic": chosen, "effect": t.effect, "ci": [t.ci_low, t.ci_high],
                                   "p_value": t.p_value}
     _log(f"sessions for 80 % (probit fit) {fit}; interpolated {interp}; ratio {headline} {ci}; strict {strict} {ci_strict}")
@@ -226,8 +249,9 @@ def run(args: Any) -> dict[str, Any]:
         "sim.ratio_strict_original_definition": "sign test on decided sessions, 80 % point interpolated (log n) on the running-max power curve",
         "sim.ratio_sign_test_fit": round(ratio(fit, "sign"), 2) if ratio(fit, "sign") else None,
         "sim.ratio_t_test_fit": round(ratio(fit, "t"), 2) if ratio(fit, "t") else None,
-        "sim.ratio_normal_approximation": {k: round(normal["ab"] / normal[f"interleaving_{k}"], 2) if normal["ab"] and normal[f"interleaving_{k}"]
-                                           else None for k in ("sign", "t")},
+        "sim.ratio_fit": {k: round(ratio(fit, k), 2) if ratio(fit, k) else None for k in STATISTICS},
+        "sim.ratio_normal_approximation": {k: round(normal["ab"] / normal[k], 2) if normal["ab"] and normal[k] else None for k in STATISTICS},
+        "sim.optimized_designs": {k: o.describe() for k, o in optimized.items()},
         "sim.interleaving_statistic": choice,
         "sim.simulated": "yes: sessions drawn from the click model on real queries and judgements",
         "sim.ab_sessions_for_80pct_power": round(fit["ab"]) if fit["ab"] else None,
@@ -245,6 +269,9 @@ def run(args: Any) -> dict[str, Any]:
         "sim.click_model_check_eta": _model_check(args),
         "sim.ab_metric": "clicks per session (CTR x 10), Welch; n/2 sessions per arm, each session its own uniform test query; B better at alpha 0.05",
         "sim.interleaving_metric": "team draft (every draft of each query enumerated: exact), clicks credited to the picking team; sign test on "
-                                   "decided sessions, or t-test of the per-session click difference B - A; B better at alpha 0.05",
+                                   "decided sessions, or t-test of the per-session click difference B - A; or optimized interleaving "
+                                   "(Radlinski & Craswell 2013: the fair distribution over allowed lists solved per query, exact), "
+                                   "t-test of the summed credit 1/rank_B - 1/rank_A (inverse) or rank_A - rank_B (negative) of the "
+                                   "clicked items; B better at alpha 0.05",
         "sim.seconds_simulating": round(time.perf_counter() - t0, 1),
     }

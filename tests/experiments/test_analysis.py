@@ -18,7 +18,7 @@ from sqlalchemy import update
 from shopmind.engine import ShopMind
 from shopmind.experiments import stats
 from shopmind.experiments.exposures import Exposure
-from shopmind.experiments.interleave import interleaving_test
+from shopmind.experiments.interleave import interleaving_t_test, interleaving_test
 from shopmind.store.schema import experiments
 
 N = 5000
@@ -141,3 +141,29 @@ def test_an_interleaving_is_scored_from_its_teams_and_later_clicks(hill) -> None
     want = interleaving_test(np.array([-1] * 28 + [1] * 8 + [0] * 4))
     _same(r["test"], want)
     assert r["test"]["effect"] == pytest.approx(28 / 36 - 0.5)
+
+
+def test_an_optimized_interleaving_is_scored_from_its_credits(hill) -> None:
+    """Constructed (not real) traffic: 30 units shown [p0 p1 p2] with credits [-0.5 0.5 0.25]; 12 click p1 twice, 6 click
+    p1 and p2, 9 click p0, 3 click nothing (a repeated click counts once): the t-test and the always-valid test of each
+    unit's summed credit."""
+    shop, _ = hill
+    _started(shop, {"id": "oi", "surface": "recommend:home", "kind": "interleave", "method": "optimized",
+                    "variants": [{"name": "control", "control": True}, {"name": "other"}]}, T0)
+    credit = {"p0": -0.5, "p1": 0.5, "p2": 0.25}
+    lines, want = [], []
+    for i in range(30):
+        unit = f"oi{i}"
+        shop.experiments.writer.log(Exposure("oi", "interleaved", unit, "recommend:home", user_id=unit, ts=T0 + 10,
+                                             extra={"ids": list(credit), "credits": list(credit.values()), "method": "optimized"}))
+        items = ["p1", "p1"] if i < 12 else ["p1", "p2"] if i < 18 else ["p0"] if i < 27 else []
+        want.append(sum(credit[x] for x in set(items)))
+        lines += [{"id": f"oic{i}-{n}", "type": "click", "user_id": unit, "item_id": x, "timestamp": T0 + 11 + n} for n, x in enumerate(items)]
+    path = Path(shop.home) / "oi.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(x) for x in lines))
+    shop.import_file("events", path)
+    r = shop.experiment_report("oi")["interleaving"]
+    assert r["impressions"] == 30 and r["method"] == "optimized"
+    _same(r["test"], interleaving_t_test(np.array(want)))
+    _same(r["always_valid"], stats.msprt_mean(np.array(want)))
+    assert r["test"]["effect"] == pytest.approx((12 * 0.5 + 6 * 0.75 - 9 * 0.5) / 30)

@@ -166,6 +166,27 @@ def test_an_interleaving_merges_both_arms_with_teams(home: Path) -> None:
         assert set(extra) == {"ids", "teams"} and len(extra["ids"]) == len(extra["teams"])
 
 
+def test_an_optimized_interleaving_serves_a_fair_list_with_credits(home: Path) -> None:
+    with _open(home) as shop:
+        shop.experiments.start(shop.experiments.create(_exp("oi", SPELL_OFF, kind="interleave", method="optimized")).id)
+        svc = shop.service("search")
+        off = overlay(svc, config=svc.config.model_copy(update={"stages": svc.config.stages.model_copy(update={"spelling": False})}))
+        for q in QUERIES:
+            r = shop.search(q, user_id="u3", per_page=10)
+            history = shop.state.history("u3")
+            a = [h.id for h in svc.search(q, user_id="u3", per_page=10, history=history).hits]
+            b = [h.id for h in off.search(q, user_id="u3", per_page=10, history=history).hits]
+            ids, credits = [h.id for h in r.hits], r.experiment["credits"]
+            assert "teams" not in r.experiment and len(credits) == len(ids) == min(10, len(set(a) | set(b)))
+            rank = lambda own, i: own.index(i) + 1 if i in own else len(own) + 1
+            assert credits == pytest.approx([1 / rank(b, i) - 1 / rank(a, i) for i in ids])
+            assert [h.id for h in shop.search(q, user_id="u3", per_page=10).hits] == ids  # seeded per unit and query
+        shop.experiments.stop("oi")
+        assert _count(shop, "oi") == 2 * len(QUERIES)
+        extra = orjson.loads(read_exposures(shop.store.engine, "oi")[0][5])
+        assert set(extra) == {"ids", "credits", "method", "fair_depth"} and extra["method"] == "optimized"
+
+
 def test_two_workers_assign_alike_and_follow_a_start_and_a_stop(home: Path) -> None:
     with _open(home) as a, _open(home) as b:
         b.experiments.refresh_s = 0.2

@@ -219,3 +219,26 @@ def test_power_sample_size_matches_tea_tasting(hill):
     cols = {"visit": a["visit"], "variant": np.zeros(a["visit"].size, int)}
     ref = tt.Mean("visit", effect_size=0.01, use_t=False).solve_power(pd.DataFrame(cols), "n_obs")[0].n_obs
     assert abs(2 * n - ref) <= 2, (n, ref)
+
+
+def test_one_sample_msprt_is_the_mixture_statistic_and_keeps_alpha_under_peeking(hill):
+    """msprt_mean is the same mixture statistic on a mean and its standard error; peeking at it every 100 units of
+    1,000 resampled zero-mean draws (real pre-period spend, centred) keeps the error at alpha, where a t-test at each
+    look does not."""
+    spend = hillstrom_arm(hill, CONTROL, "history")
+    x = np.random.default_rng(5).choice(spend, 800)
+    res = st.msprt_mean(x, tau2=0.2)
+    p, half = st._msprt_core(np.array(x.mean()), np.array(x.var(ddof=1) / x.size), 0.2, 0.05)
+    assert math.isclose(res.p_value, float(p)) and math.isclose(res.ci_high - res.effect, float(half))
+    assert res.p_value >= sps.ttest_1samp(x, 0.0).pvalue  # always valid costs power at a fixed look
+    rng = np.random.default_rng(9)
+    runs, looks = 400, range(100, 1001, 100)
+    centred = spend - spend.mean()
+    rej_m = rej_t = 0
+    for _ in range(runs):
+        draw = rng.choice(centred, 1000)
+        tau2 = 0.01 * centred.var()  # fixed up front, as a strict guarantee needs
+        rej_m += any(st.msprt_mean(draw[:n], tau2=tau2).p_value <= 0.05 for n in looks)
+        rej_t += any(sps.ttest_1samp(draw[:n], 0.0).pvalue <= 0.05 for n in looks)
+    mc = 3 * math.sqrt(0.05 * 0.95 / runs)
+    assert rej_m / runs <= 0.05 + mc and rej_t / runs > 0.05 + mc, (rej_m, rej_t)

@@ -200,9 +200,10 @@ def _guardrails(exp: Experiment, metrics: dict[str, Any]) -> list[dict[str, Any]
 
 
 def interleaving_report(engine: Engine, exp: Experiment, keep: np.ndarray, m: UnitMetrics) -> dict[str, Any]:
-    """Team-draft credit per exposure from the unit's clicks on its shown ids before its next exposure, then the sign
-    test (per unit) and its always-valid version."""
-    from shopmind.experiments.interleave import credit_ids, interleaving_msprt, interleaving_test
+    """Credit per exposure from the unit's clicks on its shown ids before its next exposure, then the test per unit and
+    its always-valid version: team draft's sign test, or optimized interleaving's t-test of the summed click credit."""
+    from shopmind.experiments.interleave import credit_ids, interleaving_msprt, interleaving_t_test, interleaving_test
+    from shopmind.experiments.optimized import credit_of_clicks
 
     allowed = {u for u, k in zip(m.units, keep, strict=True) if k}
     shown = [(unit, ts, orjson.loads(extra)) for _, unit, ts, _, _, extra in read_exposures(engine, exp.id) if unit in allowed]
@@ -222,10 +223,24 @@ def interleaving_report(engine: Engine, exp: Experiment, keep: np.ndarray, m: Un
         for j, (ts, extra) in enumerate(seen):
             until = seen[j + 1][0] if j + 1 < len(seen) else math.inf
             got = [item for cts, item in clicks.get(unit, []) if ts <= cts < until]
-            outcomes.append(credit_ids(extra.get("ids", []), extra.get("teams", []), got))
+            if "credits" in extra:
+                outcomes.append(credit_of_clicks(extra.get("ids", []), extra["credits"], got))
+            else:
+                outcomes.append(credit_ids(extra.get("ids", []), extra.get("teams", []), got))
             units.append(unit)
+    head = {"impressions": len(outcomes), "control": exp.control.name, "method": exp.method,
+            "other": next(v.name for v in exp.variants if not v.control)}
+    if exp.method == "optimized":
+        per_unit = _sum_by_unit(np.asarray(outcomes, dtype=np.float64), units)
+        return {**head, "test": interleaving_t_test(per_unit, exp.alpha).to_dict(), "always_valid": stats.msprt_mean(per_unit, exp.alpha).to_dict()}
     o = np.asarray(outcomes, dtype=np.int64)
-    return {"impressions": len(outcomes), "control": exp.control.name,
-            "other": next(v.name for v in exp.variants if not v.control),
-            "test": interleaving_test(o, exp.alpha, units=units or None).to_dict(),
+    return {**head, "test": interleaving_test(o, exp.alpha, units=units or None).to_dict(),
             "always_valid": interleaving_msprt(o, exp.alpha, units=units or None).to_dict()}
+
+
+def _sum_by_unit(values: np.ndarray, units: list[str]) -> np.ndarray:
+    """One summed value per unit (a unit's impressions are not independent)."""
+    if not units:
+        return values
+    _, inverse = np.unique(np.asarray(units), return_inverse=True)
+    return np.bincount(inverse.ravel(), weights=values)

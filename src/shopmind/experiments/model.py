@@ -77,6 +77,9 @@ class Experiment(BaseModel):
     name: str = Field(default="", max_length=500)
     surface: str = Field(description='"search", "recommend:<placement>", "ads" or "assistant"')
     kind: Literal["ab", "interleave"] = "ab"
+    method: Literal["team_draft", "optimized"] = Field(
+        default="team_draft", description="interleavings only: team draft (credit to the picking ranker, sign test) or optimized "
+                                          "interleaving (fair list distribution, rank-difference credit, t-test; experiments.optimized)")
     variants: list[Variant]
     unit: Literal["user", "session"] = "user"
     salt: str = Field(default="", max_length=200)
@@ -151,4 +154,5 @@ class Assignment(BaseModel):
     overrides: dict[str, Any] = Field(default_factory=dict)
     version: dict[str, str] | None = None
     kind: Literal["ab", "interleave"] = "ab"
+    method: Literal["team_draft", "optimized"] = "team_draft"  # how an interleaving merges and credits (Experiment.method)
     unit_id: str = ""

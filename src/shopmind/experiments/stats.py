@@ -377,8 +377,20 @@ def msprt(a: ArrayLike, b: ArrayLike, alpha: float = 0.05, tau2: float | None = 
                    method=f"msprt(tau2={t2:.4g})")
 
 
+def msprt_mean(x: ArrayLike, alpha: float = 0.05, tau2: float | None = None) -> TestResult:
+    """Always-valid test that the mean of `x` is 0 (one sample: e.g. per-unit interleaving scores); tau2 defaults to
+    (0.1 sd)². n_a / n_b count the units below / above 0."""
+    v = _arr(x, "x")
+    n, mean, var = _moments(v)
+    t2 = 0.01 * var if tau2 is None else float(tau2)
+    p, half = _msprt_core(np.asarray(mean), np.asarray(var / n if n > 1 else math.nan), t2, alpha)
+    h = float(half)
+    return TestResult(mean, mean - h, mean + h, float(p), int((v < 0).sum()), int((v > 0).sum()),
+                      method=f"msprt one-sample (tau2={t2:.4g})", alpha=alpha)
+
+
 __all__ = [
     "MsprtPath", "TestResult", "compare_moments", "cuped", "cuped_multi", "cuped_test", "cuped_theta", "each_vs_control", "guardrail_check",
-    "holm", "mean_test", "msprt", "msprt_path", "msprt_tau2", "power_sample_size", "ratio_test", "srm_pvalue",
+    "holm", "mean_test", "msprt", "msprt_mean", "msprt_path", "msprt_tau2", "power_sample_size", "ratio_test", "srm_pvalue",
     "variance_reduction",
 ]

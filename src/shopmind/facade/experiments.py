@@ -4,7 +4,8 @@ The serving verbs (search, recommend, ads, chat) ask `variant_for(surface, user,
 this request only (`facade/variants.py`: which knobs each surface takes), its `version` serves that registry version
 of the part, loaded beside the promoted one and kept current with catalog changes. The exposure is logged when the
 response is ready to return (an error before that logs nothing), and the response carries `experiment: {id, variant}`
-(interleaving: `teams`, 0 = control, 1 = the other arm, per hit). A unit is the user id, or the session id for
+(team-draft interleaving: `teams`, 0 = control, 1 = the other arm, per hit; optimized interleaving: `credits`, what a click
+on each hit says for the other arm over control). A unit is the user id, or the session id for
 `unit = "session"` (recommend reads it from `context["session_id"]`). An exposure of simulated traffic (`context.simulated`,
 or a request served under `exposures.labelled`, as the API does for `X-Simulated: 1`) carries the label and run id.
 """
@@ -188,11 +189,10 @@ class ExperimentVerbs:
         extra: dict[str, Any] = {}
         if a.kind == "interleave":
             hits = {h.id: h for r in reversed(answers) for h in r.hits}
-            ids, teams = self._interleave([[h.id for h in r.hits] for r in answers], kwargs.get("per_page", 20),
-                                          (a.experiment_id, session_id or user_id, query))
-            response = response.model_copy(update={"hits": [hits[i] for i in ids]})
-            extra = {"ids": ids, "teams": teams}
-        response.experiment = {**self._expose(a, "search", user_id, session_id, context, extra), **({"teams": extra["teams"]} if extra else {})}
+            extra = self._interleave([[h.id for h in r.hits] for r in answers], kwargs.get("per_page", 20),
+                                     (a.experiment_id, session_id or user_id, query), a.method)
+            response = response.model_copy(update={"hits": [hits[i] for i in extra["ids"]]})
+        response.experiment = {**self._expose(a, "search", user_id, session_id, context, extra), **_shown(extra)}
         return response
 
     def experiment_recommend(self, *, user_id: str | None, placement: str, context: dict[str, Any] | None, history: Callable[[int], Any],
@@ -213,11 +213,10 @@ class ExperimentVerbs:
         extra: dict[str, Any] = {}
         if a.kind == "interleave":
             items = {it.id: it for r in reversed(answers) for it in r.items}
-            ids, teams = self._interleave([[it.id for it in r.items] for r in answers], kwargs.get("k", 20),
-                                          (a.experiment_id, session_id or user_id, placement))
-            response = response.model_copy(update={"items": [items[i] for i in ids]})
-            extra = {"ids": ids, "teams": teams}
-        response.experiment = {**self._expose(a, surface, user_id, session_id, context, extra), **({"teams": extra["teams"]} if extra else {})}
+            extra = self._interleave([[it.id for it in r.items] for r in answers], kwargs.get("k", 20),
+                                     (a.experiment_id, session_id or user_id, placement), a.method)
+            response = response.model_copy(update={"items": [items[i] for i in extra["ids"]]})
+        response.experiment = {**self._expose(a, surface, user_id, session_id, context, extra), **_shown(extra)}
         return response
 
     def _arm_versions(self, surface: str, a: Assignment) -> list[dict[str, str] | None]:
@@ -244,11 +243,23 @@ class ExperimentVerbs:
         return [self._arm(surface, self.service(part), v.overrides, v.version) for v in sorted(exp.variants, key=lambda v: not v.control)]
 
     @staticmethod
-    def _interleave(lists: list[list[str]], k: int, key: tuple[Any, ...]) -> tuple[list[str], list[int]]:
-        """Team draft seeded by (experiment, unit, query or placement): a reload or the next page shows the same merge
-        (the draft for k is a prefix of the draft for more), while different shoppers and queries get independent coins."""
+    def _interleave(lists: list[list[str]], k: int, key: tuple[Any, ...], method: str = "team_draft") -> dict[str, Any]:
+        """The merged list to show, seeded by (experiment, unit, query or placement) so a reload shows the same merge
+        while different shoppers and queries draw independently: {"ids", "teams"} for team draft (the draft for k is a
+        prefix of the draft for more), {"ids", "credits", "method", "fair_depth"} for optimized interleaving."""
+        seed = int.from_bytes(hashlib.sha256(orjson.dumps([str(x) for x in key])).digest()[:8], "little")
+        rng = np.random.default_rng(seed)
+        if method == "optimized":
+            from shopmind.experiments.optimized import optimized_merge
+
+            ids, credits, depth = optimized_merge(lists[0], lists[1], k, rng)
+            return {"ids": ids, "credits": credits, "method": method, "fair_depth": depth}
         from shopmind.experiments.interleave import team_draft
 
-        seed = int.from_bytes(hashlib.sha256(orjson.dumps([str(x) for x in key])).digest()[:8], "little")
-        ids, teams = team_draft(lists[0], lists[1], k, np.random.default_rng(seed))
-        return list(ids), [int(t) for t in teams]
+        ids, teams = team_draft(lists[0], lists[1], k, rng)
+        return {"ids": list(ids), "teams": [int(t) for t in teams]}
+
+
+def _shown(extra: dict[str, Any]) -> dict[str, Any]:
+    """What an interleaved response carries beside {id, variant}: teams (team draft) or per-position credits (optimized)."""
+    return {key: extra[key] for key in ("teams", "credits") if key in extra}
