@@ -245,19 +245,29 @@ class ExperimentVerbs:
     @staticmethod
     def _interleave(lists: list[list[str]], k: int, key: tuple[Any, ...], method: str = "team_draft") -> dict[str, Any]:
         """The merged list to show, seeded by (experiment, unit, query or placement) so a reload shows the same merge
-        while different shoppers and queries draw independently: {"ids", "teams"} for team draft (the draft for k is a
-        prefix of the draft for more), {"ids", "credits", "method", "fair_depth"} for optimized interleaving."""
+        while different shoppers and queries draw independently (`_MERGES`: what each method logs and returns)."""
         seed = int.from_bytes(hashlib.sha256(orjson.dumps([str(x) for x in key])).digest()[:8], "little")
-        rng = np.random.default_rng(seed)
-        if method == "optimized":
-            from shopmind.experiments.optimized import optimized_merge
+        return _MERGES[method](lists[0], lists[1], k, np.random.default_rng(seed))
 
-            ids, credits, depth = optimized_merge(lists[0], lists[1], k, rng)
-            return {"ids": ids, "credits": credits, "method": method, "fair_depth": depth}
-        from shopmind.experiments.interleave import team_draft
 
-        ids, teams = team_draft(lists[0], lists[1], k, rng)
-        return {"ids": list(ids), "teams": [int(t) for t in teams]}
+def _team_draft(a: list[str], b: list[str], k: int, rng: np.random.Generator) -> dict[str, Any]:
+    """{"ids", "teams"}: the draft for k is a prefix of the draft for more."""
+    from shopmind.experiments.interleave import team_draft
+
+    ids, teams = team_draft(a, b, k, rng)
+    return {"ids": list(ids), "teams": [int(t) for t in teams]}
+
+
+def _optimized(a: list[str], b: list[str], k: int, rng: np.random.Generator) -> dict[str, Any]:
+    """{"ids", "credits", "method", "fair_depth"}: one list of the fair design, what a click on each position earns."""
+    from shopmind.experiments.optimized import optimized_merge
+
+    ids, credits, depth = optimized_merge(a, b, k, rng)
+    return {"ids": ids, "credits": credits, "method": "optimized", "fair_depth": depth}
+
+
+_MERGES: dict[str, Callable[[list[str], list[str], int, np.random.Generator], dict[str, Any]]] = {
+    "team_draft": _team_draft, "optimized": _optimized}
 
 
 def _shown(extra: dict[str, Any]) -> dict[str, Any]:
