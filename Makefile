@@ -34,14 +34,16 @@ demo: install  ## import the bundled demo shop, build it, seed labelled simulate
 
 # The schemathesis fuzz runs in its own process without xdist: under xdist its per-operation tests collapse
 # into one that fuzzes a single operation (tests/api/test_fuzz.py checks every operation was reached).
+# --max-worker-restart=0: a worker that crashes (a segfault in a native library) ends the run with the crashed test
+# named and faulthandler's traceback; with restarts, pytest-xdist 3.8 under --dist loadfile waits forever instead.
 test: install sysdeps  ## the whole suite, PostgreSQL included
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m 'not slow and not fuzz' $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --max-worker-restart=0 -m 'not slow and not fuzz' $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -q -p no:xdist -m 'fuzz and not slow' $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # The unit tier: no PostgreSQL, Redis, Chromium, llama.cpp, no server subprocess, no large build (tests/conftest.py
 # marks the rest `integration`); under a minute, so it needs no `sysdeps`.
 test-unit: install  ## the fast tier only (no servers)
-	$(BIN)/python -m pytest -q -n 2 -m 'unit and not slow' $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --max-worker-restart=0 -m 'unit and not slow' $(PYTEST_ARGS)
 
 # All three run even when one fails (CI shows every finding); the target fails if any did.
 lint: install  ## ruff (lint + import order), mypy on src/, import-linter layer contracts
