@@ -187,6 +187,32 @@ def test_an_optimized_interleaving_serves_a_fair_list_with_credits(home: Path) -
         assert set(extra) == {"ids", "credits", "method", "fair_depth"} and extra["method"] == "optimized"
 
 
+@pytest.mark.parametrize("method", ["team_draft", "optimized"])
+def test_interleaved_pages_continue_one_merge(home: Path, method: str) -> None:
+    """Page p of an interleaving is cut from the merge of both arms' top p x per_page: no product shows on two pages,
+    a reload shows the same page, and team draft's pages are exactly the slices of one draft."""
+    with _open(home) as shop:
+        shop.experiments.start(shop.experiments.create(_exp(f"pg-{method}", SPELL_OFF, kind="interleave", method=method)).id)
+        try:
+            differ = 0
+            for q in QUERIES:
+                pages = [shop.search(q, user_id="u5", per_page=5, page=p) for p in (1, 2, 3)]
+                differ += len({t for r in pages for t in r.experiment.get("teams", [])}) == 2 or any(
+                    c for c in pages[0].experiment.get("credits", []))
+                ids = [h.id for r in pages for h in r.hits]
+                assert len(ids) == len(set(ids)) and all(r.page == p and r.per_page == 5 for p, r in zip((1, 2, 3), pages, strict=True))
+                assert [h.id for h in shop.search(q, user_id="u5", per_page=5, page=2).hits] == [h.id for h in pages[1].hits]
+                if method == "team_draft":
+                    teams = [t for r in pages for t in r.experiment["teams"]]
+                    whole = shop.search(q, user_id="u5", per_page=15, page=1)
+                    assert [h.id for h in whole.hits] == ids and whole.experiment["teams"] == teams
+                else:
+                    assert not any(c for r in pages[1:] for c in r.experiment["credits"])  # later pages are not scored
+            assert differ >= 2  # the arms disagree on some queries: the merge is not one arm's list
+        finally:
+            shop.experiments.stop(f"pg-{method}")
+
+
 def test_two_workers_assign_alike_and_follow_a_start_and_a_stop(home: Path) -> None:
     with _open(home) as a, _open(home) as b:
         b.experiments.refresh_s = 0.2

@@ -18,7 +18,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 import orjson
@@ -41,6 +41,7 @@ __all__ = ["ExperimentVerbs"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 REFRESH_S = 2.0  # running experiments and side-loaded versions are re-read this often
+MAX_INTERLEAVED_DEPTH = 1_000  # results merged for one interleaved page at most; a deeper page serves control's own
 
 
 class ExperimentVerbs:
@@ -184,14 +185,20 @@ class ExperimentVerbs:
         if a is None or arms is None:
             out: SearchResponse = self.service("search").search(query, user_id=user_id, **kwargs)
             return out
-        answers = [svc.search(query, user_id=user_id, **{**kwargs, **knobs}) for svc, knobs in arms]
+        page, per_page = int(kwargs.get("page", 1)), int(kwargs.get("per_page", 20))
+        if a.kind == "interleave" and page * per_page > MAX_INTERLEAVED_DEPTH:  # a page that deep: control's own, unscored
+            return cast("SearchResponse", arms[0][0].search(query, user_id=user_id, **{**kwargs, **arms[0][1]}))
+        # an interleaved page p is cut from the merge of both arms' top p x per_page, so the pages of one merge
+        # neither repeat a product nor skip one that either arm ranks within them
+        ask = {**kwargs, "page": 1, "per_page": page * per_page} if a.kind == "interleave" else kwargs
+        answers = [svc.search(query, user_id=user_id, **{**ask, **knobs}) for svc, knobs in arms]
         response = answers[0]
         extra: dict[str, Any] = {}
         if a.kind == "interleave":
             hits = {h.id: h for r in reversed(answers) for h in r.hits}
-            extra = self._interleave([[h.id for h in r.hits] for r in answers], kwargs.get("per_page", 20),
-                                     (a.experiment_id, session_id or user_id, query), a.method)
-            response = response.model_copy(update={"hits": [hits[i] for i in extra["ids"]]})
+            extra = self._interleave([[h.id for h in r.hits] for r in answers], per_page,
+                                     (a.experiment_id, session_id or user_id, query), a.method, page)
+            response = response.model_copy(update={"hits": [hits[i] for i in extra["ids"]], "page": page, "per_page": per_page})
         response.experiment = {**self._expose(a, "search", user_id, session_id, context, extra), **_shown(extra)}
         return response
 
@@ -243,30 +250,39 @@ class ExperimentVerbs:
         return [self._arm(surface, self.service(part), v.overrides, v.version) for v in sorted(exp.variants, key=lambda v: not v.control)]
 
     @staticmethod
-    def _interleave(lists: list[list[str]], k: int, key: tuple[Any, ...], method: str = "team_draft") -> dict[str, Any]:
-        """The merged list to show, seeded by (experiment, unit, query or placement) so a reload shows the same merge
-        while different shoppers and queries draw independently (`_MERGES`: what each method logs and returns)."""
+    def _interleave(lists: list[list[str]], k: int, key: tuple[Any, ...], method: str = "team_draft", page: int = 1) -> dict[str, Any]:
+        """Page `page` (of `k` results) of the merged list, seeded by (experiment, unit, query or placement) so a reload
+        or the next page continues the same merge while different shoppers and queries draw independently
+        (`_MERGES`: what each method logs and returns). `lists` hold each arm's top page x k."""
         seed = int.from_bytes(hashlib.sha256(orjson.dumps([str(x) for x in key])).digest()[:8], "little")
-        return _MERGES[method](lists[0], lists[1], k, np.random.default_rng(seed))
+        return _MERGES[method](lists[0], lists[1], k, page, np.random.default_rng(seed))
 
 
-def _team_draft(a: list[str], b: list[str], k: int, rng: np.random.Generator) -> dict[str, Any]:
-    """{"ids", "teams"}: the draft for k is a prefix of the draft for more."""
+def _team_draft(a: list[str], b: list[str], k: int, page: int, rng: np.random.Generator) -> dict[str, Any]:
+    """{"ids", "teams"} of page `page`: a slice of the draft of page x k (the draft for k is a prefix of the draft for more)."""
     from shopmind.experiments.interleave import team_draft
 
-    ids, teams = team_draft(a, b, k, rng)
-    return {"ids": list(ids), "teams": [int(t) for t in teams]}
+    ids, teams = team_draft(a, b, page * k, rng)
+    start = (page - 1) * k
+    return {"ids": list(ids[start:]), "teams": [int(t) for t in teams[start:]]}
 
 
-def _optimized(a: list[str], b: list[str], k: int, rng: np.random.Generator) -> dict[str, Any]:
-    """{"ids", "credits", "method", "fair_depth"}: one list of the fair design, what a click on each position earns."""
+def _optimized(a: list[str], b: list[str], k: int, page: int, rng: np.random.Generator) -> dict[str, Any]:
+    """{"ids", "credits", "method", "fair_depth"}: the first page is one list of the fair design over both arms' top k,
+    each position with what a click on it earns; later pages continue it by team draft over what neither showed yet,
+    unscored (credit 0): the design is fair for the first page, where it was solved."""
+    from shopmind.experiments.interleave import team_draft
     from shopmind.experiments.optimized import optimized_merge
 
-    ids, credits, depth = optimized_merge(a, b, k, rng)
+    ids, credits, depth = optimized_merge(a[:k], b[:k], k, rng)
+    if page > 1:
+        shown = set(ids)
+        more, _ = team_draft([x for x in a if x not in shown], [x for x in b if x not in shown], (page - 1) * k, rng)
+        ids, credits = list(more[(page - 2) * k :]), [0.0] * len(more[(page - 2) * k :])
     return {"ids": ids, "credits": credits, "method": "optimized", "fair_depth": depth}
 
 
-_MERGES: dict[str, Callable[[list[str], list[str], int, np.random.Generator], dict[str, Any]]] = {
+_MERGES: dict[str, Callable[[list[str], list[str], int, int, np.random.Generator], dict[str, Any]]] = {
     "team_draft": _team_draft, "optimized": _optimized}
 
 
