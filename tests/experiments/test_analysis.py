@@ -137,7 +137,7 @@ def test_an_interleaving_is_scored_from_its_teams_and_later_clicks(hill) -> None
     path.write_bytes(b"\n".join(orjson.dumps(x) for x in lines))
     shop.import_file("events", path)
     r = shop.experiment_report("il")["interleaving"]
-    assert r["impressions"] == 40 and (r["control"], r["other"]) == ("control", "other")
+    assert r["impressions"] == 40 and (r["control"], r["other"]) == ("control", "other") and r["effect_label"] == "B-wins share − 0.5"
     want = interleaving_test(np.array([-1] * 28 + [1] * 8 + [0] * 4))
     _same(r["test"], want)
     assert r["test"]["effect"] == pytest.approx(28 / 36 - 0.5)
@@ -163,7 +163,7 @@ def test_an_optimized_interleaving_is_scored_from_its_credits(hill) -> None:
     path.write_bytes(b"\n".join(orjson.dumps(x) for x in lines))
     shop.import_file("events", path)
     r = shop.experiment_report("oi")["interleaving"]
-    assert r["impressions"] == 30 and r["method"] == "optimized"
+    assert r["impressions"] == 30 and r["method"] == "optimized" and r["effect_label"] == "mean click credit per unit (B − A)"
     _same(r["test"], interleaving_t_test(np.array(want)))
     _same(r["always_valid"], stats.msprt_mean(np.array(want)))
     assert r["test"]["effect"] == pytest.approx((12 * 0.5 + 6 * 0.75 - 9 * 0.5) / 30)

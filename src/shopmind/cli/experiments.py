@@ -133,7 +133,7 @@ def _print_report(r: dict[str, Any]) -> None:
     if "interleaving" in r:
         il = r["interleaving"]
         t, s = il["test"], il["always_valid"]
-        console.print(f"interleaving {il['other']} vs {il['control']}: {il['impressions']} impressions, B-wins share − 0.5 = "
+        console.print(f"interleaving {il['other']} vs {il['control']}: {il['impressions']} impressions, {il['effect_label']} = "
                       f"{_fmt(t['effect'])} [{_fmt(t['ci_low'])}, {_fmt(t['ci_high'])}] p = {_fmt(t['p_value'])}; always-valid p = {_fmt(s['p_value'])}")
         return
     table = Table(title="effects vs control (fixed-horizon CI; always-valid CI and p)")

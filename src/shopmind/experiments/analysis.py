@@ -229,7 +229,8 @@ def interleaving_report(engine: Engine, exp: Experiment, keep: np.ndarray, m: Un
                 outcomes.append(credit_ids(extra.get("ids", []), extra.get("teams", []), got))
             units.append(unit)
     head = {"impressions": len(outcomes), "control": exp.control.name, "method": exp.method,
-            "other": next(v.name for v in exp.variants if not v.control)}
+            "other": next(v.name for v in exp.variants if not v.control),
+            "effect_label": "mean click credit per unit (B − A)" if exp.method == "optimized" else "B-wins share − 0.5"}
     if exp.method == "optimized":
         per_unit = _sum_by_unit(np.asarray(outcomes, dtype=np.float64), units)
         return {**head, "test": interleaving_t_test(per_unit, exp.alpha).to_dict(), "always_valid": stats.msprt_mean(per_unit, exp.alpha).to_dict()}

@@ -28,7 +28,7 @@
     let body;
     if (r.interleaving) {
       const il = r.interleaving, t = il.test, s = il.always_valid;
-      body = `<p>Interleaving ${esc(il.other)} vs ${esc(il.control)}: ${il.impressions} impressions · B-wins share − 0.5 = ` +
+      body = `<p>Interleaving ${esc(il.other)} vs ${esc(il.control)}: ${il.impressions} impressions · ${esc(il.effect_label || "B-wins share − 0.5")} = ` +
         `<b>${fmt(t.effect)}</b> ${ci(t.ci_low, t.ci_high)}, p ${fmt(t.p_value, 3)} · always-valid p ${fmt(s.p_value, 3)} ${ci(s.ci_low, s.ci_high)}</p>`;
     } else {
       const srm = r.srm || {};
