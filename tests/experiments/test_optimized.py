@@ -42,9 +42,9 @@ def test_more_lists_than_the_limit_are_sampled_and_still_allowed(hd: dict) -> No
 
 
 def _credits(shown: tuple[str, ...], a: list[str], b: list[str]) -> list[float]:
-    """1/rank_B - 1/rank_A per shown id, an id missing from a ranking at rank len + 1 (written out independently)."""
+    """1/rank_B - 1/rank_A per shown id, an id missing from a ranking's top K at rank K + 1 (written out independently)."""
     def rank(own: list[str], i: str) -> int:
-        return own.index(i) + 1 if i in own else len(own) + 1
+        return own.index(i) + 1 if i in own else K + 1
 
     return [1 / rank(b, i) - 1 / rank(a, i) for i in shown]
 
@@ -73,6 +73,9 @@ def test_credit_is_the_rank_difference_and_zero_for_equal_rankings() -> None:
     for shown, credits in zip(d.lists, d.credits, strict=True):
         want = {"x": 1 / 2 - 1, "y": 1 - 1 / 2, "z": 0.0}  # 1/rank_B - 1/rank_A
         assert credits.tolist() == pytest.approx([want[i] for i in shown])
+    short = design(["x", "y"], ["y"], 2)  # B returned one result: x is past B's top 2, not B's second
+    assert {i: c for x, cs in zip(short.lists, short.credits, strict=True) for i, c in zip(x, cs, strict=True)} == pytest.approx(
+        {"x": 1 / 3 - 1, "y": 1 - 1 / 2})
     same = design(["a", "b", "c"], ["a", "b", "c"], 3)
     assert same.lists == (("a", "b", "c"),) and not same.credits.any()
     ids, credits, depth = optimized_merge(["a", "b"], ["a", "b"], 2, np.random.default_rng(0))

@@ -12,7 +12,8 @@ a list drawn from a distribution chosen so that clicking *at random* gives zero 
   at 1/rank (the objective of Schuth et al., CIKM 2014, "Multileaved comparisons for fast online evaluation"), a
   linear program solved with scipy's HiGHS. A vertex solution puts weight on at most depth + 1 lists.
 
-`c` is 1 / rank ("inverse", the default) or -rank ("negative"); an item missing from a ranking has rank len + 1.
+`c` is 1 / rank ("inverse", the default) or -rank ("negative"); an item missing from a ranking's top k has rank k + 1,
+just past what was merged (also when that ranking returned fewer than k: it did not rank the item at all).
 When no fair distribution exists (rare: lists with few items in common at a short depth) the deepest constraints
 are dropped until one does, and `Design.fair_depth` says to which depth the design is fair.
 
@@ -138,8 +139,8 @@ def _solve(a: list[str], b: list[str], k: int, credit: str) -> Design:
     ca = np.zeros((len(lists), width))
     cb = np.zeros((len(lists), width))
     for j, ids in enumerate(lists):
-        ca[j, : len(ids)] = _credit_values(ids, ra, len(a) + 1, credit)
-        cb[j, : len(ids)] = _credit_values(ids, rb, len(b) + 1, credit)
+        ca[j, : len(ids)] = _credit_values(ids, ra, k + 1, credit)
+        cb[j, : len(ids)] = _credit_values(ids, rb, k + 1, credit)
     delta = cb - ca
     if len(lists) == 1 or not np.any(delta):
         return Design(tuple(lists), np.full(len(lists), 1.0 / len(lists)), delta, width)
