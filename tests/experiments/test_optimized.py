@@ -41,39 +41,43 @@ def test_more_lists_than_the_limit_are_sampled_and_still_allowed(hd: dict) -> No
     assert len(lists) == 50 and all(_is_allowed(x, a, b) for x in lists)
 
 
-def _credits(shown: tuple[str, ...], a: list[str], b: list[str]) -> list[float]:
-    """1/rank_B - 1/rank_A per shown id, an id missing from a ranking's top K at rank K + 1 (written out independently)."""
+def _credits(shown: tuple[str, ...], a: list[str], b: list[str], credit: str) -> list[float]:
+    """rank_A - rank_B ("negative") or 1/rank_B - 1/rank_A ("inverse") per shown id, an id missing from a ranking's top K
+    at rank K + 1 (written out independently)."""
     def rank(own: list[str], i: str) -> int:
         return own.index(i) + 1 if i in own else K + 1
 
+    if credit == "negative":
+        return [float(rank(a, i) - rank(b, i)) for i in shown]
     return [1 / rank(b, i) - 1 / rank(a, i) for i in shown]
 
 
-def test_every_design_is_a_fair_distribution(hd: dict) -> None:
+@pytest.mark.parametrize("credit", ["negative", "inverse"])
+def test_every_design_is_a_fair_distribution(hd: dict, credit: str) -> None:
     """Probabilities sum to 1, at most depth + 1 lists carry weight, credits are the rank differences, and a clicker
     blind to the items gets zero expected credit at every depth the design is fair to (the whole list for nearly every
     real query) - where showing every allowed list alike would favour one arm for most queries."""
     fully_fair = unfair_if_uniform = 0
     for _, a, b in _pairs(hd):
-        d = design(a, b, K)
+        d = design(a, b, K, credit)
         assert np.all(d.probs > 0) and d.probs.sum() == pytest.approx(1.0)
         assert len(d.lists) <= K + 1 and all(_is_allowed(x, a, b) for x in d.lists)
-        assert all(c.tolist() == pytest.approx(_credits(x, a, b)) for x, c in zip(d.lists, d.credits, strict=True))
+        assert all(c.tolist() == pytest.approx(_credits(x, a, b, credit)) for x, c in zip(d.lists, d.credits, strict=True))
         expected = d.probs @ np.cumsum(d.credits, axis=1)  # expected credit of a click at each depth
         assert np.abs(expected[: d.fair_depth]).max(initial=0.0) < 1e-9
         fully_fair += d.fair_depth == K
-        uniform = np.mean([np.cumsum(_credits(x, a, b)) for x in allowed_lists(a, b, K)], axis=0)
+        uniform = np.mean([np.cumsum(_credits(x, a, b, credit)) for x in allowed_lists(a, b, K)], axis=0)
         unfair_if_uniform += np.abs(uniform).max() > 1e-3
     assert fully_fair >= 0.95 * len(hd["qids"])
     assert unfair_if_uniform >= 0.5 * len(hd["qids"])
 
 
 def test_credit_is_the_rank_difference_and_zero_for_equal_rankings() -> None:
-    d = design(["x", "y", "z"], ["y", "x", "z"], 3)
+    d = design(["x", "y", "z"], ["y", "x", "z"], 3, credit="inverse")
     for shown, credits in zip(d.lists, d.credits, strict=True):
         want = {"x": 1 / 2 - 1, "y": 1 - 1 / 2, "z": 0.0}  # 1/rank_B - 1/rank_A
         assert credits.tolist() == pytest.approx([want[i] for i in shown])
-    short = design(["x", "y"], ["y"], 2)  # B returned one result: x is past B's top 2, not B's second
+    short = design(["x", "y"], ["y"], 2, credit="inverse")  # B returned one result: x is past B's top 2, not B's second
     assert {i: c for x, cs in zip(short.lists, short.credits, strict=True) for i, c in zip(x, cs, strict=True)} == pytest.approx(
         {"x": 1 / 3 - 1, "y": 1 - 1 / 2})
     same = design(["a", "b", "c"], ["a", "b", "c"], 3)

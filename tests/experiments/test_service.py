@@ -179,12 +179,12 @@ def test_an_optimized_interleaving_serves_a_fair_list_with_credits(home: Path) -
             ids, credits = [h.id for h in r.hits], r.experiment["credits"]
             assert "teams" not in r.experiment and len(credits) == len(ids) == min(10, len(set(a) | set(b)))
             rank = lambda own, i: own.index(i) + 1 if i in own else 11  # missing from the top 10: rank 11
-            assert credits == pytest.approx([1 / rank(b, i) - 1 / rank(a, i) for i in ids])
+            assert credits == pytest.approx([rank(a, i) - rank(b, i) for i in ids])  # the default credit, rank_A - rank_B
             assert [h.id for h in shop.search(q, user_id="u3", per_page=10).hits] == ids  # seeded per unit and query
         shop.experiments.stop("oi")
         assert _count(shop, "oi") == 2 * len(QUERIES)
         extra = orjson.loads(read_exposures(shop.store.engine, "oi")[0][5])
-        assert set(extra) == {"ids", "credits", "method", "fair_depth"} and extra["method"] == "optimized"
+        assert set(extra) == {"ids", "credits", "method", "credit", "fair_depth"} and extra["method"] == "optimized"
 
 
 @pytest.mark.parametrize("method", ["team_draft", "optimized"])

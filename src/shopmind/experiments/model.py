@@ -80,6 +80,9 @@ class Experiment(BaseModel):
     method: Literal["team_draft", "optimized"] = Field(
         default="team_draft", description="interleavings only: team draft (credit to the picking ranker, sign test) or optimized "
                                           "interleaving (fair list distribution, rank-difference credit, t-test; experiments.optimized)")
+    credit: Literal["negative", "inverse"] = Field(
+        default="negative", description="optimized interleaving's click credit: rank_A - rank_B (negative, the one bench/experiments.py "
+                                        "chose and measured) or 1/rank_B - 1/rank_A (inverse)")
     variants: list[Variant]
     unit: Literal["user", "session"] = "user"
     salt: str = Field(default="", max_length=200)
@@ -155,4 +158,5 @@ class Assignment(BaseModel):
     version: dict[str, str] | None = None
     kind: Literal["ab", "interleave"] = "ab"
     method: Literal["team_draft", "optimized"] = "team_draft"  # how an interleaving merges and credits (Experiment.method)
+    credit: Literal["negative", "inverse"] = "negative"  # optimized interleaving's credit (Experiment.credit)
     unit_id: str = ""

@@ -12,7 +12,7 @@ a list drawn from a distribution chosen so that clicking *at random* gives zero 
   at 1/rank (the objective of Schuth et al., CIKM 2014, "Multileaved comparisons for fast online evaluation"), a
   linear program solved with scipy's HiGHS. A vertex solution puts weight on at most depth + 1 lists.
 
-`c` is 1 / rank ("inverse", the default) or -rank ("negative"); an item missing from a ranking's top k has rank k + 1,
+`c` is -rank ("negative", the default: bench/experiments.py chose and measured it) or 1 / rank ("inverse"); an item missing from a ranking's top k has rank k + 1,
 just past what was merged (also when that ranking returned fewer than k: it did not rank the item at all).
 When no fair distribution exists (rare: lists with few items in common at a short depth) the deepest constraints
 are dropped until one does, and `Design.fair_depth` says to which depth the design is fair.
@@ -120,7 +120,7 @@ def _sampled_lists(a: list[str], b: list[str], k: int, limit: int, rng: np.rando
     return sorted(found)
 
 
-def design(a: Sequence[str], b: Sequence[str], k: int, credit: str = "inverse") -> Design:
+def design(a: Sequence[str], b: Sequence[str], k: int, credit: str = "negative") -> Design:
     """The optimized-interleaving distribution for rankings A (control) and B (cached: a repeated query costs nothing)."""
     key = (tuple(a), tuple(b), int(k), credit)
     hit = _CACHE.get(key)
@@ -162,7 +162,7 @@ def _solve(a: list[str], b: list[str], k: int, credit: str) -> Design:
 
 
 def optimized_merge(a: Sequence[str], b: Sequence[str], k: int, rng: np.random.Generator,
-                    credit: str = "inverse") -> tuple[list[str], list[float], int]:
+                    credit: str = "negative") -> tuple[list[str], list[float], int]:
     """Draw the list to show for rankings A (control) and B: (ids, credit per position, depth to which it is fair)."""
     d = design(a, b, k, credit)
     ids, credits = d.draw(rng)

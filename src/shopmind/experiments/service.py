@@ -153,7 +153,8 @@ class ExperimentService:
         if not unit:
             return None
         if exp.kind == "interleave":
-            return Assignment(experiment_id=exp.id, variant=INTERLEAVED, kind="interleave", method=exp.method, unit_id=unit)
+            return Assignment(experiment_id=exp.id, variant=INTERLEAVED, kind="interleave", method=exp.method, credit=exp.credit,
+                              unit_id=unit)
         v = assign(exp, unit)
         return Assignment(experiment_id=exp.id, variant=v.name, overrides=v.overrides, version=v.version, kind=exp.kind, unit_id=unit)
 

@@ -197,7 +197,7 @@ class ExperimentVerbs:
         if a.kind == "interleave":
             hits = {h.id: h for r in reversed(answers) for h in r.hits}
             extra = self._interleave([[h.id for h in r.hits] for r in answers], per_page,
-                                     (a.experiment_id, session_id or user_id, query), a.method, page)
+                                     (a.experiment_id, session_id or user_id, query), a.method, page, a.credit)
             response = response.model_copy(update={"hits": [hits[i] for i in extra["ids"]], "page": page, "per_page": per_page})
         response.experiment = {**self._expose(a, "search", user_id, session_id, context, extra), **_shown(extra)}
         return response
@@ -221,7 +221,7 @@ class ExperimentVerbs:
         if a.kind == "interleave":
             items = {it.id: it for r in reversed(answers) for it in r.items}
             extra = self._interleave([[it.id for it in r.items] for r in answers], kwargs.get("k", 20),
-                                     (a.experiment_id, session_id or user_id, placement), a.method)
+                                     (a.experiment_id, session_id or user_id, placement), a.method, 1, a.credit)
             response = response.model_copy(update={"items": [items[i] for i in extra["ids"]]})
         response.experiment = {**self._expose(a, surface, user_id, session_id, context, extra), **_shown(extra)}
         return response
@@ -250,15 +250,16 @@ class ExperimentVerbs:
         return [self._arm(surface, self.service(part), v.overrides, v.version) for v in sorted(exp.variants, key=lambda v: not v.control)]
 
     @staticmethod
-    def _interleave(lists: list[list[str]], k: int, key: tuple[Any, ...], method: str = "team_draft", page: int = 1) -> dict[str, Any]:
+    def _interleave(lists: list[list[str]], k: int, key: tuple[Any, ...], method: str = "team_draft", page: int = 1,
+                    credit: str = "negative") -> dict[str, Any]:
         """Page `page` (of `k` results) of the merged list, seeded by (experiment, unit, query or placement) so a reload
         or the next page continues the same merge while different shoppers and queries draw independently
         (`_MERGES`: what each method logs and returns). `lists` hold each arm's top page x k."""
         seed = int.from_bytes(hashlib.sha256(orjson.dumps([str(x) for x in key])).digest()[:8], "little")
-        return _MERGES[method](lists[0], lists[1], k, page, np.random.default_rng(seed))
+        return _MERGES[method](lists[0], lists[1], k, page, np.random.default_rng(seed), credit)
 
 
-def _team_draft(a: list[str], b: list[str], k: int, page: int, rng: np.random.Generator) -> dict[str, Any]:
+def _team_draft(a: list[str], b: list[str], k: int, page: int, rng: np.random.Generator, credit: str = "") -> dict[str, Any]:
     """{"ids", "teams"} of page `page`: a slice of the draft of page x k (the draft for k is a prefix of the draft for more)."""
     from shopmind.experiments.interleave import team_draft
 
@@ -267,22 +268,22 @@ def _team_draft(a: list[str], b: list[str], k: int, page: int, rng: np.random.Ge
     return {"ids": list(ids[start:]), "teams": [int(t) for t in teams[start:]]}
 
 
-def _optimized(a: list[str], b: list[str], k: int, page: int, rng: np.random.Generator) -> dict[str, Any]:
+def _optimized(a: list[str], b: list[str], k: int, page: int, rng: np.random.Generator, credit: str = "negative") -> dict[str, Any]:
     """{"ids", "credits", "method", "fair_depth"}: the first page is one list of the fair design over both arms' top k,
     each position with what a click on it earns; later pages continue it by team draft over what neither showed yet,
     unscored (credit 0): the design is fair for the first page, where it was solved."""
     from shopmind.experiments.interleave import team_draft
     from shopmind.experiments.optimized import optimized_merge
 
-    ids, credits, depth = optimized_merge(a[:k], b[:k], k, rng)
+    ids, credits, depth = optimized_merge(a[:k], b[:k], k, rng, credit)
     if page > 1:
         shown = set(ids)
         more, _ = team_draft([x for x in a if x not in shown], [x for x in b if x not in shown], (page - 1) * k, rng)
         ids, credits = list(more[(page - 2) * k :]), [0.0] * len(more[(page - 2) * k :])
-    return {"ids": ids, "credits": credits, "method": "optimized", "fair_depth": depth}
+    return {"ids": ids, "credits": credits, "method": "optimized", "credit": credit, "fair_depth": depth}
 
 
-_MERGES: dict[str, Callable[[list[str], list[str], int, int, np.random.Generator], dict[str, Any]]] = {
+_MERGES: dict[str, Callable[[list[str], list[str], int, int, np.random.Generator, str], dict[str, Any]]] = {
     "team_draft": _team_draft, "optimized": _optimized}
 
 

@@ -26,7 +26,7 @@ class OptimizedLab:
     """Optimized interleaving of `lab`'s two rankings under `lab`'s click model, with credit `credit`."""
 
     lab: OfflineLab
-    credit: str = "inverse"
+    credit: str = "negative"
     fair_depths: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
