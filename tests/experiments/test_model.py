@@ -28,6 +28,7 @@ def service() -> ExperimentService:
 def test_a_valid_definition_parses_with_defaults() -> None:
     exp = Experiment.model_validate(GOOD)
     assert (exp.kind, exp.unit, exp.status, exp.salt, exp.control.name) == ("ab", "user", "draft", "search-ranker", "control")
+    assert (exp.method, exp.credit) == ("team_draft", "negative")
     assert exp.metrics == ["ctr", "add_to_cart_rate", "conversion", "revenue_per_user"]
     assert Experiment.model_validate(_with(surface="recommend:home")).surface == "recommend:home"
 
@@ -38,6 +39,8 @@ def test_a_valid_definition_parses_with_defaults() -> None:
     ({"variants": [{"name": "a"}, {"name": "b"}]}, "variants", "exactly one variant must have control=true"),
     ({"variants": [{"name": "a", "control": True}, {"name": "a"}]}, "variants", "unique"),
     ({"surface": "checkout"}, "surface", "not a surface"),
+    ({"kind": "interleave", "method": "balanced"}, "method", "'team_draft' or 'optimized'"),
+    ({"kind": "interleave", "method": "optimized", "credit": "log"}, "credit", "'negative' or 'inverse'"),
     ({"metrics": ["ctr", "dwell"]}, "metrics", "unknown metric"),
     ({"guardrails": [{"metric": "bounce"}]}, "guardrails.0.metric", "unknown metric"),
     ({"unit": "device"}, "unit", "'user' or 'session'"),

@@ -202,7 +202,7 @@ def _guardrails(exp: Experiment, metrics: dict[str, Any]) -> list[dict[str, Any]
 def interleaving_report(engine: Engine, exp: Experiment, keep: np.ndarray, m: UnitMetrics) -> dict[str, Any]:
     """Credit per exposure from the unit's clicks on its shown ids before its next exposure, then the test per unit and
     its always-valid version: team draft's sign test, or optimized interleaving's t-test of the summed click credit."""
-    from shopmind.experiments.interleave import credit_ids, interleaving_msprt, interleaving_t_test, interleaving_test
+    from shopmind.experiments.interleave import credit_ids, interleaving_msprt, interleaving_t_test, interleaving_test, sum_by_unit
     from shopmind.experiments.optimized import credit_of_clicks
 
     allowed = {u for u, k in zip(m.units, keep, strict=True) if k}
@@ -232,16 +232,9 @@ def interleaving_report(engine: Engine, exp: Experiment, keep: np.ndarray, m: Un
             "other": next(v.name for v in exp.variants if not v.control),
             "effect_label": "mean click credit per unit (B − A)" if exp.method == "optimized" else "B-wins share − 0.5"}
     if exp.method == "optimized":
-        per_unit = _sum_by_unit(np.asarray(outcomes, dtype=np.float64), units)
+        per_unit = sum_by_unit(np.asarray(outcomes, dtype=np.float64), units) if units else np.zeros(0)
         return {**head, "test": interleaving_t_test(per_unit, exp.alpha).to_dict(), "always_valid": stats.msprt_mean(per_unit, exp.alpha).to_dict()}
     o = np.asarray(outcomes, dtype=np.int64)
     return {**head, "test": interleaving_test(o, exp.alpha, units=units or None).to_dict(),
             "always_valid": interleaving_msprt(o, exp.alpha, units=units or None).to_dict()}
 
-
-def _sum_by_unit(values: np.ndarray, units: list[str]) -> np.ndarray:
-    """One summed value per unit (a unit's impressions are not independent)."""
-    if not units:
-        return values
-    _, inverse = np.unique(np.asarray(units), return_inverse=True)
-    return np.bincount(inverse.ravel(), weights=values)

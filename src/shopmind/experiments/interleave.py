@@ -38,7 +38,7 @@ __all__ = [
     "Interleaved", "ab_power", "ab_sessions_for_power", "aggregate_by_unit", "click_difference_batch", "credit", "credit_batch",
     "credit_ids", "draft_coins", "interleaved_power", "interleaving_msprt", "interleaving_sessions_for_power", "interleaving_t_test",
     "interleaving_test",
-    "merge_for_response", "session_rng", "sessions_for_power", "team_draft",
+    "merge_for_response", "session_rng", "sessions_for_power", "sum_by_unit", "team_draft",
 ]
 log = logging.getLogger(__name__)
 H = TypeVar("H")
@@ -198,6 +198,16 @@ def aggregate_by_unit(outcomes: np.ndarray, units: Sequence[Any] | np.ndarray) -
     return np.sign(sums[np.argsort(first)]).astype(np.int64)
 
 
+def sum_by_unit(values: np.ndarray, units: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """One summed value per unit (a user's or session's impressions are not independent; order is by unit id)."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    u = np.asarray(units)
+    if u.shape[0] != v.size:
+        raise ValueError("units: one per impression")
+    _, inverse = np.unique(u, return_inverse=True)
+    return np.bincount(inverse.ravel(), weights=v, minlength=int(inverse.max(initial=-1)) + 1).astype(np.float64)
+
+
 # ------------------------------------------------------------------------------------------------ tests
 def _counts(outcomes: np.ndarray, units: Sequence[Any] | np.ndarray | None) -> tuple[np.ndarray, int, int, int]:
     """Per-unit outcomes and (A wins, B wins, ties); outcomes must be in {-1, 0, +1}."""
@@ -249,11 +259,7 @@ def interleaving_t_test(differences: np.ndarray, alpha: float = 0.05,
     n_a/n_b are the units A and B won; effect = mean B − A clicks per unit."""
     d = np.asarray(differences, dtype=np.float64).ravel()
     if units is not None:
-        u = np.asarray(units)
-        if u.shape[0] != d.size:
-            raise ValueError("units: one per impression")
-        _, inverse = np.unique(u, return_inverse=True)
-        d = np.bincount(inverse.ravel(), weights=d).astype(np.float64)  # one sum per unit (order does not matter to the test)
+        d = sum_by_unit(d, units)
     n = d.size
     wins_b, wins_a = int(np.count_nonzero(d > 0)), int(np.count_nonzero(d < 0))
     method = f"team-draft interleaving, t-test of per-unit click difference B - A, ties={n - wins_a - wins_b}"

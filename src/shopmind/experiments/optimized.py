@@ -24,6 +24,7 @@ mean (per unit). Under A/A both rankings are equal, every credit is 0 and nothin
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -37,6 +38,7 @@ Credit = Literal["inverse", "negative"]
 CREDITS: tuple[str, ...] = ("inverse", "negative")
 MAX_LISTS = 2048  # enumerate every allowed list up to this many; beyond, sample this many distinct ones
 _CACHE: LRUCache[tuple[tuple[str, ...], tuple[str, ...], int, str], Design] = LRUCache(maxsize=4096)
+_CACHE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -123,10 +125,12 @@ def _sampled_lists(a: list[str], b: list[str], k: int, limit: int, rng: np.rando
 def design(a: Sequence[str], b: Sequence[str], k: int, credit: str = "negative") -> Design:
     """The optimized-interleaving distribution for rankings A (control) and B (cached: a repeated query costs nothing)."""
     key = (tuple(a), tuple(b), int(k), credit)
-    hit = _CACHE.get(key)
+    with _CACHE_LOCK:  # request threads share the cache; cachetools' LRU is not thread-safe
+        hit = _CACHE.get(key)
     if hit is None:
-        hit = _solve(list(a), list(b), int(k), credit)
-        _CACHE[key] = hit
+        hit = _solve(list(a), list(b), int(k), credit)  # outside the lock: a slow solve never holds up other queries
+        with _CACHE_LOCK:
+            _CACHE[key] = hit
     return hit
 
 

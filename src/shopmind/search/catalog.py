@@ -138,13 +138,13 @@ class ProductTable:
                 n += 1
         return n
 
-    def evidence_mask(self, key: str) -> np.ndarray:
-        """Rows whose value for `key` says more than their title: the shop's own values and values read from a
-        description. A value extracted from the title repeats words the lexical and dense sides already score, and
-        counting it again favoured the products the extractor happened to cover (Home Depot dev nDCG@10, hybrid with
-        the default weight: 0.3950 without enrichment, 0.3885 with it while it counted; docs/attribute-extraction.md)."""
+    def evidence_mask(self, key: str, rows: np.ndarray) -> np.ndarray:
+        """Per row of `rows`: does its value for `key` say more than its title (the shop's own values and values read
+        from a description)? A value extracted from the title repeats words the lexical and dense sides already score,
+        and counting it again favoured the products the extractor happened to cover (Home Depot dev nDCG@10, hybrid
+        with the default weight: 0.3950 without enrichment, 0.3885 with it while it counted; docs/attribute-extraction.md)."""
         read = self.title_read.get(key)  # kept as long as the table by append() and load()
-        return np.ones(len(self), bool) if read is None else ~read
+        return np.ones(len(rows), bool) if read is None else ~read[rows]
 
     # ------------------------------------------------------------------ display
     def brand_of(self, row: int) -> str | None:

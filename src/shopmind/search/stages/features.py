@@ -34,7 +34,7 @@ def entity_match(t: ProductTable, rows: np.ndarray, u: Understood) -> np.ndarray
     for k, vals in u.attributes.items():
         m = t.filter_masks({f"attributes.{k}": vals}).get(f"attributes.{k}")
         if m is not None:
-            ent += m[rows] & t.evidence_mask(k)[rows]
+            ent += m[rows] & t.evidence_mask(k, rows)
     return ent
 
 
