@@ -9,7 +9,7 @@ computed once (per-request stage switches of the built part); sessions are then 
 A/B: clicks per session, Welch test (experiments.stats.mean_test), n/2 sessions per arm. Interleaving: team draft
 (experiments.interleave, every draft enumerated) with the sign test on decided sessions or the t-test of the per-session
 click difference, or optimized interleaving (experiments.optimized, each query's fair design solved exactly) with the
-t-test of the summed click credit (1/rank or rank) — which one is chosen on the TRAIN queries' sessions. Power at 7 sizes from repeated simulated
+t-test of the summed click credit (1/rank, log, rank or rank², raw or normalised per query) — which one is chosen on the VALID queries' sessions. Power at 7 sizes from repeated simulated
 experiments; sessions for 80 % power from a probit curve fitted to them (the original interpolation reported beside);
 the ratio = A/B sessions / interleaving sessions, with a bootstrap interval over the repetitions (docs/ab-tests.md).
 """
@@ -48,10 +48,10 @@ def _log(msg: str) -> None:
 
 @cache
 def _lists(data: str, work: str, quick: bool, seed: int, n_queries: int | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Build the shop, train, compute both rankers' top 10 for every train and test query: (lists, qrels, notes).
+    """Build the shop, train, compute both rankers' top 10 for every train, valid and test query: (lists, qrels, notes).
 
-    lists = {split: (ids, lists_a, lists_b)}; the TRAIN lists are for choosing the analysis (the ranker saw these
-    queries), the TEST lists for reporting it. Saved under --work so a rerun reuses them."""
+    lists = {split: (ids, lists_a, lists_b)}; the VALID lists are for choosing the analysis (TRAIN's choice is shown
+    beside: the ranker was fit on those queries), the TEST lists for reporting it. Saved under --work so a rerun reuses them."""
     from shopmind.engine import ShopMind
     from shopmind.evaluation.search_eval import load_products, load_qrels, load_queries, split_of
     from shopmind.search.training import train_ranker, tune_fusion
@@ -65,7 +65,7 @@ def _lists(data: str, work: str, quick: bool, seed: int, n_queries: int | None =
         queries = dict(list(queries.items())[: sizes.queries])
     split = {q: split_of(q) for q in queries}
     part = {s: {q: t for q, t in queries.items() if split[q] == s} for s in ("train", "valid", "test")}
-    saved = Path(work) / f"lists-{sizes.queries}-{seed}-v2.json"  # a rerun with the same --work reuses the computed lists
+    saved = Path(work) / f"lists-{sizes.queries}-{seed}-v3.json"  # a rerun with the same --work reuses the computed lists
     if saved.is_file():
         lists, notes = orjson.loads(saved.read_bytes())
         return lists, qrels, {**notes, "setup.lists_reused_from": str(saved)}
@@ -87,7 +87,7 @@ def _lists(data: str, work: str, quick: bool, seed: int, n_queries: int | None =
     ranker = train_ranker(svc, part["train"], qrels, part["valid"], memo)
     t1 = time.perf_counter()
     lists: dict[str, Any] = {}
-    for name in ("test", "train"):
+    for name in ("test", "train", "valid"):
         these = part[name]
         la = ranked_lists(svc.search, these, K, mode="bm25", use_ranker=False)
         lb = ranked_lists(svc.search, these, K, mode="hybrid", use_ranker=True)
@@ -105,11 +105,12 @@ def _lists(data: str, work: str, quick: bool, seed: int, n_queries: int | None =
         "setup.slice": f"first {sizes.queries} judged queries, their products + {sizes.distractors} random real titles" if sizes.queries else "whole set",
         "setup.queries": {s: len(v) for s, v in part.items()},
         "setup.split": "frozen: sha1(query id) -> train 50 % / valid 15 % / test 35 % (bench/search.py's split); analysis chosen on "
-                       "train-query sessions, reported on test-query sessions",
+                       "valid-query sessions (train's choice shown beside), reported on test-query sessions",
         "setup.build_s": round(build_s, 1), "setup.ranker_trained": ranker is not None, "setup.fusion": tuned.get("fusion"),
         "setup.dense_weight": tuned.get("dense_weight"),
         "setup.ndcg10_a_bm25": ndcg("test", 0), "setup.ndcg10_b_hybrid_ranker": ndcg("test", 1),
         "setup.train_queries_ndcg10_a_b": [ndcg("train", 0), ndcg("train", 1)],
+        "setup.valid_queries_ndcg10_a_b": [ndcg("valid", 0), ndcg("valid", 1)],
     }
     saved.write_bytes(orjson.dumps([lists, notes], default=float))
     return lists, qrels, notes
@@ -145,31 +146,44 @@ def _decomposition(m: dict[str, float]) -> dict[str, float | None]:
             "implied_ratio": round(4 * signal**2 * var_ab / m["diff_var"], 2) if signal is not None and m["diff_var"] else None}
 
 
-OPTIMIZED = ("optimized_inverse", "optimized_negative")  # optimized interleaving, credit 1/rank or -rank (experiments.optimized)
+# optimized interleaving (experiments.optimized): credit c(rank_B) - c(rank_A), c = 1/r, -ln r, -r or -r^2; "_norm": each
+# query's credits divided by its design's credit scale (Design.scale). Declared before any was computed (2026-12-07).
+OPTIMIZED = tuple(f"optimized_{c}{n}" for c in ("inverse", "log", "negative", "squared") for n in ("", "_norm"))
 STATISTICS = ("sign", "t", *OPTIMIZED)
+
+
+def _optimized_lab(the_lab: Any, name: str) -> Any:
+    """The OptimizedLab a statistic's name stands for ("optimized_negative_norm": credit negative, normalised)."""
+    from shopmind.simulate.optimized_lab import OptimizedLab
+
+    credit = name.removeprefix("optimized_").removesuffix("_norm")
+    return OptimizedLab(the_lab, credit, normalise=name.endswith("_norm"))
 
 
 def _normal_needs(the_lab: Any) -> dict[str, float | None]:
     """Sessions for 80 % power of A/B and of every interleaving statistic (normal approximation, exact moments)."""
-    from shopmind.simulate.optimized_lab import OptimizedLab
-
     need = the_lab.normal_sessions_for_power()
     out = {"ab": need["ab"], "sign": need["interleaving_sign"], "t": need["interleaving_t"]}
     for name in OPTIMIZED:
-        out[name] = OptimizedLab(the_lab, name.split("_", 1)[1]).normal_sessions_for_power()
+        out[name] = _optimized_lab(the_lab, name).normal_sessions_for_power()
     return out
 
 
-def _choose_statistic(train_lab: Any) -> tuple[str, dict[str, Any]]:
-    """On TRAIN-query sessions only: the interleaving design and statistic that needs the fewest sessions for 80 % power
+def _choose_statistic(select_lab: Any, train_lab: Any) -> tuple[str, dict[str, Any]]:
+    """On VALID-query sessions only: the interleaving design and statistic that needs the fewest sessions for 80 % power
     (exact normal approximation, no Monte Carlo): team draft's sign test or t-test of the click difference, or optimized
-    interleaving's t-test of the click credit (1/rank or -rank). Fixed before any test run."""
-    need = _normal_needs(train_lab)
+    interleaving's t-test of the click credit (see OPTIMIZED). The ranker's trees were never fit on VALID queries (only
+    its stopping round and the fusion weight were chosen with them); TRAIN's choice is shown beside, never used. Fixed
+    before any test run (until 2026-12-07 the choice was made on TRAIN, where the ranker is overfit)."""
+    need, need_train = _normal_needs(select_lab), _normal_needs(train_lab)
     options = {k: need[k] for k in STATISTICS}
     finite = {k: v for k, v in options.items() if v}
     chosen = min(finite, key=finite.__getitem__) if finite else "sign"
-    return chosen, {"rule": "fewest sessions for 80 % power on TRAIN-query sessions (normal approximation from exact moments)",
-                    "train_sessions_80": {"ab": need["ab"], **options}, "chosen": chosen}
+    on_train = {k: need_train[k] for k in STATISTICS if need_train[k]}
+    return chosen, {"rule": "fewest sessions for 80 % power on VALID-query sessions (normal approximation from exact moments)",
+                    "valid_sessions_80": {"ab": need["ab"], **options}, "chosen": chosen,
+                    "train_sessions_80": {"ab": need_train["ab"], **{k: need_train[k] for k in STATISTICS}},
+                    "train_would_choose": min(on_train, key=on_train.__getitem__) if on_train else None}
 
 
 def _model_check(args: Any) -> dict[str, Any]:
@@ -191,13 +205,11 @@ def run(args: Any) -> dict[str, Any]:
     from shopmind.experiments.interleave import interleaving_t_test, interleaving_test
     from shopmind.experiments.stats import mean_test, msprt
     from shopmind.simulate.offline import fit_sessions_for_power, ratio_interval, sessions_for_power
-    from shopmind.simulate.optimized_lab import OptimizedLab
 
     sizes = Sizes(bool(args.quick))
     seed = int(getattr(args, "seed", 17))
-    train_lab, _ = lab(args, "train")
-    chosen, choice = _choose_statistic(train_lab)  # decided on TRAIN queries before the TEST sessions are drawn
-    _log(f"interleaving statistic chosen on train queries: {chosen} ({choice['train_sessions_80']})")
+    chosen, choice = _choose_statistic(lab(args, "valid")[0], lab(args, "train")[0])  # decided before TEST sessions are drawn
+    _log(f"interleaving statistic chosen on valid queries: {chosen} ({choice['valid_sessions_80']})")
     the_lab, notes = lab(args, "test")
     t0 = time.perf_counter()
     moments = the_lab.exact_moments()
@@ -206,7 +218,7 @@ def run(args: Any) -> dict[str, Any]:
     il_grids = {k: _grid(normal[k], 2_000) for k in STATISTICS}
     ab_rej = the_lab.ab_rejections(ab_grid, sizes.power_reps, seed=seed + 2)
     il_rej = {k: the_lab.interleaving_rejections(il_grids[k], sizes.power_reps, seed=seed + 3)[k] for k in ("sign", "t")}
-    optimized = {k: OptimizedLab(the_lab, k.split("_", 1)[1]) for k in OPTIMIZED}
+    optimized = {k: _optimized_lab(the_lab, k) for k in OPTIMIZED}
     il_rej.update({k: o.rejections(il_grids[k], sizes.power_reps, seed=seed + 5) for k, o in optimized.items()})
     fit = {"ab": fit_sessions_for_power(ab_grid, ab_rej), **{k: fit_sessions_for_power(il_grids[k], il_rej[k]) for k in il_grids}}
     interp = {"ab": sessions_for_power(ab_grid, ab_rej.mean(1)), **{k: sessions_for_power(il_grids[k], il_rej[k].mean(1)) for k in il_grids}}
@@ -242,7 +254,7 @@ def run(args: Any) -> dict[str, Any]:
         "interleaving_sensitivity_ratio": round(headline, 2) if headline else None,
         "sim.ratio_ci95": [round(ci["low"], 2), round(ci["high"], 2)] if ci["low"] else None,
         "sim.ratio_definition": f"A/B sessions / interleaving sessions for 80 % power, each from a probit curve fitted to its simulated "
-                                f"power at 7 sizes; interleaving statistic: {chosen} (chosen on TRAIN queries); interval: bootstrap "
+                                f"power at 7 sizes; interleaving statistic: {chosen} (chosen on VALID queries); interval: bootstrap "
                                 f"over repetitions ({sizes.boot})",
         "sim.ratio_strict_original": round(strict, 2) if strict else None,
         "sim.ratio_strict_original_ci95": [round(ci_strict["low"], 2), round(ci_strict["high"], 2)] if ci_strict["low"] else None,
@@ -271,7 +283,8 @@ def run(args: Any) -> dict[str, Any]:
         "sim.interleaving_metric": "team draft (every draft of each query enumerated: exact), clicks credited to the picking team; sign test on "
                                    "decided sessions, or t-test of the per-session click difference B - A; or optimized interleaving "
                                    "(Radlinski & Craswell 2013: the fair distribution over allowed lists solved per query, exact), "
-                                   "t-test of the summed credit 1/rank_B - 1/rank_A (inverse) or rank_A - rank_B (negative) of the "
-                                   "clicked items; B better at alpha 0.05",
+                                   "t-test of the summed credit c(rank_B) - c(rank_A) of the clicked items, c = 1/rank (inverse), "
+                                   "-ln rank (log), -rank (negative) or -rank^2 (squared), raw or divided by the query's design scale "
+                                   "(_norm); B better at alpha 0.05",
         "sim.seconds_simulating": round(time.perf_counter() - t0, 1),
     }

@@ -3,6 +3,8 @@ real graded judgements under a position-based model, and labelled so."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -42,17 +44,21 @@ def test_more_lists_than_the_limit_are_sampled_and_still_allowed(hd: dict) -> No
 
 
 def _credits(shown: tuple[str, ...], a: list[str], b: list[str], credit: str) -> list[float]:
-    """rank_A - rank_B ("negative") or 1/rank_B - 1/rank_A ("inverse") per shown id, an id missing from a ranking's top K
-    at rank K + 1 (written out independently)."""
+    """rank_A - rank_B ("negative"), 1/rank_B - 1/rank_A ("inverse"), ln rank_A - ln rank_B ("log") or rank_A² - rank_B²
+    ("squared") per shown id, an id missing from a ranking's top K at rank K + 1 (written out independently)."""
     def rank(own: list[str], i: str) -> int:
         return own.index(i) + 1 if i in own else K + 1
 
     if credit == "negative":
         return [float(rank(a, i) - rank(b, i)) for i in shown]
+    if credit == "log":
+        return [math.log(rank(a, i) / rank(b, i)) for i in shown]
+    if credit == "squared":
+        return [float(rank(a, i) ** 2 - rank(b, i) ** 2) for i in shown]
     return [1 / rank(b, i) - 1 / rank(a, i) for i in shown]
 
 
-@pytest.mark.parametrize("credit", ["negative", "inverse"])
+@pytest.mark.parametrize("credit", ["negative", "inverse", "log", "squared"])
 def test_every_design_is_a_fair_distribution(hd: dict, credit: str) -> None:
     """Probabilities sum to 1, at most depth + 1 lists carry weight, credits are the rank differences, and a clicker
     blind to the items gets zero expected credit at every depth the design is fair to (the whole list for nearly every
@@ -87,7 +93,15 @@ def test_credit_is_the_rank_difference_and_zero_for_equal_rankings() -> None:
     neg = design(["x", "y"], ["y", "x"], 2, credit="negative")
     assert {c for row in neg.credits for c in row} == {1.0, -1.0}  # rank_A - rank_B
     with pytest.raises(ValueError, match="credit"):
-        design(["x"], ["y"], 1, credit="log")
+        design(["x"], ["y"], 1, credit="cubic")
+
+
+def test_scale_is_the_credit_spread_under_clicks_at_one_over_rank() -> None:
+    """sqrt(sum_k (1/k) E[credit_k^2]) written out over the design's lists; 0 when the rankings agree."""
+    d = design(["x", "y", "z"], ["z", "x", "y"], 3)
+    want = math.sqrt(sum(p * sum(c * c / k for k, c in enumerate(cs, 1)) for p, cs in zip(d.probs, d.credits.tolist(), strict=True)))
+    assert d.scale() == pytest.approx(want) and want > 0
+    assert design(["a", "b"], ["a", "b"], 2).scale() == 0.0
 
 
 def test_clicks_score_the_summed_credit_of_distinct_shown_ids() -> None:

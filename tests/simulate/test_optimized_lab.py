@@ -47,3 +47,15 @@ def test_each_session_shows_a_list_of_its_design(labs):
     assert np.allclose(opt.weights.sum(axis=1), 1.0) and (opt.weights > 0).sum(axis=1).max() <= opt.lab.model.k + 1
     d = opt.describe()
     assert d["queries"] == opt.lab.queries and d["queries_not_fair_at_every_depth"] <= 0.05 * opt.lab.queries
+
+
+def test_normalised_credits_are_each_querys_credits_over_its_design_scale(labs):
+    from shopmind.experiments.optimized import design
+
+    lab, opt, _ = labs
+    norm = OptimizedLab(lab, normalise=True)
+    k = lab.model.k
+    for i in range(0, lab.queries, 97):
+        scale = design(lab.lists_a[i][:k], lab.lists_b[i][:k], k).scale()
+        assert norm.credits[i] == pytest.approx(opt.credits[i] / (scale or 1.0))
+    assert norm.describe()["normalised"] and not opt.describe()["normalised"]

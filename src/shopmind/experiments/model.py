@@ -26,6 +26,7 @@ METRICS: dict[str, str] = {
 }
 SURFACE = re.compile(r"^(search|ads|assistant|recommend:[a-z0-9_]{1,64})$")
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+CreditName = Literal["negative", "inverse", "log", "squared"]  # experiments.optimized.CREDITS
 
 
 class ExperimentError(ShopMindError, ValueError):
@@ -80,9 +81,9 @@ class Experiment(BaseModel):
     method: Literal["team_draft", "optimized"] = Field(
         default="team_draft", description="interleavings only: team draft (credit to the picking ranker, sign test) or optimized "
                                           "interleaving (fair list distribution, rank-difference credit, t-test; experiments.optimized)")
-    credit: Literal["negative", "inverse"] = Field(
-        default="negative", description="optimized interleaving's click credit: rank_A - rank_B (negative, the one bench/experiments.py "
-                                        "chose and measured) or 1/rank_B - 1/rank_A (inverse)")
+    credit: CreditName = Field(
+        default="negative", description="optimized interleaving's click credit c(rank_B) - c(rank_A): c = -rank (negative, the one "
+                                        "bench/experiments.py chose and measured), 1/rank (inverse), -ln rank (log) or -rank² (squared)")
     variants: list[Variant]
     unit: Literal["user", "session"] = "user"
     salt: str = Field(default="", max_length=200)
@@ -158,5 +159,5 @@ class Assignment(BaseModel):
     version: dict[str, str] | None = None
     kind: Literal["ab", "interleave"] = "ab"
     method: Literal["team_draft", "optimized"] = "team_draft"  # how an interleaving merges and credits (Experiment.method)
-    credit: Literal["negative", "inverse"] = "negative"  # optimized interleaving's credit (Experiment.credit)
+    credit: CreditName = "negative"  # optimized interleaving's credit (Experiment.credit)
     unit_id: str = ""

@@ -12,7 +12,8 @@ a list drawn from a distribution chosen so that clicking *at random* gives zero 
   at 1/rank (the objective of Schuth et al., CIKM 2014, "Multileaved comparisons for fast online evaluation"), a
   linear program solved with scipy's HiGHS. A vertex solution puts weight on at most depth + 1 lists.
 
-`c` is -rank ("negative", the default: bench/experiments.py chose and measured it) or 1 / rank ("inverse"); an item missing from a ranking's top k has rank k + 1,
+`c` is -rank ("negative", the default: bench/experiments.py chose it on VALID queries and measured it), 1 / rank
+("inverse"), -ln rank ("log") or -rank² ("squared"); an item missing from a ranking's top k has rank k + 1,
 just past what was merged (also when that ranking returned fewer than k: it did not rank the item at all).
 When no fair distribution exists (rare: lists with few items in common at a short depth) the deepest constraints
 are dropped until one does, and `Design.fair_depth` says to which depth the design is fair.
@@ -34,8 +35,8 @@ from cachetools import LRUCache
 
 __all__ = ["CREDITS", "Design", "allowed_lists", "credit_of_clicks", "design", "optimized_merge"]
 log = logging.getLogger(__name__)
-Credit = Literal["inverse", "negative"]
-CREDITS: tuple[str, ...] = ("inverse", "negative")
+Credit = Literal["inverse", "log", "negative", "squared"]
+CREDITS: tuple[str, ...] = ("inverse", "log", "negative", "squared")
 MAX_LISTS = 2048  # enumerate every allowed list up to this many; beyond, sample this many distinct ones
 _CACHE: LRUCache[tuple[tuple[str, ...], tuple[str, ...], int, str], Design] = LRUCache(maxsize=4096)
 _CACHE_LOCK = threading.Lock()
@@ -49,6 +50,14 @@ class Design:
     probs: np.ndarray  # (L,), sums to 1
     credits: np.ndarray  # (L, k): credit of each shown position (B - A), 0 past a short list
     fair_depth: int  # depths 1..fair_depth satisfy the fairness constraint
+
+    def scale(self) -> float:
+        """The design's credit scale sqrt(sum_k (1/k) E[credit_k^2]): about the score's standard deviation when rare clicks
+        blind to relevance fall at 1/rank (0 when the rankings agree). Dividing by it puts every query on one scale."""
+        if not self.credits.size:
+            return 0.0
+        look = 1.0 / np.arange(1, self.credits.shape[1] + 1)
+        return float(np.sqrt(self.probs @ (self.credits**2 @ look)))
 
     def draw(self, rng: np.random.Generator) -> tuple[list[str], list[float]]:
         """One list to show, and the credit a click on each of its positions earns (positive = B)."""
@@ -68,8 +77,12 @@ def _credit_values(ids: Sequence[str], rank: dict[str, int], missing: int, how: 
     r = np.array([rank.get(i, missing) for i in ids], dtype=np.float64)
     if how == "inverse":
         return 1.0 / r
+    if how == "log":
+        return -np.log(r)
     if how == "negative":
         return -r
+    if how == "squared":
+        return -r * r
     raise ValueError(f"credit: {how!r} is not one of {', '.join(CREDITS)}")
 
 

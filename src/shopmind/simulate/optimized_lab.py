@@ -27,6 +27,7 @@ class OptimizedLab:
 
     lab: OfflineLab
     credit: str = "negative"
+    normalise: bool = False  # divide each query's credits by its design's credit scale (`Design.scale`)
     fair_depths: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -41,8 +42,9 @@ class OptimizedLab:
         grades = np.full((q, m, k), np.nan)
         for i, (d, judged) in enumerate(zip(designs, self.lab.judged, strict=True)):
             self.weights[i, : len(d.lists)] = d.probs
+            unit = d.scale() if self.normalise else 1.0
             for j, ids in enumerate(d.lists):
-                self.credits[i, j, : d.credits.shape[1]] = d.credits[j]
+                self.credits[i, j, : d.credits.shape[1]] = d.credits[j] / (unit or 1.0)
                 grades[i, j, : len(ids)] = [float(judged.get(x, 0.0)) for x in ids]
         self.click_probs = np.nan_to_num(self.lab.model.click_probs(grades))
         self.fair_depths = [d.fair_depth for d in designs]
@@ -94,5 +96,5 @@ class OptimizedLab:
     def describe(self) -> dict[str, Any]:
         """What the design looks like over the queries: lists with weight, and how many are fair at every depth."""
         used = (self.weights > 0).sum(axis=1)
-        return {"credit": self.credit, "lists_with_weight_median": float(np.median(used)), "lists_with_weight_max": int(used.max()),
+        return {"credit": self.credit, "normalised": self.normalise, "lists_with_weight_median": float(np.median(used)), "lists_with_weight_max": int(used.max()),
                 "queries_not_fair_at_every_depth": self.not_fully_fair, "queries": self.lab.queries}
