@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shopmind.errors import ShopMindError
+from shopmind.experiments.optimized import Credit
 
 __all__ = ["METRICS", "Assignment", "Experiment", "ExperimentConflict", "ExperimentError", "ExperimentNotFound", "Guardrail", "Variant"]
 
@@ -26,7 +27,6 @@ METRICS: dict[str, str] = {
 }
 SURFACE = re.compile(r"^(search|ads|assistant|recommend:[a-z0-9_]{1,64})$")
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-CreditName = Literal["negative", "inverse", "log", "squared"]  # experiments.optimized.CREDITS
 
 
 class ExperimentError(ShopMindError, ValueError):
@@ -81,7 +81,7 @@ class Experiment(BaseModel):
     method: Literal["team_draft", "optimized"] = Field(
         default="team_draft", description="interleavings only: team draft (credit to the picking ranker, sign test) or optimized "
                                           "interleaving (fair list distribution, rank-difference credit, t-test; experiments.optimized)")
-    credit: CreditName = Field(
+    credit: Credit = Field(
         default="negative", description="optimized interleaving's click credit c(rank_B) - c(rank_A): c = -rank (negative, the one "
                                         "bench/experiments.py chose and measured), 1/rank (inverse), -ln rank (log) or -rank² (squared)")
     variants: list[Variant]
@@ -159,5 +159,5 @@ class Assignment(BaseModel):
     version: dict[str, str] | None = None
     kind: Literal["ab", "interleave"] = "ab"
     method: Literal["team_draft", "optimized"] = "team_draft"  # how an interleaving merges and credits (Experiment.method)
-    credit: CreditName = "negative"  # optimized interleaving's credit (Experiment.credit)
+    credit: Credit = "negative"  # optimized interleaving's credit (Experiment.credit)
     unit_id: str = ""

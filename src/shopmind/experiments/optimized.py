@@ -26,17 +26,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from cachetools import LRUCache
 
 __all__ = ["CREDITS", "Design", "allowed_lists", "credit_of_clicks", "design", "optimized_merge"]
 log = logging.getLogger(__name__)
-Credit = Literal["inverse", "log", "negative", "squared"]
-CREDITS: tuple[str, ...] = ("inverse", "log", "negative", "squared")
+Credit = Literal["inverse", "log", "negative", "squared"]  # an experiment definition's `credit` (experiments.model)
+CREDITS: tuple[str, ...] = get_args(Credit)
+_CREDIT_OF: dict[str, Callable[[np.ndarray], np.ndarray]] = {  # c(rank) per credit name; a click earns c(rank_B) - c(rank_A)
+    "inverse": lambda r: 1.0 / r, "log": lambda r: -np.log(r), "negative": lambda r: -r, "squared": lambda r: -r * r}
 MAX_LISTS = 2048  # enumerate every allowed list up to this many; beyond, sample this many distinct ones
 _CACHE: LRUCache[tuple[tuple[str, ...], tuple[str, ...], int, str], Design] = LRUCache(maxsize=4096)
 _CACHE_LOCK = threading.Lock()
@@ -74,16 +76,9 @@ def _ranks(ranking: Sequence[str]) -> dict[str, int]:
 
 
 def _credit_values(ids: Sequence[str], rank: dict[str, int], missing: int, how: str) -> np.ndarray:
-    r = np.array([rank.get(i, missing) for i in ids], dtype=np.float64)
-    if how == "inverse":
-        return 1.0 / r
-    if how == "log":
-        return -np.log(r)
-    if how == "negative":
-        return -r
-    if how == "squared":
-        return -r * r
-    raise ValueError(f"credit: {how!r} is not one of {', '.join(CREDITS)}")
+    if how not in _CREDIT_OF:
+        raise ValueError(f"credit: {how!r} is not one of {', '.join(CREDITS)}")
+    return _CREDIT_OF[how](np.array([rank.get(i, missing) for i in ids], dtype=np.float64))
 
 
 def allowed_lists(a: Sequence[str], b: Sequence[str], k: int, *, limit: int = MAX_LISTS,
