@@ -168,7 +168,9 @@ class _FixedRanker:
 
 @pytest.mark.parametrize(("scores", "aspect", "expected"), [
     ({"included_components": 0.27, "color": 0.24}, "colour", "color"),  # a near-tie: the shopper named a colour
-    ({"included_components": 0.90, "color": 0.10}, "colour", "included_components"),  # a clear ranker choice stands
+    # a clear ranker choice that holds no colour does not answer a colour question, and the colour attribute it finds
+    # implausible does not either: "the catalog does not say" (answertype)
+    ({"included_components": 0.90, "color": 0.10}, "colour", None),
     ({"compatible_devices": 0.13, "item_dimensions": 0.004}, "size", None),  # never an implausible family member
     ({"item_package_dimensions": 0.5, "item_dimensions": 0.2}, "size", "item_dimensions"),  # no box asked about: the item
     ({"material": 0.05}, None, None),  # below the threshold and no aspect: "the catalog does not say"

@@ -76,13 +76,9 @@ def test_english_name_translated_for_chinese_replies():
 
 
 # ------------------------------------------------------------------------------------------ honest abstention
-EN_RANKER_GAP = pytest.mark.xfail(strict=True, reason="the English attribute ranker ranks a leftover attribute (genres) above its "
-                                  "threshold for a question no attribute answers (issue 18: English not-stated below its bar)")
-
-
-@pytest.mark.parametrize(("question", "lang"), [pytest.param("how many minutes does it run for?", "en", marks=EN_RANKER_GAP),
-                                                ("这部片子片长多少分钟", "zh"),
-                                                pytest.param("who plays the main character?", "en", marks=EN_RANKER_GAP), ("主演是谁", "zh")])
+@pytest.mark.parametrize(("question", "lang"), [("how many minutes does it run for?", "en"), ("这部片子片长多少分钟", "zh"),
+                                                ("who plays the main character?", "en"), ("主演是谁", "zh"),
+                                                ("does it come with subtitles?", "en"), ("有中文字幕吗", "zh")])
 def test_not_stated_names_what_the_catalog_lists_never_a_value(movies, question, lang):
     p = by_title(movies, "Toy Story")[0]  # year 1995, genres
     out = answer_about(p, aspect_of(question), question, lang)
@@ -136,10 +132,14 @@ def test_cheapest_of_the_shown_and_a_comparison_the_catalog_cannot_make(toys, mo
     assert kind_of("ask", out) == "not_stated"
 
 
-@pytest.mark.xfail(strict=True, reason="a superlative's direction comes from a short list of superlative words; a paraphrase "
-                   "without one ('costs the least') is not read as a set question yet")
-def test_a_superlative_paraphrase(toys):
-    assert set_turn("compare", "which of these costs the least?", [], [t.id for t in toys], _get(toys), "en") is not None
+def test_a_superlative_paraphrase(toys, movies):
+    out, found = set_turn("compare", "which of these costs the least?", [], [t.id for t in toys], _get(toys), "en")
+    assert [p.id for p in found] == [min(toys, key=lambda t: t.price).id]
+    shown = by_title(movies, "Toy Story", "Heat", "Casablanca", "Fargo", "Babe")
+    oldest = min(shown, key=lambda p: p.attributes["year"])
+    # "first" said of a release is the earliest, not the first position (which would come as refs=[0])
+    out, found = set_turn("ask", "which one came out first?", [0], [p.id for p in shown], _get(shown), "en")
+    assert [p.id for p in found] == [oldest.id]
 
 
 def test_a_question_about_one_product_is_not_a_set_question(movies):

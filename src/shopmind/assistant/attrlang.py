@@ -65,3 +65,35 @@ def zh_name(key: str) -> str:
 def attr_name(key: str, lang: str) -> str:
     """How an answer in `lang` names an attribute: its words in English, its Chinese name in Chinese."""
     return zh_name(key) if lang == "zh" else key.replace("_", " ")
+
+
+def _key_words(key: str) -> list[str]:
+    return [w.rstrip("s") if len(w) > 3 else w for w in key.casefold().replace("_", " ").split() if w not in ("item", "product")]
+
+
+def named_in_chinese(keys: list[str], question: str) -> str | None:
+    """The English-named attribute a Chinese question names in Chinese, or None (none, or two equally well): its
+    Chinese name (`zh_name`, or a whole-name CC-CEDICT rendering, two characters or more) inside the question, or a
+    dictionary word of the question whose renderings hold every word of the name (哪年 → "which year" → year). The
+    ranker reads only a lossy English gloss of a Chinese question; a name the shopper wrote out needs no guessing."""
+    lex = _lexicon()
+    if lex is None or not has_cjk(question) or not keys:
+        return None
+    segs = [(seg.source, {w.rstrip("s") if len(w) > 3 else w for w in seg.terms(2)}) for seg in lex.segment(question)]
+    best: list[tuple[tuple[int, int], str]] = []
+    for key in keys:
+        if has_cjk(key):
+            continue
+        primary = zh_name(key)
+        names = [primary, *lex.to_chinese(key.replace("_", " ").strip())]
+        hits = [(int(n == primary), len(n)) for n in names if len(n) >= 2 and has_cjk(n) and n in question]
+        words = set(_key_words(key))
+        if words and any(words <= terms for src, terms in segs if has_cjk(src)):
+            hits.append((0, 1))
+        if hits:
+            best.append((max(hits), key))
+    if not best:
+        return None
+    best.sort(reverse=True)
+    return best[0][1] if len(best) == 1 or best[0][0] > best[1][0] else None
+

@@ -22,16 +22,22 @@ NAMED_INTENTS = ("ask", "compare", "recommend")  # intents about products, which
 SURE = 0.5  # a search shows a named product first only when it is more likely named than not (the search ranks the rest)
 # a question word left once the product's name is taken out: the message asks about the product, it does not look for it
 _ASKS = re.compile(r"\b(what|which|when|where|who|how)\b|什么|哪|几|多少|怎么|怎样|多重|多大|多长|多高|是否")
+_DIFFER = re.compile(r"\bdiffer|\bdifference|\bcompare|区别|不同|差别|差异|比较|对比")
 WHICH = {"en": "Several products match that name; which one do you mean?", "zh": "有几件商品都符合这个名称，您指的是哪一件？"}
 
 
-def named_intent(intent: str, link: Link, has_focus: bool, message: str) -> str:
+def named_intent(intent: str, link: Link, has_focus: bool, message: str, on_page: bool = False) -> str:
     """A message that names a catalog product is about it: never out of scope or small talk. A message that points at
-    one of the products shown ("I like the third one") is a question about that product."""
+    one of the products shown ("I like the third one") is a question about that product, and so is a question word
+    asked on a product's page that names no other product ("演员有哪些", "where is it made?")."""
     if link.ids and (intent in ("out_of_scope", "chitchat") or (intent == "refine" and not has_focus)):
         return "ask"
     if intent == "find" and link.named and link.confidence[0] >= SURE and _ASKS.search(_without(message, link.titles[0])):
         return "ask"
+    if on_page and not link.ids and intent in ("find", "out_of_scope", "chitchat") and _ASKS.search(message.casefold()):
+        return "ask"
+    if has_focus and intent in ("ask", "find", "out_of_scope") and len(refs_of(message)) >= 2 and _DIFFER.search(message.casefold()):
+        return "compare"  # "how do the first and second one differ?"
     if has_focus and not link.ids and intent in ("out_of_scope", "chitchat", "find") and len(refs_of(message)) == 1:
         return "ask"
     return intent

@@ -11,9 +11,10 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
+from shopmind.assistant.answertype import answer_filter
 from shopmind.assistant.attrank import ASPECT_KEYS, HINTS, default_ranker  # the rule path and the ranker read one vocabulary
 from shopmind.assistant.attrank import STOP as _STOP
-from shopmind.assistant.attrlang import attr_name, gloss
+from shopmind.assistant.attrlang import attr_name, gloss, named_in_chinese
 from shopmind.assistant.budget import clip
 from shopmind.assistant.faq import FaqSection
 from shopmind.assistant.models import ProductCard, Sentence, Source
@@ -175,37 +176,53 @@ def find_attribute(p: Product, aspect: str | None, question: str, lang: str = "e
     """The attribute name that answers a question, or None when none is trusted to.
 
     Questions about products with Latin attribute names go to the learned ranker (attrank) — a Chinese question as
-    its CC-CEDICT English gloss (attrlang), since the ranker's lexical and MiniLM features read English — and the
-    aspect the shopper named ("black" → colour) only breaks near-ties: an attribute of that aspect's family wins when
-    the ranker scores it at least PLAUSIBLE × its top score, so a named aspect never overrides a clear ranker choice
-    and never answers with an attribute the ranker finds implausible. Chinese attribute names use the rule path."""
+    its CC-CEDICT English gloss (attrlang), since the ranker's lexical and MiniLM features read English, unless it
+    writes an attribute's Chinese name — and the aspect the shopper named ("black" → colour) only breaks near-ties:
+    an attribute of that aspect's family wins when the ranker scores it at least PLAUSIBLE × its top score, so a named
+    aspect never overrides a clear ranker choice and never answers with an attribute the ranker finds implausible.
+    Only an attribute that could hold the kind of answer asked for competes (answertype: a quantity in its dimension,
+    who / where, a colour, what a yes/no question is about). Chinese attribute names use the rule path."""
     items = attr_items(p)
     if not items:
         return None
     question = clip(question, MAX_QUESTION_CHARS)  # the encoders' cost grows with length; questions are short
+    cjk = bool(re.search(r"[\u3400-\u9fff]", question))
+    english = gloss(question) if cjk else None
+    ok = answer_filter(question, english, p.title, aspect, HINTS, ASPECT_KEYS)
+    allowed = [(k, v) for k, v in items if ok(k, fmt_value(v))]
+    if not allowed:
+        return None
     threshold: float | None = None
     if any(re.search(r"[\u3400-\u9fff]", k) for k, _ in items):
-        return _rule_attribute(items, aspect, question)
-    if re.search(r"[\u3400-\u9fff]", question):
-        has_family = aspect in ASPECT_KEYS and any(f in k.casefold() for k, _ in items for f in ASPECT_KEYS[aspect])
-        english = gloss(question) if not has_family else None
-        if not english:  # the aspect the question names has its attribute (颜色 → color): the rule path answers
-            return _rule_attribute(items, aspect, question)
+        return _rule_attribute(allowed, aspect, question)
+    if cjk:
+        written = named_in_chinese([k for k, _ in allowed], question)
+        if written is not None:  # the shopper wrote the attribute's name in Chinese: no lossy gloss to guess from
+            return written
+        has_family = aspect in ASPECT_KEYS and any(f in k.casefold() for k, _ in allowed for f in ASPECT_KEYS[aspect])
+        if has_family or not english:  # the aspect the question names has its attribute (颜色 → color): the rule path answers
+            return _rule_attribute(allowed, aspect, question)
         question, threshold = english, GLOSS_THRESHOLD
     ranker = default_ranker()
     if ranker is None:
-        return _rule_attribute(items, aspect, question)
+        return _rule_attribute(allowed, aspect, question)
     threshold = threshold if threshold is not None else ranker.threshold
-    scores = ranker.scores(question, [(k, fmt_value(v)) for k, v in items])
+    every = ranker.scores(question, [(k, fmt_value(v)) for k, v in items])
+    ceiling = max(every)  # plausibility is judged against the ranker's favourite, answerable or not
+    keep = {k for k, _ in allowed}
+    scores = [sc if k in keep else 0.0 for (k, _), sc in zip(items, every, strict=True)]
     best = max(range(len(items)), key=scores.__getitem__)
     key, top = items[best][0], scores[best]
-    plausible = [(k, v) for (k, v), sc in zip(items, scores, strict=True) if sc >= PLAUSIBLE * top]
+    if top <= 0.0:
+        return None
+    plausible = [(k, v) for (k, v), sc in zip(items, scores, strict=True) if sc > 0 and sc >= PLAUSIBLE * ceiling]
     if aspect in ASPECT_KEYS:
-        family = [(k, sc) for (k, _), sc in zip(items, scores, strict=True) if sc >= PLAUSIBLE * top and any(f in k.casefold() for f in ASPECT_KEYS[aspect])]
+        family = [(k, sc) for (k, _), sc in zip(items, scores, strict=True)
+                  if sc > 0 and sc >= PLAUSIBLE * ceiling and any(f in k.casefold() for f in ASPECT_KEYS[aspect])]
         if family:
             # the rule picks item vs package (and the question's own words) among the lead's variants
             lead = max(family, key=lambda ks: ks[1])[0]
-            return _rule_attribute([(k, v) for k, v in items if _base_key(k) == _base_key(lead)], aspect, question) or lead
+            return _rule_attribute([(k, v) for k, v in allowed if _base_key(k) == _base_key(lead)], aspect, question) or lead
         if top < threshold:
             return _rule_attribute(plausible, aspect, question)
     return key if top >= threshold else None

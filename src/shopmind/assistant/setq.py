@@ -24,14 +24,17 @@ from shopmind.domain import Product
 
 # (direction, field or None = an attribute the ranker picks, EN words, ZH words)
 SUPERLATIVES: list[tuple[str, str | None, re.Pattern[str]]] = [
-    ("min", "price", re.compile(r"\b(cheapest|least expensive|lowest[- ]priced|most affordable)\b|最便宜|最实惠|价格最低")),
-    ("max", "price", re.compile(r"\b(most expensive|priciest|highest[- ]priced|dearest)\b|最贵|价格最高")),
+    ("min", "price", re.compile(r"\b(cheapest|least expensive|lowest[- ]priced|most affordable|costs? (the )?least)\b|最便宜|最实惠|价格最低")),
+    ("max", "price", re.compile(r"\b(most expensive|priciest|highest[- ]priced|dearest|costs? (the )?most)\b|最贵|价格最高")),
     ("min", "time", re.compile(r"\b(oldest|earliest|least recent)\b|最早|最老|最旧")),
     ("max", "time", re.compile(r"\b(newest|latest|most recent)\b|最新|最晚|最近")),
     ("min", None, re.compile(r"\b(smallest|lightest|shortest|lowest|fewest)\b|最小|最轻|最短|最低|最少")),
     ("max", None, re.compile(r"\b(biggest|largest|heaviest|longest|highest|best[- ]rated|top[- ]rated)\b|最大|最重|最长|最高|最多")),
 ]
-WHICH_RE = re.compile(r"\bwhich\b.*\b(one|ones|of (these|those|them)|these|those|them)\b|^which\b|哪")
+# "first" / "last" said of a time verb is a superlative over the set, not a position ("which one came out first?")
+TIME_ORDER = re.compile(r"\b(?:came|come|comes) out (first|last)\b|\b(?:released|made|produced|launched|published|premiered) (first|last)\b|"
+                        r"(最先|最后)(?:上映|发布|出版|推出|上市)")
+WHICH_RE = re.compile(r"\bwhich\b.*\b(one|ones|of (these|those|them)|these|those|them)\b|^which\b|\bany of (these|those|them)\b|哪")
 SET_RE = re.compile(r"\b(these|those|them|the list|shown|of the)\b|这几|这些|那些|里面|其中|哪")
 _NUM_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -39,6 +42,8 @@ _YEAR_RE = re.compile(r"^(1[89]|20)\d{2}$")
 
 
 SET_INTENTS = ("ask", "compare", "find")  # intents a question over the shown products may come as
+# intents the classifier may give a superlative over "these" that it did not recognise ("which of these is the heaviest?")
+SET_WHEN_POINTED = ("out_of_scope", "chitchat")
 
 
 @dataclass
@@ -52,6 +57,9 @@ class SetOp:
 def set_question(message: str) -> SetOp | None:
     """The set question a message asks, or None (a superlative, or 'which of these …' / '哪部…')."""
     t = message.casefold()
+    m = TIME_ORDER.search(t)
+    if m:
+        return SetOp("min" if any(g in ("first", "最先") for g in m.groups()) else "max", "time")
     for kind, fld, rx in SUPERLATIVES:
         if rx.search(t):
             return SetOp(kind, fld)
@@ -183,10 +191,11 @@ def set_turn(intent: str, message: str, refs: list[int], focus: list[str], get: 
              lang: str) -> tuple[list[Sentence], list[Product]] | None:
     """The answer when a turn asks a set question over the products shown (a superlative, "which of these …"),
     else None; `get` fetches products by id (fetched only for a set question)."""
-    if intent not in SET_INTENTS or len(focus) < 2 or refs:
+    pointed = intent in SET_WHEN_POINTED and about_the_set(message)
+    if (intent not in SET_INTENTS and not pointed) or len(focus) < 2 or (refs and not TIME_ORDER.search(message.casefold())):
         return None
     op = set_question(message)
-    if op is None or (intent == "find" and not about_the_set(message)):
+    if op is None or (intent in ("find", *SET_WHEN_POINTED) and not about_the_set(message)):
         return None
     products = get(focus)
     if len(products) < 2:

@@ -39,6 +39,8 @@ REFINES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 _ORD_EN = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4}
+# Chinese measure words that follow a count or "last" (最后一部, 这两款): the closed class, not the bench's nouns
+_CL = "[个款件部台只本双套把支条张辆瓶盒位种]"
 _ORD_ZH = {"一": 0, "1": 0, "二": 1, "2": 1, "三": 2, "3": 2, "四": 3, "4": 3, "五": 4, "5": 4}
 
 FILLER = re.compile(
@@ -65,11 +67,11 @@ def aspect_of(text: str) -> str | None:
 def refs_of(text: str) -> list[int]:
     """Product positions the message points at: 'the first', 'second one', '第二个', 'both', '前两个'."""
     t = _fold(text)
-    if re.search(r"\b(both|these two|the two|first two|top two)\b|这两[个款件]|前两[个款件]|两[个款件]", t):
+    if re.search(rf"\b(both|these two|the two|first two|top two)\b|这两{_CL}|前两{_CL}|两{_CL}", t):
         return [0, 1]
     out = [v for k, v in _ORD_EN.items() if re.search(rf"\b{k}\b", t)]
     out += [_ORD_ZH[m] for m in re.findall(r"第\s*([一二三四五1-5])", t)]
-    if re.search(r"\blast one\b|最后一[个款件]", t):
+    if re.search(rf"\b(the )?last (one|item|product|film|movie)\b|\bthe last\b|最后(一{_CL}|那{_CL}|{_CL})", t):
         out.append(-1)
     return sorted(set(out), key=lambda i: (i < 0, i))
 

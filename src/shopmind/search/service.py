@@ -87,6 +87,7 @@ class SearchService:
         self.rising = np.asarray(rising if rising is not None else np.zeros((0, 2)), np.float32).reshape(-1, 2)
         if ranker is not None:
             features_stage.warm(self)  # the ranker's title signals are built at load, not on the first reranked query
+        speller.warm()  # its SymSpell index too: built lazily it cost the first misspelt query ~1 s (60k products)
         if config.stages.translate:
             from shopmind.text.bilingual import lexicon
 

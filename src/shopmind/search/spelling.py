@@ -1,7 +1,7 @@
 """Spelling correction against the catalog's own vocabulary (+ words many shoppers typed), with symspellpy.
 
-The vocabulary is saved as plain JSON (word → count); the SymSpell delete index is rebuilt from it on
-first use, so loading a built search directory costs nothing until a query needs a correction.
+The vocabulary is saved as plain JSON (word → count); the SymSpell delete index is rebuilt from it when the search
+service loads (`Speller.warm`, about a second at 60k products), not inside the first query that needs a correction.
 """
 
 from __future__ import annotations
@@ -69,6 +69,13 @@ class Speller:
                     logger.debug("speller: SymSpell index of %d words", len(self.counts))
                     self._symspell = sym
         return self._symspell
+
+    def warm(self) -> None:
+        """Build the SymSpell index and read the English word list now (a load), not inside the first query that
+        has a word to correct."""
+        if self.counts:
+            _ = self.symspell
+            english_words()
 
     def correct_word(self, word: str, bold: bool = False) -> str | None:
         """Best in-vocabulary word within the allowed distance (by distance, then frequency), if any. `bold` (a query

@@ -17,10 +17,11 @@ CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # unit spellings → canonical suffix; longest alternatives first so "inches" wins over "in"
 _UNITS: list[tuple[str, str]] = [
     (r"inches|inch|in\b\.?|英寸|寸|\"|''|”", "in"),
-    (r"feet|foot|ft\b\.?|'|’", "ft"),
+    (r"feet|foot|ft\b\.?|英尺|'|’", "ft"),
     (r"pounds|pound|lbs\b\.?|lb\b\.?|磅", "lb"),
-    (r"gallons|gallon|gal\b\.?", "gal"),
-    (r"ounces|ounce|oz\b\.?", "oz"),
+    (r"gallons|gallon|gal\b\.?|加仑", "gal"),
+    (r"ounces|ounce|oz\b\.?|盎司", "oz"),
+    (r"tons|ton\b|吨", "ton"),
     (r"millimeters|millimetres|mm\b|毫米", "mm"),
     (r"centimeters|centimetres|cm\b|厘米|公分", "cm"),
     (r"kilograms|kg\b|公斤|千克", "kg"),

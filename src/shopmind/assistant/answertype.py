@@ -1,0 +1,148 @@
+"""What kind of value a question asks for, and which attributes can hold one.
+
+- A quantity in a unit ("how many watts", "is it heavy, how many pounds?", "多少瓦") is answered only by a value stated in
+  that unit's dimension, or by an attribute named for the dimension: a part number is never the answer to "how many
+  watts does it draw?".
+- "Who" is answered only by an attribute that names an agent (brand, maker, author, cast…) and "where" only by one that
+  names a place (origin, country, location…): genres never answer "who are the lead actors?".
+- A yes/no question ("does it come with subtitles?", "带遥控器吗") is answered only by an attribute it is about: one
+  whose name or value shares a word with the question, or of the aspect it names. A colour does not answer "can I put
+  it in the dishwasher?".
+The attribute ranker compares a product's own attributes with each other, so one of them always wins; these are the
+checks that a winner could be an answer at all."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from shopmind.assistant.factcheck import colours_in
+from shopmind.assistant.slots import aspect_of
+from shopmind.text.normalize import normalize_units
+from shopmind.text.stopwords import EN_ATTRIBUTE_QUESTION_STOPWORDS
+from shopmind.text.tokenize import tokenize
+
+# dimension → (unit words a question may name, canonical unit suffixes of shopmind.text.normalize, attribute-name words)
+DIMENSIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "power": (r"watts?|wattage|瓦", ("w",), ("watt", "power")),
+    "voltage": (r"volts?|voltage|伏", ("v",), ("volt",)),
+    "weight": (r"pounds?|lbs?|ounces?|kilograms?|kilos?|grams?|磅|公斤|千克|克", ("lb", "oz", "kg"), ("weight",)),
+    "length": (r"inches|inch|feet|foot|centimeters?|millimeters?|meters?|英寸|英尺|厘米|毫米|米", ("in", "ft", "cm", "mm"),
+               ("length", "width", "height", "depth", "dimension", "size", "diameter", "thickness")),
+    "volume": (r"gallons?|liters?|litres?|milliliters?|加仑|升|毫升", ("gal", "ml"), ("volume", "capacity")),
+    "time": (r"hours?|minutes?|小时|分钟", (), ("time", "life", "hour", "runtime", "duration")),
+}
+# wh-word → attribute-name words that can answer it (English names; a Chinese question is checked on its own words)
+WH: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
+    "agent": (re.compile(r"^\s*who\b|\bwho (?:is|are|made|makes|directed|starred|stars|wrote|plays?)\b|"
+                         r"^\s*which \w+ (?:made|makes|produced|produces|manufactured|manufactures|published|directed|released)\b|谁"),
+              ("brand", "manufacturer", "maker", "author", "artist", "director", "actor", "actress", "cast", "star", "designer",
+               "publisher", "creator", "composer", "performer", "studio", "label", "by", "vendor", "seller")),
+    "place": (re.compile(r"\bwhere\b.*\b(?:made|from|produced|manufactured|built|assembled)\b|(?:哪里|哪儿|哪个国家|哪国)(?:制造|生产|产|出产|做)|产地|原产"),
+              ("origin", "country", "made in", "location", "region", "place", "city", "state", "manufactured", "produced")),
+}
+_ASK = r"(?:how many|how much|in|多少|几)"
+_ASKS = {dim: re.compile(rf"{_ASK}\s*(?:\w+\s+){{0,2}}?(?:{words})(?![a-z])", re.IGNORECASE) for dim, (words, _, _) in DIMENSIONS.items()}
+
+
+# a weight asked without a unit word ("how much does it weigh?", "有多重")
+_WEIGHT_RE = re.compile(r"\bweigh(?:s|ed)?\b|\bhow heavy\b|多重|多沉|重量")
+
+
+def asked_dimension(question: str) -> str | None:
+    """The dimension a question asks a quantity in ("how many watts" → 'power', "how much does it weigh?" →
+    'weight'), or None."""
+    q = question.casefold()
+    found = {dim for dim, rx in _ASKS.items() if rx.search(q)} | ({"weight"} if _WEIGHT_RE.search(q) else set())
+    return found.pop() if len(found) == 1 else None
+
+
+def fits(dimension: str, key: str, value: str) -> bool:
+    """Whether an attribute can answer a quantity in `dimension`: its value carries one of the dimension's units, or
+    its name is the dimension's own ("item_weight" for a weight)."""
+    _, units, names = DIMENSIONS[dimension]
+    if any(n in key.casefold() for n in names):
+        return True
+    v = normalize_units(value.casefold())
+    return any(re.search(rf"\d{u}(?![a-z])", v) for u in units)
+
+
+def asked_kind(question: str) -> str | None:
+    """'agent' for a who-question, 'place' for a where-question, else None."""
+    q = question.casefold()
+    found = [kind for kind, (rx, _) in WH.items() if rx.search(q)]
+    return found[0] if len(found) == 1 else None
+
+
+def names_kind(kind: str, key: str) -> bool:
+    """Whether an attribute's name says it holds an answer of that kind ('director' for a who-question)."""
+    words = set(re.findall(r"[a-z]+", key.casefold().replace("_", " ")))
+    name = " ".join(sorted(words))
+    return any((w in words) if " " not in w else (w in key.casefold().replace("_", " ")) for w in WH[kind][1]) or not name
+
+
+POLAR_RE = re.compile(r"^\s*(?:is|are|does|do|did|can|could|will|would|has|have|should)\b|吗\s*[?？]?\s*$|是否|能不能|可不可以|有没有")
+_GENERIC = frozenset({"doe", "do", "come", "get", "put", "will", "can", "make", "use", "need", "have", "work", "good"})
+
+
+_CHOICE_RE = re.compile(r"\bor\b|还是")
+
+
+def is_polar(question: str) -> bool:
+    """Whether the question is a yes/no question ("does it …?", "…吗？"); one that offers choices ("is it round,
+    square or some other shape?", "…还是…") asks for a value instead."""
+    q = question.casefold()
+    return bool(POLAR_RE.search(q)) and not _CHOICE_RE.search(q)
+
+
+def content_words(question: str) -> list[str]:
+    """The question's stemmed content words (no question or generic verbs): what a yes/no question is about."""
+    return [t for t in tokenize(question) if t not in EN_ATTRIBUTE_QUESTION_STOPWORDS and t not in _GENERIC]
+
+
+def about(words: list[str], key: str, value: str, hints: dict[str, tuple[str, ...]]) -> bool:
+    """Whether a yes/no question with these content words is about this attribute: a word shared with its name or
+    value (or their first four letters: 'waterproof' ~ 'water resistance'), or a hint word for its name."""
+    own = set(tokenize(key.replace("_", " "))) | set(tokenize(value))
+    name = key.casefold().replace("_", " ")
+    for w in words:
+        if w in own or (len(w) >= 4 and any(len(o) >= 4 and o[:4] == w[:4] for o in own)):
+            return True
+        if any(f in name for f in hints.get(w, ())):
+            return True
+    return False
+
+
+_COLOUR_NAMES = ("color", "colour", "shade", "hue", "finish", "颜色", "色")
+
+
+def states_colour(key: str, value: str) -> bool:
+    """Whether an attribute can answer "what colour is it?": its name is a colour's, or its value names a colour."""
+    return any(n in key.casefold() for n in _COLOUR_NAMES) or bool(colours_in(value))
+
+
+def answer_filter(question: str, english: str | None, title: str, aspect: str | None,
+                  hints: dict[str, tuple[str, ...]], families: dict[str, tuple[str, ...]]) -> Callable[[str, str], bool]:
+    """Whether an attribute (key, value text) could answer the question at all, by every check above. `english`: the
+    question's English gloss (a Chinese question), read for the words a yes/no question is about; `title`: the
+    product's, whose words are not the question's aspect ("On Golden Pond" asks no colour); `families`: aspect →
+    attribute-name fragments."""
+    dimension = asked_dimension(question)
+    kind = asked_kind(question)
+    q_words = {w.casefold() for w in re.findall(r"\w+", title)}
+    colour = aspect == "colour" and aspect_of(" ".join(w for w in re.findall(r"\w+", question.casefold()) if w not in q_words)) == "colour"
+    polar = is_polar(question)
+    words = content_words(english or question) if polar else []
+    family = families.get(aspect or "", ())
+
+    def ok(key: str, value: str) -> bool:
+        if dimension is not None and not fits(dimension, key, value):
+            return False
+        if kind is not None and not names_kind(kind, key):
+            return False
+        if colour and not states_colour(key, value):
+            return False
+        return not polar or about(words, key, value, hints) or any(f in key.casefold() for f in family)
+
+    return ok
+
