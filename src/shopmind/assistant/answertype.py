@@ -47,6 +47,8 @@ _ASKS = {dim: re.compile(rf"{_ASK}\s*(?:\w+\s+){{0,2}}?(?:{words})(?![a-z])", re
 
 # a weight asked without a unit word ("how much does it weigh?", "有多重")
 _WEIGHT_RE = re.compile(r"\bweigh(?:s|ed)?\b|\bhow heavy\b|多重|多沉|重量")
+# a duration asked without a unit word ("how long does the battery last?", "能用多久")
+_DURATION_RE = re.compile(r"\bhow long (?:does|will|do|can|would)\b|多久|多长时间")
 
 
 def asked_dimension(question: str) -> str | None:
@@ -54,6 +56,7 @@ def asked_dimension(question: str) -> str | None:
     'weight'), or None."""
     q = question.casefold()
     found = {dim for dim, rx in _ASKS.items() if rx.search(q)} | ({"weight"} if _WEIGHT_RE.search(q) else set())
+    found |= {"time"} if _DURATION_RE.search(q) else set()
     return found.pop() if len(found) == 1 else None
 
 
@@ -67,9 +70,14 @@ def fits(dimension: str, key: str, value: str) -> bool:
     return any(re.search(rf"\d{u}(?![a-z])", v) for u in units)
 
 
+_FOR_WHOM = re.compile(r"给谁|为谁|适合谁|谁(?:来)?用|\bwho (?:is|are) (?:it|this|these|they) (?:for|meant for|aimed at)\b|\bfor whom\b")
+
+
 def asked_kind(question: str) -> str | None:
-    """'agent' for a who-question, 'place' for a where-question, else None."""
+    """'agent' for a who-question, 'place' for a where-question, else None ("who is it for?" asks an audience)."""
     q = question.casefold()
+    if _FOR_WHOM.search(q):
+        return None
     found = [kind for kind, (rx, _) in WH.items() if rx.search(q)]
     return found[0] if len(found) == 1 else None
 
@@ -81,7 +89,7 @@ def names_kind(kind: str, key: str) -> bool:
     return any((w in words) if " " not in w else (w in key.casefold().replace("_", " ")) for w in WH[kind][1]) or not name
 
 
-POLAR_RE = re.compile(r"^\s*(?:is|are|does|do|did|can|could|will|would|has|have|should)\b|吗\s*[?？]?\s*$|是否|能不能|可不可以|有没有")
+POLAR_RE = re.compile(r"^\s*(?:is|are|does|do|did|can|could|will|would|has|have|should)\b|吗\s*(?:[?？]|$)|是否|能不能|可不可以|有没有")
 _GENERIC = frozenset({"doe", "do", "come", "get", "put", "will", "can", "make", "use", "need", "have", "work", "good"})
 
 

@@ -74,7 +74,8 @@ def _key_words(key: str) -> list[str]:
 def named_in_chinese(keys: list[str], question: str) -> str | None:
     """The English-named attribute a Chinese question names in Chinese, or None (none, or two equally well): its
     Chinese name (`zh_name`, or a whole-name CC-CEDICT rendering, two characters or more) inside the question, or a
-    dictionary word of the question whose renderings hold every word of the name (哪年 → "which year" → year). The
+    dictionary word of the question whose renderings hold every word of the name (哪年 → "which year" → year), or
+    else its head word (model_year); two equally good candidates are none. The
     ranker reads only a lossy English gloss of a Chinese question; a name the shopper wrote out needs no guessing."""
     lex = _lexicon()
     if lex is None or not has_cjk(question) or not keys:
@@ -87,9 +88,11 @@ def named_in_chinese(keys: list[str], question: str) -> str | None:
         primary = zh_name(key)
         names = [primary, *lex.to_chinese(key.replace("_", " ").strip())]
         hits = [(int(n == primary), len(n)) for n in names if len(n) >= 2 and has_cjk(n) and n in question]
-        words = set(_key_words(key))
-        if words and any(words <= terms for src, terms in segs if has_cjk(src)):
+        words = _key_words(key)
+        if words and any(set(words) <= terms for src, terms in segs if has_cjk(src)):
             hits.append((0, 1))
+        elif words and any(words[-1] in terms for src, terms in segs if has_cjk(src)):
+            hits.append((0, 0))  # its head word ("model year" ← 哪一年 "which year"): the weakest evidence
         if hits:
             best.append((max(hits), key))
     if not best:

@@ -34,7 +34,7 @@ def named_intent(intent: str, link: Link, has_focus: bool, message: str, on_page
         return "ask"
     if intent == "find" and link.named and link.confidence[0] >= SURE and _ASKS.search(_without(message, link.titles[0])):
         return "ask"
-    if on_page and not link.ids and intent in ("find", "out_of_scope", "chitchat") and _ASKS.search(message.casefold()):
+    if on_page and not link.ids and intent in ("find", "out_of_scope", "chitchat") and (_ASKS.search(message.casefold()) or "还是" in message):
         return "ask"
     if has_focus and intent in ("ask", "find", "out_of_scope") and len(refs_of(message)) >= 2 and _DIFFER.search(message.casefold()):
         return "compare"  # "how do the first and second one differ?"

@@ -95,10 +95,14 @@ def not_stated(p: Product, what_en: str, what_zh: str, lang: str) -> list[Senten
         names += [n for n, ok in (("价格", p.price is not None), ("品牌", bool(p.brand)), ("类目", bool(p.category))) if ok]
     else:
         names += [n for n, ok in (("price", p.price is not None), ("brand", bool(p.brand)), ("category", bool(p.category))) if ok]
+    if p.description:
+        names.append("商品描述" if lang == "zh" else "a description")
     if names:
         names = list(dict.fromkeys(names))
         text = "目录里列出的是它的：" + "、".join(names) + "。" if lang == "zh" else "What it does list for it: " + ", ".join(names) + "."
-        out.append(Sentence(text=text, source=Source(kind="catalog", product_id=p.id, field="none"), evidence=p.title))
+    else:  # a title-only record: say so, rather than nothing
+        text = "目录里只有它的商品名称。" if lang == "zh" else "The catalog lists only its title."
+    out.append(Sentence(text=text, source=Source(kind="catalog", product_id=p.id, field="none"), evidence=p.title))
     return out
 
 
