@@ -141,3 +141,30 @@ def test_a_new_list_forgets_the_earlier_product(assistant):
     cited = [s.source.product_id for s in r.sentences if s.source.product_id]
     assert cited and cited[0] == fresh.products[0].id
     assert re.search(r"\d{4}", r.text)
+
+
+@pytest.mark.parametrize("message", ["主要演员有哪些？", "where was this one shot?"])
+def test_a_question_word_on_a_product_page_asks_about_that_product(assistant, message):
+    r = assistant.chat(f"page-q-{len(message)}", message, product_id="m1")
+    assert r.intent == "ask" and r.products[0].id == "m1"
+    assert r.answer_kind == "not_stated"  # the catalog has no cast or locations: said so, not a search
+
+
+@pytest.mark.parametrize(("listing", "question"), [("batman films", "how do the first and the second one differ?"),
+                                                  ("batman films", "第一部和第二部有什么不同")])
+def test_two_positions_and_a_difference_compare_them(assistant, listing, question):
+    sid = f"diff-{len(question)}"
+    shown = assistant.chat(sid, listing)
+    r = assistant.chat(sid, question)
+    assert r.intent == "compare"
+    cited = {s.source.product_id for s in r.sentences if s.source.product_id}
+    assert {p.id for p in shown.products[:2]} <= cited
+
+
+def test_first_said_of_a_release_is_the_earliest_of_the_list(assistant, catalog):
+    sid = "set-first"
+    shown = assistant.chat(sid, "batman films")
+    by_id = {p.id: p for p in catalog}
+    years = {c.id: by_id[c.id].attributes["year"] for c in shown.products if "year" in by_id[c.id].attributes}
+    r = assistant.chat(sid, "which of these came out first?")
+    assert len(years) >= 2 and r.products and {c.id for c in r.products} == {i for i, y in years.items() if y == min(years.values())}

@@ -75,3 +75,15 @@ def test_slots_refine_and_refs():
     assert refs_of("compare the first and third") == [0, 2]
     assert refs_of("这两个有什么区别") == [0, 1]
     assert refs_of("第二个多少钱") == [1]
+
+
+@pytest.mark.parametrize(("text", "refs"), [
+    ("最后一部呢，哪年的？", [-1]),  # a film's measure word, not only 个/款/件
+    ("第二部是哪年上映的？", [1]),
+    ("这两台有什么区别", [0, 1]),
+    ("and the last film, when was it released?", [-1]),
+    ("the last one", [-1]),
+    ("is it the best one at last?", []),  # "at last" points at nothing
+])
+def test_refs_with_any_measure_word(text, refs):
+    assert refs_of(text) == refs

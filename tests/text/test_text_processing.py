@@ -27,6 +27,11 @@ from shopmind.text import detect_language, normalize, pinyin_query_tokens, pinyi
         ("Drill. Bits.", "drill bits"),
         ("60 watt bulb", "60w bulb"),
         ("5kg 洗衣机", "5kg 洗衣机"),
+        ("Werner 9英尺玻璃钢人字梯", "werner 9ft 玻璃钢人字梯"),  # a Chinese unit meets the title's "9 ft."
+        ("Pro-Lift 2-Ton Floor Jack", "pro lift 2ton floor jack"),
+        ("2吨卧式千斤顶", "2ton 卧式千斤顶"),
+        ("5加仑水桶 16盎司", "5gal 水桶 16oz"),
+        ("Tons of fun", "tons of fun"),  # no number: a word, not a unit
         ("", ""),
     ],
 )

@@ -38,7 +38,8 @@ WH: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
                          r"^\s*which \w+ (?:made|makes|produced|produces|manufactured|manufactures|published|directed|released)\b|谁"),
               ("brand", "manufacturer", "maker", "author", "artist", "director", "actor", "actress", "cast", "star", "designer",
                "publisher", "creator", "composer", "performer", "studio", "label", "by", "vendor", "seller")),
-    "place": (re.compile(r"\bwhere\b.*\b(?:made|from|produced|manufactured|built|assembled)\b|(?:哪里|哪儿|哪个国家|哪国)(?:制造|生产|产|出产|做)|产地|原产"),
+    "place": (re.compile(r"\bwhere\b(?! (?:can|could|should|would|do) (?:i|you|we)\b)|\b(?:which|what) country\b|"
+                         r"(?:哪里|哪儿|哪个国家|哪国)(?:制造|生产|产|出产|做|拍)|产地|原产"),
               ("origin", "country", "made in", "location", "region", "place", "city", "state", "manufactured", "produced")),
 }
 _ASK = r"(?:how many|how much|in|多少|几)"
@@ -104,19 +105,25 @@ def is_polar(question: str) -> bool:
 
 
 def content_words(question: str) -> list[str]:
-    """The question's stemmed content words (no question or generic verbs): what a yes/no question is about."""
-    return [t for t in tokenize(question) if t not in EN_ATTRIBUTE_QUESTION_STOPWORDS and t not in _GENERIC]
+    """The question's stemmed content words (question words dropped): what a yes/no question is about."""
+    return [t for t in tokenize(question) if t not in EN_ATTRIBUTE_QUESTION_STOPWORDS]
 
 
-def about(words: list[str], key: str, value: str, hints: dict[str, tuple[str, ...]]) -> bool:
-    """Whether a yes/no question with these content words is about this attribute: a word shared with its name or
-    value (or their first four letters: 'waterproof' ~ 'water resistance'), or a hint word for its name."""
+def about(words: list[str], key: str, value: str, hints: dict[str, tuple[str, ...]],
+          assoc: dict[str, dict[str, float]] | None = None) -> bool:
+    """Whether a yes/no question with these content words is about this attribute: a hint word for its name ('work' →
+    compatible), or a word other than a generic verb that it shares with its name or value (or their first four
+    letters: 'waterproof' ~ 'water resistance') or that the attribute ranker learned to associate with a word of its
+    name from real questions ('adhere' → material)."""
     own = set(tokenize(key.replace("_", " "))) | set(tokenize(value))
     name = key.casefold().replace("_", " ")
+    name_words = set(tokenize(name))
     for w in words:
-        if w in own or (len(w) >= 4 and any(len(o) >= 4 and o[:4] == w[:4] for o in own)):
-            return True
         if any(f in name for f in hints.get(w, ())):
+            return True
+        if w in _GENERIC:  # "does", "have", "come": associated with every kind of attribute, evidence of none
+            continue
+        if w in own or (len(w) >= 4 and any(len(o) >= 4 and o[:4] == w[:4] for o in own)) or (assoc and name_words & set(assoc.get(w, {}))):
             return True
     return False
 
@@ -129,12 +136,15 @@ def states_colour(key: str, value: str) -> bool:
     return any(n in key.casefold() for n in _COLOUR_NAMES) or bool(colours_in(value))
 
 
-def answer_filter(question: str, english: str | None, title: str, aspect: str | None,
-                  hints: dict[str, tuple[str, ...]], families: dict[str, tuple[str, ...]]) -> Callable[[str, str], bool]:
-    """Whether an attribute (key, value text) could answer the question at all, by every check above. `english`: the
-    question's English gloss (a Chinese question), read for the words a yes/no question is about; `title`: the
-    product's, whose words are not the question's aspect ("On Golden Pond" asks no colour); `families`: aspect →
-    attribute-name fragments."""
+def answer_filter(question: str, english: str | None, title: str, aspect: str | None, hints: dict[str, tuple[str, ...]],
+                  families: dict[str, tuple[str, ...]], assoc: dict[str, dict[str, float]] | None = None,
+                  ) -> tuple[Callable[[str, str], bool], Callable[[str, str], bool]]:
+    """(can_hold, on_topic) for attributes (key, value text). `can_hold`: the attribute could hold the kind of answer
+    asked for (a quantity in its dimension, who / where, a colour); `on_topic`: a yes/no question's words touch it
+    (always true for other questions) — softer evidence, which the caller weighs against the ranker's confidence.
+    `english`: the question's English gloss (a Chinese question), read for the words a yes/no question is about;
+    `title`: the product's, whose words are not the question's aspect ("On Golden Pond" asks no colour); `families`:
+    aspect → attribute-name fragments; `assoc`: the ranker's learned question word → name word associations."""
     dimension = asked_dimension(question)
     kind = asked_kind(question)
     q_words = {w.casefold() for w in re.findall(r"\w+", title)}
@@ -143,14 +153,14 @@ def answer_filter(question: str, english: str | None, title: str, aspect: str | 
     words = content_words(english or question) if polar else []
     family = families.get(aspect or "", ())
 
-    def ok(key: str, value: str) -> bool:
+    def can_hold(key: str, value: str) -> bool:
         if dimension is not None and not fits(dimension, key, value):
             return False
         if kind is not None and not names_kind(kind, key):
             return False
-        if colour and not states_colour(key, value):
-            return False
-        return not polar or about(words, key, value, hints) or any(f in key.casefold() for f in family)
+        return not colour or states_colour(key, value)
 
-    return ok
+    def on_topic(key: str, value: str) -> bool:
+        return not polar or about(words, key, value, hints, assoc) or any(f in key.casefold() for f in family)
 
+    return can_hold, on_topic

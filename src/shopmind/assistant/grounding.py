@@ -192,8 +192,9 @@ def find_attribute(p: Product, aspect: str | None, question: str, lang: str = "e
     question = clip(question, MAX_QUESTION_CHARS)  # the encoders' cost grows with length; questions are short
     cjk = bool(re.search(r"[\u3400-\u9fff]", question))
     english = gloss(question) if cjk else None
-    ok = answer_filter(question, english, p.title, aspect, HINTS, ASPECT_KEYS)
-    allowed = [(k, v) for k, v in items if ok(k, fmt_value(v))]
+    ranker = default_ranker()
+    can_hold, on_topic = answer_filter(question, english, p.title, aspect, HINTS, ASPECT_KEYS, ranker.stats.assoc if ranker else None)
+    allowed = [(k, v) for k, v in items if can_hold(k, fmt_value(v))]
     if not allowed:
         return None
     threshold: float | None = None
@@ -207,14 +208,14 @@ def find_attribute(p: Product, aspect: str | None, question: str, lang: str = "e
         if has_family or not english:  # the aspect the question names has its attribute (颜色 → color): the rule path answers
             return _rule_attribute(allowed, aspect, question)
         question, threshold = english, GLOSS_THRESHOLD
-    ranker = default_ranker()
     if ranker is None:
         return _rule_attribute(allowed, aspect, question)
     threshold = threshold if threshold is not None else ranker.threshold
     every = ranker.scores(question, [(k, fmt_value(v)) for k, v in items])
     ceiling = max(every)  # plausibility is judged against the ranker's favourite, answerable or not
     keep = {k for k, _ in allowed}
-    scores = [sc if k in keep else 0.0 for (k, _), sc in zip(items, every, strict=True)]
+    # a yes/no question's words touch no word of an attribute: it answers only when the ranker is sure of it anyway
+    scores = [sc if k in keep and (sc >= POLAR_TRUST or on_topic(k, fmt_value(v))) else 0.0 for (k, v), sc in zip(items, every, strict=True)]
     best = max(range(len(items)), key=scores.__getitem__)
     key, top = items[best][0], scores[best]
     if top <= 0.0:
@@ -232,6 +233,9 @@ def find_attribute(p: Product, aspect: str | None, question: str, lang: str = "e
     return key if top >= threshold else None
 
 
+# the ranker score above which an attribute answers a yes/no question that shares no word with it ("is this wood?" →
+# material); chosen on held-out hetPQA questions (test + dev, as scripts/calibrate_attr_threshold.py), never a bench
+POLAR_TRUST = 0.9
 PLAUSIBLE = 0.5  # an aspect's attribute counts as a near-tie when the ranker gives it at least half its top score
 
 
