@@ -14,6 +14,7 @@ text, apart), set_accuracy, language_agreement, p50/p95/max ms per chat call.
     nice python bench/assistant_generalise.py [--split dev] [--json]          # dev only (the default)
     nice python bench/assistant_generalise.py --split sealed --final --json   # the final run: the only reader of sealed.jsonl
     nice python bench/assistant_generalise.py --split sealed2 --final --json  # the next final run: the only reader of sealed2.jsonl
+    nice python bench/assistant_generalise.py --split sealed3 --final --json  # the final run after that: the only reader of sealed3.jsonl
 """
 
 from __future__ import annotations
@@ -253,8 +254,8 @@ def resummarize(path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("SHOPMIND_SHARED_DATA", REPO.parent / "shared" / "data")))
-    ap.add_argument("--split", choices=("dev", "sealed", "sealed2", "all"), default="dev", help="all = dev + sealed (not sealed2)")
-    ap.add_argument("--final", action="store_true", help="required to read a sealed part, sealed or sealed2 (the final run only)")
+    ap.add_argument("--split", choices=("dev", "sealed", "sealed2", "sealed3", "all"), default="dev", help="all = dev + sealed (not sealed2/sealed3)")
+    ap.add_argument("--final", action="store_true", help="required to read a sealed part, sealed, sealed2 or sealed3 (the final run only)")
     ap.add_argument("--backend", default="none", help="LLM URL (default: none)")
     ap.add_argument("--limit", type=int, default=0, help="first N records (0 = all)")
     ap.add_argument("--out", type=Path, default=None, help="result file (default bench/results/assistant_generalise_<split>.json)")
