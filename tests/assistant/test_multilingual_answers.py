@@ -134,12 +134,13 @@ def test_cheapest_of_the_shown_and_a_comparison_the_catalog_cannot_make(toys, mo
 
 def test_a_superlative_paraphrase(toys, movies):
     out, found = set_turn("compare", "which of these costs the least?", [], [t.id for t in toys], _get(toys), "en")
-    assert [p.id for p in found] == [min(toys, key=lambda t: t.price).id]
+    cheapest = min(toys, key=lambda t: t.price)
+    assert [p.id for p in found] == [cheapest.id] and f"{cheapest.price:.2f}" in out[0].text
     shown = by_title(movies, "Toy Story", "Heat", "Casablanca", "Fargo", "Babe")
     oldest = min(shown, key=lambda p: p.attributes["year"])
     # "first" said of a release is the earliest, not the first position (which would come as refs=[0])
     out, found = set_turn("ask", "which one came out first?", [0], [p.id for p in shown], _get(shown), "en")
-    assert [p.id for p in found] == [oldest.id]
+    assert [p.id for p in found] == [oldest.id] and str(oldest.attributes["year"]) in out[0].text
 
 
 def test_a_question_about_one_product_is_not_a_set_question(movies):

@@ -5,9 +5,9 @@
   watts does it draw?".
 - "Who" is answered only by an attribute that names an agent (brand, maker, author, cast…) and "where" only by one that
   names a place (origin, country, location…): genres never answer "who are the lead actors?".
-- A yes/no question ("does it come with subtitles?", "带遥控器吗") is answered only by an attribute it is about: one
-  whose name or value shares a word with the question, or of the aspect it names. A colour does not answer "can I put
-  it in the dishwasher?".
+- A yes/no question ("does it come with subtitles?", "带遥控器吗") is answered by an attribute it is about — one whose
+  name or value shares a word with the question, or of the aspect it names — or one the ranker is near certain of
+  (grounding.POLAR_TRUST). A colour does not answer "can I put it in the dishwasher?".
 The attribute ranker compares a product's own attributes with each other, so one of them always wins; these are the
 checks that a winner could be an answer at all."""
 
