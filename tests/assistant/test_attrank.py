@@ -6,6 +6,7 @@ import csv
 import importlib.util
 from collections import defaultdict
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -161,6 +162,7 @@ class _FixedRanker:
 
     def __init__(self, scores: dict[str, float], threshold: float = 0.3) -> None:
         self.by_key, self.threshold = scores, threshold
+        self.stats = SimpleNamespace(assoc={})  # no learned question word → attribute name associations
 
     def scores(self, question, items):
         return [self.by_key.get(k, 0.0) for k, _ in items]

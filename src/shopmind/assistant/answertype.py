@@ -148,7 +148,8 @@ def answer_filter(question: str, english: str | None, title: str, aspect: str | 
     dimension = asked_dimension(question)
     kind = asked_kind(question)
     q_words = {w.casefold() for w in re.findall(r"\w+", title)}
-    colour = aspect == "colour" and aspect_of(" ".join(w for w in re.findall(r"\w+", question.casefold()) if w not in q_words)) == "colour"
+    rest = " ".join(w for w in re.findall(r"\w+", question.casefold()) if w not in q_words)  # a colour in the title is no aspect
+    colour = aspect == "colour" and (aspect_of(rest) == "colour" or bool(colours_in(rest)))
     polar = is_polar(question)
     words = content_words(english or question) if polar else []
     family = families.get(aspect or "", ())
