@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from shopmind.assistant.attrank import ASPECT_KEYS, HINTS
 from shopmind.assistant.factcheck import colours_in
 from shopmind.assistant.slots import aspect_of
 from shopmind.text.normalize import normalize_units
@@ -84,10 +85,11 @@ def asked_kind(question: str) -> str | None:
 
 
 def names_kind(kind: str, key: str) -> bool:
-    """Whether an attribute's name says it holds an answer of that kind ('director' for a who-question)."""
-    words = set(re.findall(r"[a-z]+", key.casefold().replace("_", " ")))
-    name = " ".join(sorted(words))
-    return any((w in words) if " " not in w else (w in key.casefold().replace("_", " ")) for w in WH[kind][1]) or not name
+    """Whether an attribute's name says it holds an answer of that kind ('director' for a who-question); a name with
+    no Latin words (a Chinese key) is not judged."""
+    name = key.casefold().replace("_", " ")
+    words = set(re.findall(r"[a-z]+", name))
+    return not words or any((w in name) if " " in w else (w in words) for w in WH[kind][1])
 
 
 POLAR_RE = re.compile(r"^\s*(?:is|are|does|do|did|can|could|will|would|has|have|should)\b|吗\s*(?:[?？]|$)|是否|能不能|可不可以|有没有")
@@ -109,8 +111,7 @@ def content_words(question: str) -> list[str]:
     return [t for t in tokenize(question) if t not in EN_ATTRIBUTE_QUESTION_STOPWORDS]
 
 
-def about(words: list[str], key: str, value: str, hints: dict[str, tuple[str, ...]],
-          assoc: dict[str, dict[str, float]] | None = None) -> bool:
+def about(words: list[str], key: str, value: str, assoc: dict[str, dict[str, float]] | None = None) -> bool:
     """Whether a yes/no question with these content words is about this attribute: a hint word for its name ('work' →
     compatible), or a word other than a generic verb that it shares with its name or value (or their first four
     letters: 'waterproof' ~ 'water resistance') or that the attribute ranker learned to associate with a word of its
@@ -119,7 +120,7 @@ def about(words: list[str], key: str, value: str, hints: dict[str, tuple[str, ..
     name = key.casefold().replace("_", " ")
     name_words = set(tokenize(name))
     for w in words:
-        if any(f in name for f in hints.get(w, ())):
+        if any(f in name for f in HINTS.get(w, ())):
             return True
         if w in _GENERIC:  # "does", "have", "come": associated with every kind of attribute, evidence of none
             continue
@@ -136,15 +137,14 @@ def states_colour(key: str, value: str) -> bool:
     return any(n in key.casefold() for n in _COLOUR_NAMES) or bool(colours_in(value))
 
 
-def answer_filter(question: str, english: str | None, title: str, aspect: str | None, hints: dict[str, tuple[str, ...]],
-                  families: dict[str, tuple[str, ...]], assoc: dict[str, dict[str, float]] | None = None,
+def answer_filter(question: str, english: str | None, title: str, aspect: str | None, assoc: dict[str, dict[str, float]] | None = None,
                   ) -> tuple[Callable[[str, str], bool], Callable[[str, str], bool]]:
     """(can_hold, on_topic) for attributes (key, value text). `can_hold`: the attribute could hold the kind of answer
     asked for (a quantity in its dimension, who / where, a colour); `on_topic`: a yes/no question's words touch it
     (always true for other questions) — softer evidence, which the caller weighs against the ranker's confidence.
     `english`: the question's English gloss (a Chinese question), read for the words a yes/no question is about;
-    `title`: the product's, whose words are not the question's aspect ("On Golden Pond" asks no colour); `families`:
-    aspect → attribute-name fragments; `assoc`: the ranker's learned question word → name word associations."""
+    `title`: the product's, whose words are not the question's aspect ("On Golden Pond" asks no colour); `assoc`: the
+    ranker's learned question word → name word associations."""
     dimension = asked_dimension(question)
     kind = asked_kind(question)
     q_words = {w.casefold() for w in re.findall(r"\w+", title)}
@@ -152,7 +152,7 @@ def answer_filter(question: str, english: str | None, title: str, aspect: str | 
     colour = aspect == "colour" and (aspect_of(rest) == "colour" or bool(colours_in(rest)))
     polar = is_polar(question)
     words = content_words(english or question) if polar else []
-    family = families.get(aspect or "", ())
+    family = ASPECT_KEYS.get(aspect or "", ())
 
     def can_hold(key: str, value: str) -> bool:
         if dimension is not None and not fits(dimension, key, value):
@@ -162,6 +162,6 @@ def answer_filter(question: str, english: str | None, title: str, aspect: str | 
         return not colour or states_colour(key, value)
 
     def on_topic(key: str, value: str) -> bool:
-        return not polar or about(words, key, value, hints, assoc) or any(f in key.casefold() for f in family)
+        return not polar or about(words, key, value, assoc) or any(f in key.casefold() for f in family)
 
     return can_hold, on_topic

@@ -75,8 +75,8 @@ def named_in_chinese(keys: list[str], question: str) -> str | None:
     """The English-named attribute a Chinese question names in Chinese, or None (none, or two equally well): its
     Chinese name (`zh_name`, or a whole-name CC-CEDICT rendering, two characters or more) inside the question, or a
     dictionary word of the question whose renderings hold every word of the name (哪年 → "which year" → year), or
-    else its head word (model_year); two equally good candidates are none. The
-    ranker reads only a lossy English gloss of a Chinese question; a name the shopper wrote out needs no guessing."""
+    else its head word (model_year); two equally good candidates are none. The ranker reads only a lossy English gloss
+    of a Chinese question; a name the shopper wrote out needs no guessing."""
     lex = _lexicon()
     if lex is None or not has_cjk(question) or not keys:
         return None

@@ -193,7 +193,7 @@ def find_attribute(p: Product, aspect: str | None, question: str, lang: str = "e
     cjk = bool(re.search(r"[\u3400-\u9fff]", question))
     english = gloss(question) if cjk else None
     ranker = default_ranker()
-    can_hold, on_topic = answer_filter(question, english, p.title, aspect, HINTS, ASPECT_KEYS, ranker.stats.assoc if ranker else None)
+    can_hold, on_topic = answer_filter(question, english, p.title, aspect, ranker.stats.assoc if ranker else None)
     allowed = [(k, v) for k, v in items if can_hold(k, fmt_value(v))]
     if not allowed:
         return None

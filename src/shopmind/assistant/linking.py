@@ -145,32 +145,27 @@ def _units(text: str, titles: _Titles, translate: bool) -> list[_Unit]:
     """The message's content words: Latin words (with close spellings when no title uses them) and either the
     Chinese words themselves (`translate` False: for Chinese titles) or the dictionary renderings of its words of two
     or more characters."""
-    out: list[_Unit] = []
-    seen: set[frozenset[str]] = set()  # a word said twice ("the X movie … movie") is one unit, not twice the weight
+    out: dict[frozenset[str], _Unit] = {}  # a word said twice ("the X movie … movie") is one unit, not twice the weight
     lex = _lexicon() if translate and ready() else None
     for run in _RUN_RE.findall(normalize(text)):
         if not CJK_RE.match(run):
             for tok in dict.fromkeys(english_tokens(run)):
                 if tok in _STOP:
                     continue
-                alts = [tok] if titles.known(tok) else [tok, *close_spellings(tok, titles.vocab)[:4]]
-                if frozenset(alts) not in seen:
-                    seen.add(frozenset(alts))
-                    out.append(_Unit(frozenset(alts), max(titles.idf(a) for a in alts)))
+                alts = frozenset([tok] if titles.known(tok) else [tok, *close_spellings(tok, titles.vocab)[:4]])
+                out.setdefault(alts, _Unit(alts, max(titles.idf(a) for a in alts)))
         elif lex is None:
             for tok in dict.fromkeys(_bigrams(run)):
-                if tok not in _STOP and titles.known(tok) and frozenset([tok]) not in seen:
-                    seen.add(frozenset([tok]))
-                    out.append(_Unit(frozenset([tok]), titles.idf(tok)))
+                if tok not in _STOP and titles.known(tok):
+                    out.setdefault(frozenset([tok]), _Unit(frozenset([tok]), titles.idf(tok)))
         else:
             for seg in lex.segment(run):
                 if len(seg.source) < 2:  # a lone character is mostly a function word or a bound morpheme ("想", "个")
                     continue
-                words = {t for r in seg.renderings[:SENSES] for t in english_tokens(normalize(r)) if t not in _STOP and titles.known(t)}
-                if words and frozenset(words) not in seen:
-                    seen.add(frozenset(words))
-                    out.append(_Unit(frozenset(words), max(titles.idf(a) for a in words), translated=True))
-    return out
+                words = frozenset(t for r in seg.renderings[:SENSES] for t in english_tokens(normalize(r)) if t not in _STOP and titles.known(t))
+                if words:
+                    out.setdefault(words, _Unit(words, max(titles.idf(a) for a in words), translated=True))
+    return list(out.values())
 
 
 def _describe(units: list[_Unit], title: str, titles: _Titles, cjk_message: bool) -> tuple[float, float, float, float, float]:
