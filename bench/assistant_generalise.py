@@ -11,10 +11,11 @@ Metrics per language (and per kind): answerable_accuracy (attribute + named-with
 (text; and by the structured sentence source, apart), false_facts, named_top1 (first card or cited product; and by the
 text, apart), set_accuracy, language_agreement, p50/p95/max ms per chat call.
 
-    nice python bench/assistant_generalise.py [--split dev] [--json]          # dev only (the default)
-    nice python bench/assistant_generalise.py --split sealed --final --json   # the final run: the only reader of sealed.jsonl
-    nice python bench/assistant_generalise.py --split sealed2 --final --json  # the next final run: the only reader of sealed2.jsonl
-    nice python bench/assistant_generalise.py --split sealed3 --final --json  # the final run after that: the only reader of sealed3.jsonl
+    nice python bench/assistant_generalise.py [--split dev|sealed|sealed2|all] [--json]  # dev (the default) and the seen parts
+    nice python bench/assistant_generalise.py --split sealed3 --final --json  # the final run: the only reader of sealed3.jsonl
+
+sealed and sealed2 had their one final run each (2026-12-06; 2026-12-07 12:55 UTC) and are development data since:
+their reruns go to *_rerun.json; `all` is dev + sealed + sealed2.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ import assistant as old_bench
 
 REPO = HERE.parent
 SETS = HERE / "assistant_sets"
+# parts whose one final run is over (sealed 2026-12-06, sealed2 2026-12-07 12:55 UTC): read freely since, results to *_rerun.json
+SEEN = ("sealed", "sealed2")
 ANSWERABLE = ("attribute", "named", "reference")
 
 
@@ -54,7 +57,7 @@ def check_frozen() -> dict[str, str]:
 
 
 def load(split: str) -> list[dict]:
-    names = ["dev.jsonl", "sealed.jsonl"] if split == "all" else [f"{split}.jsonl"]
+    names = [f"{n}.jsonl" for n in ("dev", *SEEN)] if split == "all" else [f"{split}.jsonl"]
     recs = []
     for name in names:
         for n, line in enumerate((SETS / name).read_text(encoding="utf-8").splitlines(), 1):
@@ -254,8 +257,8 @@ def resummarize(path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("SHOPMIND_SHARED_DATA", REPO.parent / "shared" / "data")))
-    ap.add_argument("--split", choices=("dev", "sealed", "sealed2", "sealed3", "all"), default="dev", help="all = dev + sealed (not sealed2/sealed3)")
-    ap.add_argument("--final", action="store_true", help="required to read a sealed part, sealed, sealed2 or sealed3 (the final run only)")
+    ap.add_argument("--split", choices=("dev", "sealed", "sealed2", "sealed3", "all"), default="dev", help="all = dev + the seen sealed parts (not sealed3)")
+    ap.add_argument("--final", action="store_true", help="required to read a sealed part that has not had its one final run (sealed3)")
     ap.add_argument("--backend", default="none", help="LLM URL (default: none)")
     ap.add_argument("--limit", type=int, default=0, help="first N records (0 = all)")
     ap.add_argument("--out", type=Path, default=None, help="result file (default bench/results/assistant_generalise_<split>.json)")
@@ -265,7 +268,7 @@ def main() -> None:
     if args.resummarize:
         resummarize(args.resummarize)
         return
-    if args.split != "dev" and not args.final:
+    if args.split not in ("dev", "all", *SEEN) and not args.final:
         raise SystemExit(f"--split {args.split} reads a sealed part: only the final run does (add --final)")
     sums = check_frozen()
     recs = load(args.split)[: args.limit or None]
@@ -296,7 +299,8 @@ def main() -> None:
     final = {"split": args.split, "backend": args.backend, "records": len(rows), "set_sha256": sums,
              "en": {k: v for k, v in res["en"].items() if k != "by_kind"}, "zh": {k: v for k, v in res["zh"].items() if k != "by_kind"},
              "shop_products": cat["n_products"], "seconds": round(time.perf_counter() - t0, 1)}
-    out = args.out or REPO / "bench" / "results" / f"assistant_generalise_{args.split}.json"
+    rerun = "_rerun" if args.split in SEEN and not args.final else ""
+    out = args.out or REPO / "bench" / "results" / f"assistant_generalise_{args.split}{rerun}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({**final, "by_kind": {lang: res[lang]["by_kind"] for lang in ("en", "zh")}, "rows": rows}, ensure_ascii=False, indent=1),
                    encoding="utf-8")

@@ -75,6 +75,17 @@ def test_compare_cites_both(assistant):
     assert {s.source.product_id for s in r.sentences} >= {c.id for c in r.products}
 
 
+def test_two_products_with_no_field_in_common_differ_by_what_each_lists(products):
+    from shopmind.assistant.grounding import compare
+
+    with_attrs = [p for p in products if p.id.startswith("pqa-") and p.attributes]
+    a = with_attrs[0]
+    b = next(p for p in with_attrs[1:] if not set(p.attributes) & set(a.attributes) and p.brand is None and p.price is None)
+    a = a.model_copy(update={"brand": None, "price": None})
+    fields = [(s.source.product_id, s.source.field) for s in compare(a, b, "en")]
+    assert (a.id, f"attributes.{next(iter(a.attributes))}") in fields and (b.id, f"attributes.{next(iter(b.attributes))}") in fields
+
+
 def test_recommend_falls_back_to_similar_items(assistant, products):
     latch = products[-5]
     r = assistant.chat("rec-1", "something to go with it", product_id=latch.id)
@@ -89,6 +100,17 @@ def test_faq_answers_quote_the_shops_file(shop, tmp_path):
         r = bot.chat("faq-1", "can I return this?")
         assert r.intent == "faq" and "30 days" in r.text
         assert r.sentences[0].source.kind == "faq" and r.sentences[0].source.section == "Returns"
+    finally:
+        (shop.home / "faq.md").unlink()
+
+
+def test_a_sure_search_stays_a_search_when_a_faq_keyword_matches(shop):
+    (shop.home / "faq.md").write_text("## Contact\nKeywords: phone, email\nCall us on 555-0100.\n", encoding="utf-8")
+    try:
+        bot = shop.new_assistant()
+        assert bot.chat("faq-2", "what's your phone number?").intent == "faq"
+        r = bot.chat("faq-3", "I need a new phone charger")
+        assert r.intent == "find" and "555" not in r.text
     finally:
         (shop.home / "faq.md").unlink()
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from shopmind.assistant import datasets as ds
-from shopmind.assistant.linking import FEATURES, EntityLinker, LinkModel, close_spellings, default_model, load_dictionary
+from shopmind.assistant.linking import FEATURES, EntityLinker, LinkModel, _units, close_spellings, default_model, load_dictionary
+from shopmind.assistant.linking_train import asked_idf, frames
+from shopmind.assistant.trainset import het_questions
 from shopmind.engine import ShopMind
 
 
@@ -90,10 +92,29 @@ def test_messages_that_name_nothing_rarely_link(linker, shared_data: Path):
     assert len(linked) / len(queries) <= 0.15, linked
 
 
+def test_words_shoppers_ask_with_weigh_less_than_the_name(linker, shared_data: Path):
+    """A word common in real shopper questions (hetPQA train) is weak evidence of a title: its weight is capped by its
+    IDF among those questions, so the frame around a name dilutes the message's coverage less."""
+    idf = asked_idf(het_questions(shared_data))
+    assert idf["doe"] < 2.0 and "geronimo" not in idf  # "does" is in most questions; a film's name in none
+    titles = linker._titles()
+    plain = {next(iter(u.alts)): u.weight for u in _units("what kind of film is Geronimo", titles, False)}
+    capped = {next(iter(u.alts)): u.weight for u in _units("what kind of film is Geronimo", titles, False, idf)}
+    assert capped["kind"] < plain["kind"] and capped["geronimo"] == plain["geronimo"]
+
+
+def test_real_questions_give_frames_for_a_name():
+    assert frames(["does it fold flat?", "is this item waterproof?", "great value"]) == ["does {m} fold flat?", "is {m} waterproof?"]
+
+
+def test_a_film_asked_about_in_a_longer_question_is_linked(linker):
+    assert linker.link("could you remind me which year Jurassic Park was released in cinemas?").named == "m82"
+
+
 def test_the_shipped_model_is_a_probability_with_its_threshold():
     model = default_model()
     assert model is not None and 0.0 < model.threshold < 1.0
-    assert list(model.to_json()["features"]) == list(FEATURES)
+    assert list(model.to_json()["features"]) == list(FEATURES) and model.asked  # the question-word IDF ships with it
     with pytest.raises(ValueError, match="features"):
         LinkModel.from_json({**model.to_json(), "features": ["score"]})
 
@@ -143,7 +164,7 @@ def test_a_new_list_forgets_the_earlier_product(assistant):
     assert re.search(r"\d{4}", r.text)
 
 
-@pytest.mark.parametrize("message", ["主要演员有哪些？", "where was this one shot?"])
+@pytest.mark.parametrize("message", ["主要演员有哪些？", "where was this one shot?", "大不大，具体多长"])
 def test_a_question_word_on_a_product_page_asks_about_that_product(assistant, message):
     r = assistant.chat(f"page-q-{len(message)}", message, product_id="m1")
     assert r.intent == "ask" and r.products[0].id == "m1"
@@ -151,7 +172,8 @@ def test_a_question_word_on_a_product_page_asks_about_that_product(assistant, me
 
 
 @pytest.mark.parametrize(("listing", "question"), [("batman films", "how do the first and the second one differ?"),
-                                                  ("batman films", "第一部和第二部有什么不同")])
+                                                  ("batman films", "第一部和第二部有什么不同"),
+                                                  ("batman films", "how would I tell the first and second apart?")])
 def test_two_positions_and_a_difference_compare_them(assistant, listing, question):
     sid = f"diff-{len(question)}"
     shown = assistant.chat(sid, listing)

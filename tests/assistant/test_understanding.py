@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shopmind.assistant.intents import IntentClassifier
-from shopmind.assistant.slots import SlotFiller, refs_of
+from shopmind.assistant.slots import SlotFiller, refs_of, without_refs
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +84,19 @@ def test_slots_refine_and_refs():
     ("and the last film, when was it released?", [-1]),
     ("the last one", [-1]),
     ("is it the best one at last?", []),  # "at last" points at nothing
+    ("tell me about number three", [2]), ("what does #4 cost", [3]), ("I'll take option 1", [0]),
+    ("the final pick, is it any good?", [-1]), ("the one at the bottom", [-1]), ("the top result please", [0]),
+    ("will the battery last a day?", []), ("is the top made of oak?", []),  # a verb and a part of the product
 ])
 def test_refs_with_any_measure_word(text, refs):
     assert refs_of(text) == refs
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("number three — when did it come out?", "when did it come out?"),
+    ("and the final one on the list, how heavy?", "and , how heavy?"),
+    ("第三部是哪年的", "是哪年的"),
+    ("what colour is it?", "what colour is it?"),
+])
+def test_the_question_without_the_words_that_point(text, question):
+    assert without_refs(text) == question

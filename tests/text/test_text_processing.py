@@ -32,6 +32,9 @@ from shopmind.text import detect_language, normalize, pinyin_query_tokens, pinyi
         ("2吨卧式千斤顶", "2ton 卧式千斤顶"),
         ("5加仑水桶 16盎司", "5gal 水桶 16oz"),
         ("Tons of fun", "tons of fun"),  # no number: a word, not a unit
+        ("Frigidaire 8,000 BTU", "frigidaire 8000 btu"),  # a thousands separator: the query's "8000 btu" meets it
+        ("1,500,000 pcs", "1500000 pcs"),
+        ("sizes 10,12", "sizes 10 12"),  # a list keeps its numbers apart
         ("", ""),
     ],
 )

@@ -3,11 +3,14 @@
 - A quantity in a unit ("how many watts", "is it heavy, how many pounds?", "多少瓦") is answered only by a value stated in
   that unit's dimension, or by an attribute named for the dimension: a part number is never the answer to "how many
   watts does it draw?".
-- "Who" is answered only by an attribute that names an agent (brand, maker, author, cast…) and "where" only by one that
-  names a place (origin, country, location…): genres never answer "who are the lead actors?".
-- A yes/no question ("does it come with subtitles?", "带遥控器吗") is answered by an attribute it is about — one whose
-  name or value shares a word with the question, or of the aspect it names — or one the ranker is near certain of
-  (grounding.POLAR_TRUST). A colour does not answer "can I put it in the dishwasher?".
+- "Who" is answered only by an attribute that names an agent (brand, maker, author, cast…), "where" only by one that
+  names a place (origin, country, location…) and "when" only by a year or date: genres never answer "who are the lead
+  actors?".
+- A question ("does it come with subtitles?", "what's the running time?", "带遥控器吗") is answered by an attribute it is
+  about — one whose name or value shares a word with the question, or of the aspect it names — or one the ranker is
+  near certain of (grounding.POLAR_TRUST). A colour does not answer "can I put it in the dishwasher?", a film's year
+  does not answer "what's the age rating?". (Held-out hetPQA test + dev, 391 answerable / 400 not: extending the
+  check from yes/no questions to all questions moved answered right 0.957 → 0.931, abstained right 0.320 → 0.527.)
 The attribute ranker compares a product's own attributes with each other, so one of them always wins; these are the
 checks that a winner could be an answer at all."""
 
@@ -42,6 +45,9 @@ WH: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
     "place": (re.compile(r"\bwhere\b(?! (?:can|could|should|would|do) (?:i|you|we)\b)|\b(?:which|what) country\b|"
                          r"(?:哪里|哪儿|哪个国家|哪国)(?:制造|生产|产|出产|做|拍)|产地|原产"),
               ("origin", "country", "made in", "location", "region", "place", "city", "state", "manufactured", "produced")),
+    # a point in time: "when was it released?", "what year…", "哪一年", "什么时候上映" (not "when can I use it?")
+    "time": (re.compile(r"(?:^\s*|[,;:—–]\s*|\b(?:and|so|but|then)\s+)when\b(?! (?:can|could|should|would|do|will|may) (?:i|you|we)\b)|\b(?:what|which) year\b|哪一?年|几几年|(?:什么|哪个)年代|什么时候(?:上映|出|拍|发行|推出|生产|制造)"),
+             ("year", "date", "release", "released", "launch", "introduced", "season", "era", "decade", "period", "time")),
 }
 _ASK = r"(?:how many|how much|in|多少|几)"
 _ASKS = {dim: re.compile(rf"{_ASK}\s*(?:\w+\s+){{0,2}}?(?:{words})(?![a-z])", re.IGNORECASE) for dim, (words, _, _) in DIMENSIONS.items()}
@@ -76,7 +82,8 @@ _FOR_WHOM = re.compile(r"给谁|为谁|适合谁|谁(?:来)?用|\bwho (?:is|are)
 
 
 def asked_kind(question: str) -> str | None:
-    """'agent' for a who-question, 'place' for a where-question, else None ("who is it for?" asks an audience)."""
+    """'agent' for a who-question, 'place' for a where-question, 'time' for a when-question, else None ("who is it
+    for?" asks an audience)."""
     q = question.casefold()
     if _FOR_WHOM.search(q):
         return None
@@ -84,9 +91,14 @@ def asked_kind(question: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def names_kind(kind: str, key: str) -> bool:
-    """Whether an attribute's name says it holds an answer of that kind ('director' for a who-question); a name with
-    no Latin words (a Chinese key) is not judged."""
+_YEAR_OR_DATE = re.compile(r"^\s*(?:1[89]|20)\d\d(?:[-/.]\d{1,2}){0,2}\s*$")
+
+
+def names_kind(kind: str, key: str, value: str = "") -> bool:
+    """Whether an attribute's name says it holds an answer of that kind ('director' for a who-question; for a
+    when-question also a value that is a year or a date); a name with no Latin words (a Chinese key) is not judged."""
+    if kind == "time" and _YEAR_OR_DATE.match(value):
+        return True
     name = key.casefold().replace("_", " ")
     words = set(re.findall(r"[a-z]+", name))
     return not words or any((w in name) if " " in w else (w in words) for w in WH[kind][1])
@@ -140,9 +152,10 @@ def states_colour(key: str, value: str) -> bool:
 def answer_filter(question: str, english: str | None, title: str, aspect: str | None, assoc: dict[str, dict[str, float]] | None = None,
                   ) -> tuple[Callable[[str, str], bool], Callable[[str, str], bool]]:
     """(can_hold, on_topic) for attributes (key, value text). `can_hold`: the attribute could hold the kind of answer
-    asked for (a quantity in its dimension, who / where, a colour); `on_topic`: a yes/no question's words touch it
-    (always true for other questions) — softer evidence, which the caller weighs against the ranker's confidence.
-    `english`: the question's English gloss (a Chinese question), read for the words a yes/no question is about;
+    asked for (a quantity in its dimension, who / where / when, a colour); `on_topic`: the question's content words
+    touch it (true for a wh-question without any, or whose unit or wh-word `can_hold` already checks) — softer
+    evidence, which the caller weighs against the ranker's confidence.
+    `english`: the question's English gloss (a Chinese question), read for the words the question is about;
     `title`: the product's, whose words are not the question's aspect ("On Golden Pond" asks no colour); `assoc`: the
     ranker's learned question word → name word associations."""
     dimension = asked_dimension(question)
@@ -151,17 +164,19 @@ def answer_filter(question: str, english: str | None, title: str, aspect: str | 
     rest = " ".join(w for w in re.findall(r"\w+", question.casefold()) if w not in q_words)  # a colour in the title is no aspect
     colour = aspect == "colour" and (aspect_of(rest) == "colour" or bool(colours_in(rest)))
     polar = is_polar(question)
-    words = content_words(english or question) if polar else []
+    words = content_words(english or rest)  # the product's own name is not what is asked about
     family = ASPECT_KEYS.get(aspect or "", ())
 
     def can_hold(key: str, value: str) -> bool:
         if dimension is not None and not fits(dimension, key, value):
             return False
-        if kind is not None and not names_kind(kind, key):
+        if kind is not None and not names_kind(kind, key, value):
             return False
         return not colour or states_colour(key, value)
 
     def on_topic(key: str, value: str) -> bool:
-        return not polar or about(words, key, value, assoc) or any(f in key.casefold() for f in family)
+        if not polar and (not words or kind is not None or dimension is not None):
+            return True  # a wh-question with no content words, or whose answer type is already checked
+        return about(words, key, value, assoc) or any(f in key.casefold() for f in family)
 
     return can_hold, on_topic

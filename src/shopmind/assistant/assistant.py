@@ -319,7 +319,8 @@ class Assistant(FocusMixin):
             if n and late():  # the first product is answered; the rest wait for a follow-up
                 targets = targets[:n]
                 break
-            out += review_answer(self.tools, p, message, lang) or answer_about(p, slots.aspect, message, lang, slots.size)  # reviews.py
+            asked = slots.question or message  # the question without the words that name or point at the product
+            out += review_answer(self.tools, p, message, lang) or answer_about(p, slots.aspect, asked, lang, slots.size)  # reviews.py
         return out, targets
 
     def _compare(self, state, message, slots, lang, user_id):

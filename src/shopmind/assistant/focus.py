@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from shopmind.assistant.grounding import listing
 from shopmind.assistant.linking import EntityLinker, Link, points_back
 from shopmind.assistant.models import Sentence, Source
-from shopmind.assistant.slots import refs_of
+from shopmind.assistant.slots import refinement, refs_of, without_title
 from shopmind.assistant.state import SessionState
 from shopmind.domain import Product
 
@@ -22,20 +22,21 @@ NAMED_INTENTS = ("ask", "compare", "recommend")  # intents about products, which
 SURE = 0.5  # a search shows a named product first only when it is more likely named than not (the search ranks the rest)
 # a question word left once the product's name is taken out: the message asks about the product, it does not look for it
 _ASKS = re.compile(r"\b(what|which|when|where|who|how)\b|什么|哪|几|多少|怎么|怎样|多重|多大|多长|多高|是否")
-_DIFFER = re.compile(r"\bdiffer|\bdifference|\bcompare|区别|不同|差别|差异|比较|对比")
+_DIFFER = re.compile(r"\bdiffer|\bdifference|\bcompare|\bdistinguish|\bapart\b|\bversus\b|\bvs\b|区别|不同|差别|差异|比较|对比|区分")
 WHICH = {"en": "Several products match that name; which one do you mean?", "zh": "有几件商品都符合这个名称，您指的是哪一件？"}
 
 
 def named_intent(intent: str, link: Link, has_focus: bool, message: str, on_page: bool = False) -> str:
     """A message that names a catalog product is about it: never out of scope or small talk. A message that points at
     one of the products shown ("I like the third one") is a question about that product, and so is a question word
-    asked on a product's page that names no other product ("演员有哪些", "where is it made?")."""
+    asked on a product's page that names no other product and asks for no refinement ("演员有哪些", "where is it made?")."""
     if link.ids and (intent in ("out_of_scope", "chitchat") or (intent == "refine" and not has_focus)):
         return "ask"
     if intent == "find" and link.named and link.confidence[0] >= SURE and _ASKS.search(_without(message, link.titles[0])):
         return "ask"
-    if on_page and not link.ids and intent in ("find", "out_of_scope", "chitchat") and (_ASKS.search(message.casefold()) or "还是" in message):
-        return "ask"
+    asks = bool(_ASKS.search(message.casefold())) or "还是" in message
+    if on_page and not link.ids and asks and (intent in ("find", "out_of_scope", "chitchat") or (intent == "refine" and not refinement(message))):
+        return "ask"  # "东西沉不沉，具体多重" on a product page asks about it; "any cheaper?" there still refines
     if has_focus and intent in ("ask", "find", "out_of_scope") and len(refs_of(message)) >= 2 and _DIFFER.search(message.casefold()):
         return "compare"  # "how do the first and second one differ?"
     if has_focus and not link.ids and intent in ("out_of_scope", "chitchat", "find") and len(refs_of(message)) == 1:
@@ -44,7 +45,7 @@ def named_intent(intent: str, link: Link, has_focus: bool, message: str, on_page
 
 
 def _without(message: str, title: str) -> str:
-    """The message with the words of a title taken out (case-insensitive)."""
+    """The message's words without those of a title (case-insensitive)."""
     words = {w.casefold() for w in re.findall(r"\w+", title)}
     return " ".join(w for w in re.findall(r"\w+", message.casefold()) if w not in words)
 
@@ -100,6 +101,7 @@ class FocusMixin:
                 state.focus = named + [i for i in state.focus if i not in named]
                 state.current = named[0]
                 slots.refs = [0, 1] if intent == "compare" and len(named) == 2 else []
+                slots.question = without_title(message, link.titles[0]) or message
         before = list(state.focus)
         grounded, products = self._answer(state, message, intent, slots, lang, user_id)
         if intent == "find" and link.named:

@@ -46,6 +46,7 @@ RULES: list[tuple[str, re.Pattern[str], bool]] = [
 NEEDS_FOCUS = ("refine", "ask")
 POLICY_ASPECTS = ("shipping", "returns", "warranty")
 FAQ_MIN = 3.0  # one keyword phrase of a FAQ section (see Faq.score); chosen on the training set
+FIND_SURE = 0.7  # a search the model is this sure of stays a search when a FAQ keyword also matches ("I need a phone case")
 
 
 def _clean(text: str) -> str:
@@ -190,7 +191,8 @@ class IntentClassifier:
         order = np.argsort(-p)
         labels = [self.model.labels[i] for i in order]
         aspect = aspect_of(text)
-        if labels[0] in ("ask", "find", "out_of_scope") and (aspect in POLICY_ASPECTS or (faq_score >= FAQ_MIN and (not has_focus or labels[0] != "ask"))):
+        sure_find = labels[0] == "find" and p[order[0]] >= FIND_SURE
+        if labels[0] in ("ask", "find", "out_of_scope") and (aspect in POLICY_ASPECTS or (faq_score >= FAQ_MIN and not sure_find and (not has_focus or labels[0] != "ask"))):
             return IntentPrediction("faq", float(p[order[0]]), "model+faq")
         if not has_focus:
             # nothing on screen: a question or refinement can only be about the catalog or the shop

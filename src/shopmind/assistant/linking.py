@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import string
 from dataclasses import dataclass, field
@@ -141,19 +142,21 @@ def score_tokens(text: str) -> list[str]:
     return out
 
 
-def _units(text: str, titles: _Titles, translate: bool) -> list[_Unit]:
+def _units(text: str, titles: _Titles, translate: bool, asked: dict[str, float] | None = None) -> list[_Unit]:
     """The message's content words: Latin words (with close spellings when no title uses them) and either the
     Chinese words themselves (`translate` False: for Chinese titles) or the dictionary renderings of its words of two
-    or more characters."""
+    or more characters. A Latin word weighs its title IDF, capped by its IDF among real shopper questions (`asked`):
+    a word shoppers use to ask ("kind", "when", "released") is weak evidence that the message names a title."""
     out: dict[frozenset[str], _Unit] = {}  # a word said twice ("the X movie … movie") is one unit, not twice the weight
     lex = _lexicon() if translate and ready() else None
+    asked = asked or {}
     for run in _RUN_RE.findall(normalize(text)):
         if not CJK_RE.match(run):
             for tok in dict.fromkeys(english_tokens(run)):
                 if tok in _STOP:
                     continue
                 alts = frozenset([tok] if titles.known(tok) else [tok, *close_spellings(tok, titles.vocab)[:4]])
-                out.setdefault(alts, _Unit(alts, max(titles.idf(a) for a in alts)))
+                out.setdefault(alts, _Unit(alts, min(max(titles.idf(a) for a in alts), asked.get(tok, math.inf))))
         elif lex is None:
             for tok in dict.fromkeys(_bigrams(run)):
                 if tok not in _STOP and titles.known(tok):
@@ -202,22 +205,24 @@ def _lead(v: np.ndarray) -> np.ndarray:
 class LinkModel:
     """Logistic model over FEATURES: the probability that a candidate is the product the message names."""
 
-    def __init__(self, coef: np.ndarray, intercept: float, threshold: float = 0.5, gap: float = 0.15, meta: dict[str, Any] | None = None) -> None:
+    def __init__(self, coef: np.ndarray, intercept: float, threshold: float = 0.5, gap: float = 0.15, meta: dict[str, Any] | None = None,
+                 asked: dict[str, float] | None = None) -> None:
+        """`asked`: a word's IDF among real shopper questions (hetPQA train), which caps its weight as naming evidence."""
         self.coef, self.intercept, self.threshold, self.gap = np.asarray(coef, np.float64), float(intercept), threshold, gap
-        self.meta = meta or {}
+        self.meta, self.asked = meta or {}, asked or {}
 
     def prob(self, X: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-(np.asarray(X, np.float64) @ self.coef + self.intercept)))
 
     def to_json(self) -> dict[str, Any]:
         return {"features": list(FEATURES), "coef": self.coef.round(5).tolist(), "intercept": round(self.intercept, 5),
-                "threshold": self.threshold, "gap": self.gap, "meta": self.meta}
+                "threshold": self.threshold, "gap": self.gap, "meta": self.meta, "asked_idf": {k: round(v, 3) for k, v in sorted(self.asked.items())}}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> LinkModel:
         if list(d.get("features", [])) != list(FEATURES):
             raise ValueError(f"link model was fitted on features {d.get('features')}, this code uses {list(FEATURES)}")
-        return cls(np.array(d["coef"]), d["intercept"], d["threshold"], d["gap"], d.get("meta"))
+        return cls(np.array(d["coef"]), d["intercept"], d["threshold"], d["gap"], d.get("meta"), d.get("asked_idf"))
 
 
 @lru_cache(maxsize=1)
@@ -273,7 +278,8 @@ class EntityLinker:
         if titles.field is None:
             return [], np.zeros((0, len(FEATURES)))
         cjk = bool(CJK_RE.search(text))
-        views = [(_units(text, titles, False), False)] + ([(_units(text, titles, True), True)] if cjk else [])
+        asked = self.model.asked if self.model is not None else None
+        views = [(_units(text, titles, False, asked), False)] + ([(_units(text, titles, True, asked), True)] if cjk else [])
         dense = self._dense(text)
         best: dict[int, list[float]] = {}
         for units, translated in views:

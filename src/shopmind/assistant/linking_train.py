@@ -3,7 +3,9 @@
 The questions are made here, from a TRAIN slice of the shop's real data (MovieLens titles, Home Depot titles, ePQA
 products, Multi-CPR Chinese titles), never from a bench set: a product named by its full title, a part of it that no
 other title holds, the part with two letters swapped, or (Chinese questions) with its words in their CC-CEDICT Chinese
-renderings; and messages that name nothing — real search queries of both languages and questions over a shown list.
+renderings, inside a short request or inside a real shopper question (hetPQA train) whose "it" / "this" is replaced by
+the name; and messages that name nothing — real search queries of both languages, questions over a shown list, and
+the real shopper questions as they were asked.
 The three best-scored candidates of every message are examples (1: it is the product named); a logistic regression over FEATURES
 gives the probability, fitted on one half of the messages and checked on the other.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import random
 import re
 from collections.abc import Sequence
@@ -25,8 +28,11 @@ import numpy as np
 from scipy.optimize import minimize
 
 from shopmind.assistant import datasets as ds
-from shopmind.assistant.linking import MODEL_FILE, EntityLinker, LinkModel, _lexicon, load_dictionary
+from shopmind.assistant.linking import FEATURES, MODEL_FILE, EntityLinker, LinkModel, _lexicon, load_dictionary
+from shopmind.assistant.trainset import het_questions
 from shopmind.domain import Product
+from shopmind.text.normalize import normalize
+from shopmind.text.tokenize import english_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +75,23 @@ def _in_chinese(phrase: str) -> str | None:
     return "".join(o if not o.isascii() else f" {o} " for o in out).strip() if done * 2 >= len(words) else None
 
 
-def mentions(products: Sequence[Product], n: int, rng: random.Random) -> list[tuple[str, str, str]]:
-    """(message, language, product id) for `n` products named in full, in part, with a typo or in Chinese words."""
+_PRONOUN = re.compile(r"\b(?:this (?:item|product|one|unit|thing)|these|this|it)\b", re.IGNORECASE)
+
+
+def frames(questions: Sequence[str]) -> list[str]:
+    """Real shopper questions that point at their product with a pronoun, as frames for a name ("does it fold?" →
+    "does {m} fold?"): the wording around a name in a real question, longer and more varied than a template's."""
+    out = []
+    for q in questions:
+        q = q.strip().replace("{", "(").replace("}", ")")
+        if 12 <= len(q) <= 120 and _PRONOUN.search(q):
+            out.append(_PRONOUN.sub("{m}", q, count=1))
+    return out
+
+
+def mentions(products: Sequence[Product], n: int, rng: random.Random, real: Sequence[str] = ()) -> list[tuple[str, str, str]]:
+    """(message, language, product id) for `n` products named in full, in part, with a typo or in Chinese words; an
+    English name goes into a real question's frame half the time (when `real` has any)."""
     folded = [p.title.casefold() for p in products]
     en = [p for p in products if p.title.isascii()]
     out: list[tuple[str, str, str]] = []
@@ -93,23 +114,38 @@ def mentions(products: Sequence[Product], n: int, rng: random.Random) -> list[tu
         if m is None:
             continue
         zh = how.startswith("zh")
-        out.append((rng.choice(ZH_NAMED if zh else EN_NAMED).format(m=m), "zh" if zh else "en", p.id))
+        frame = rng.choice(ZH_NAMED) if zh else rng.choice(real) if real and rng.random() < 0.5 else rng.choice(EN_NAMED)
+        out.append((frame.format(m=m), "zh" if zh else "en", p.id))
     return out
 
 
 def nothing_named(queries_en: Sequence[str], queries_zh: Sequence[str], products: Sequence[Product], n: int,
-                  rng: random.Random) -> list[tuple[str, str, None]]:
-    """Messages that name no product: real search queries (those that are not a part of exactly one title) and
-    questions over a shown list."""
+                  rng: random.Random, asked: Sequence[str] = ()) -> list[tuple[str, str, None]]:
+    """Messages that name no product: real search queries (those that are not a part of exactly one title), questions
+    over a shown list, and (a quarter of the English ones, when `asked` has any) real shopper questions as asked."""
     folded = [p.title.casefold() for p in products]
     out: list[tuple[str, str, None]] = []
     while len(out) < n:
         zh = rng.random() < 0.5
+        if not zh and asked and rng.random() < 0.25:
+            out.append((rng.choice(asked), "en", None))
+            continue
         q = rng.choice(queries_zh if zh else queries_en)
         if _unique(q, folded):
             continue
         out.append((rng.choice(ZH_NONE if zh else EN_NONE).format(q=q), "zh" if zh else "en", None))
     return out
+
+
+def asked_idf(questions: Sequence[str], min_df: int = 3) -> dict[str, float]:
+    """A word's IDF among real shopper questions, for the words in at least `min_df` of them: how much of a question's
+    usual wording it is (what the linker weighs a message word by, at most)."""
+    df: dict[str, int] = {}
+    for q in questions:
+        for tok in set(english_tokens(normalize(q))):
+            df[tok] = df.get(tok, 0) + 1
+    n = len(questions)
+    return {t: math.log(n / c) for t, c in df.items() if c >= min_df}
 
 
 def examples(linker: EntityLinker, messages: Sequence[tuple[str, str, str | None]], top: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -187,16 +223,21 @@ def main() -> None:
     rng = random.Random(18)
     products, q_en, q_zh = train_slice(args.data)
     svc = SearchService.build(products, None, None, SearchConfig(stages=StageSwitches(dense=False)))
-    msgs = mentions(products, args.n, rng) + nothing_named(q_en, q_zh, products, args.n, rng)
+    asked = het_questions(args.data)
+    msgs = mentions(products, args.n, rng, frames(asked)) + nothing_named(q_en, q_zh, products, args.n, rng, asked)
     rng.shuffle(msgs)
     half = len(msgs) // 2
-    linker = EntityLinker(svc)
+    asked_w = asked_idf(asked)
+    linker = EntityLinker(svc, LinkModel(np.zeros(len(FEATURES)), 0.0, asked=asked_w))
     load_dictionary()
     X, y, _ = examples(linker, msgs[:half])
     coef, intercept = fit(X, y)
-    threshold = pick_threshold(LinkModel(coef, intercept), linker, msgs[:half])
+    threshold = pick_threshold(LinkModel(coef, intercept, asked=asked_w), linker, msgs[:half])
     model = LinkModel(coef, intercept, threshold, 0.15, {"train_messages": half, "examples": len(y), "positives": int(y.sum()),
-                                                   "products": len(products)})
+                                                   "products": len(products), "questions_for_asked_idf": len(asked)}, asked_w)
+    before = LinkModel.from_json(json.loads(args.out.read_text(encoding="utf-8"))) if args.out.is_file() else None
+    if before is not None:  # the model this one replaces, on the same held-out messages
+        model.meta["held_out_replaced_model"] = top1_report(before, linker, msgs[half:])
     model.meta["held_out"] = top1_report(model, linker, msgs[half:])
     args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
     logger.info("link model: %s", model.meta)

@@ -25,7 +25,7 @@ ASPECTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "colour": (r"\b(colou?rs?|what shade)\b", ("颜色", "什么色")),
     "material": (r"\b(material|made of|made from|fabric)\b", ("材质", "面料", "什么做的", "材料")),
     "brand": (r"\b(brand|who makes|maker|manufacturer|manufactures|made by)\b", ("牌子", "品牌", "厂家")),
-    "size": (r"\b(size|sizes|fit|how big|dimensions?|how large|how long|how wide|how tall)\b", ("尺码", "尺寸", "多大", "大小", "码数")),
+    "size": (r"\b(size|sizes|fit|how big|dimensions?|how large|how long|how wide|how tall)\b", ("尺码", "尺寸", "多大", "大小", "码数", "几码", "哪个码", "什么码", "多大码")),
 }
 _ASPECT_RES = {k: re.compile(en) for k, (en, _) in ASPECTS.items()}
 
@@ -39,9 +39,23 @@ REFINES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 _ORD_EN = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4}
+_NUM_EN = {"one": 0, "two": 1, "three": 2, "four": 3, "five": 4, "1": 0, "2": 1, "3": 2, "4": 3, "5": 4}
+# a position said as a number: "number two", "no. 3", "#2", "option 1", "pick 4"
+_NUMBERED = re.compile(r"(?:\bnumber|\bno\.|#|\boption|\bpick|\bitem|\bresult)\s*(one|two|three|four|five|[1-5])\b")
+# the end of the list: "the last (one)", "the final one", "the bottom one", "at the end of the list"
+_LAST_EN = r"\bthe (?:very )?(?:last|final)\b|\b(?:last|final|bottom) (?:one|item|product|film|movie|pick|result|entry)\b|\bat the (?:bottom|end)\b"
 # Chinese measure words that follow a count or "last" (最后一部, 这两款): the closed class, not the bench's nouns
 _CL = "[个款件部台只本双套把支条张辆瓶盒位种]"
 _ORD_ZH = {"一": 0, "1": 0, "二": 1, "2": 1, "三": 2, "3": 2, "四": 3, "4": 3, "五": 4, "5": 4}
+_NOUN_EN = r"(?:one|item|product|film|movie|pick|result|entry|option)s?"
+_TAIL_EN = r"(?: (?:on|in|from) (?:the|that|this|your) list| on there| (?:you )?(?:shown|listed))?"
+# the words of a message that point at a shown product rather than ask about it ("the first film —", "number two",
+# "the final one on the list", "第三部", "最后那部"): taken out before the question is matched against attribute names
+_REF_PHRASE = re.compile(
+    rf"\b(?:the )?(?:{'|'.join(_ORD_EN)})(?: {_NOUN_EN})?{_TAIL_EN}\b|\bthe (?:very )?(?:last|final|bottom)(?: {_NOUN_EN})?{_TAIL_EN}\b"
+    rf"|\b(?:the )?(?:last|final|bottom|top) {_NOUN_EN}{_TAIL_EN}\b|{_NUMBERED.pattern}|\b(?:on|in|from) (?:the|that|this|your) list\b"
+    rf"|第\s*[一二三四五1-5]\s*{_CL}?|最后(?:一{_CL}|那{_CL}|{_CL})"
+)
 
 FILLER = re.compile(
     r"^(hi|hello|hey)[,!\s]+|\b(please|can you|could you|would you|i'?m looking for|i am looking for|looking for|i want to buy|i want|i'?d like|"
@@ -70,10 +84,47 @@ def refs_of(text: str) -> list[int]:
     if re.search(rf"\b(both|these two|the two|first two|top two)\b|这两{_CL}|前两{_CL}|两{_CL}", t):
         return [0, 1]
     out = [v for k, v in _ORD_EN.items() if re.search(rf"\b{k}\b", t)]
+    out += [_NUM_EN[m] for m in _NUMBERED.findall(t)]
+    if re.search(rf"\btop {_NOUN_EN}\b", t):
+        out.append(0)
     out += [_ORD_ZH[m] for m in re.findall(r"第\s*([一二三四五1-5])", t)]
-    if re.search(rf"\b(the )?last (one|item|product|film|movie)\b|\bthe last\b|最后(一{_CL}|那{_CL}|{_CL})", t):
+    if re.search(rf"{_LAST_EN}|最后(一{_CL}|那{_CL}|{_CL})", t):
         out.append(-1)
     return sorted(set(out), key=lambda i: (i < 0, i))
+
+
+def without_refs(text: str) -> str:
+    """The message with the words that point at a shown product taken out: what it asks about that product."""
+    return re.sub(r"\s+", " ", _REF_PHRASE.sub(" ", _fold(text))).strip(" ,.—–-:;")
+
+
+_WORD = re.compile(r"\w+(?:['’]\w+)?")  # a word with its clitic ("men's", "what's")
+
+
+def without_title(message: str, title: str) -> str:
+    """The message without where it says the product's title: each run of two or more consecutive words of the title
+    (one word when the title is one word), so "what colour is the Color Changing Bulb?" keeps its first "colour"."""
+    words = {w.casefold() for w in _WORD.findall(title)}
+    found = list(_WORD.finditer(message))
+    cut: list[tuple[int, int]] = []
+    i = 0
+    while i < len(found):
+        j = i
+        while j < len(found) and found[j].group(0).casefold() in words:
+            j += 1
+        if j - i >= min(2, len(words)) and j > i:
+            cut.append((found[i].start(), found[j - 1].end()))
+        i = max(j, i + 1)
+    for a, b in reversed(cut):
+        message = message[:a] + message[b:]
+    return re.sub(r"\s+", " ", message).strip()
+
+
+def refinement(message: str, has_colour: bool = False) -> str | None:
+    """The refinement a message asks for (REFINES: cheaper, pricier, other_brand, colour, size, in_stock), or None; a
+    colour refinement needs a colour named (`has_colour`)."""
+    t = _fold(message)
+    return next((name for name, rx in REFINES if rx.search(t) and (name != "colour" or has_colour)), None)
 
 
 def size_of(text: str) -> str | None:
@@ -124,14 +175,13 @@ class SlotFiller:
         if intent in ("ask", "faq"):
             s.aspect = aspect_of(message) or ("colour" if s.colour and intent == "ask" else None)
         if intent == "refine":
-            for name, rx in REFINES:
-                if rx.search(_fold(message)) and (name != "colour" or s.colour):
-                    s.refine = name
-                    break
+            s.refine = refinement(message, bool(s.colour))
             if s.refine is None and s.price_max is not None:
                 s.refine = "cheaper"
         if intent in ("ask", "compare", "recommend", "refine"):
             s.refs = refs_of(message)
+        if intent == "ask":
+            s.question = (without_refs(message) if s.refs else "") or message
         return s
 
 

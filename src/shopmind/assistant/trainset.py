@@ -120,7 +120,8 @@ def _openbg(shared: Path) -> tuple[list[str], list[str], list[str]]:
     return phrases, brands, sorted(set(attrs))
 
 
-def _het_questions(shared: Path) -> list[str]:
+def het_questions(shared: Path) -> list[str]:
+    """Real shopper questions from hetPQA answer generation TRAIN (the split no bench reads)."""
     csv.field_size_limit(10**8)
     with open(shared / "productqa/hetPQA__answer_generation__train.csv", encoding="utf-8") as f:
         return sorted({r["question"] for r in csv.DictReader(f, delimiter="\t")})
@@ -159,7 +160,7 @@ def build(shared: Path, per_template: int = 14, seed: int = 7) -> list[dict]:
                     if intent in ("find", "faq", "chitchat", "out_of_scope"):
                         focus = rng.random() < 0.3
                     rows.append({"text": text, "intent": intent, "lang": lang, "focus": focus, "source": "template"})
-    for q in rng.sample(_het_questions(shared), 700):
+    for q in rng.sample(het_questions(shared), 700):
         rows.append({"text": q, "intent": "ask", "lang": "en", "focus": True, "source": "hetPQA-train"})
     rng.shuffle(rows)
     return rows

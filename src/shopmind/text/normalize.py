@@ -1,7 +1,7 @@
 """Text normalisation shared by indexing and queries: one canonical form so both sides meet.
 
 NFKC (full → half width), HTML entities, case folding, traditional → simplified Chinese, unit spellings
-("32 inch", "32in.", "32寸", '32"' → "32in") and punctuation → spaces, keeping decimals and fractions.
+("32 inch", "32in.", "32寸", '32"' → "32in"), thousands separators ("5,000" → "5000") and punctuation → spaces, keeping decimals and fractions.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ _UNITS: list[tuple[str, str]] = [
 _NUM = r"(?<!\d)(\d++(?:\.\d++)?(?:/\d++)?)"
 _UNIT_RES = [(re.compile(_NUM + r"\s*+-?\s*+(?:" + pat + r")", re.IGNORECASE), rep) for pat, rep in _UNITS[::-1]]
 # keep '.' and '/' only between digits; everything else that is not a word char becomes a space
+# a thousands separator between digit groups ("5,000 BTU" is the query's "5000 btu"); lists like "10,12" keep their comma
+_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _PUNCT_RE = re.compile(r"(?<!\d)[./]|[./](?!\d)|[^\w./]+", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
 
@@ -72,6 +74,7 @@ def normalize(text: str) -> str:
         return ""
     text = unicodedata.normalize("NFKC", html.unescape(text)).casefold()
     text = to_simplified(text)
+    text = _THOUSANDS_RE.sub("", text)
     text = normalize_units(text)
     text = _PUNCT_RE.sub(" ", text)
     return _SPACE_RE.sub(" ", text).strip()
