@@ -164,7 +164,7 @@ def test_a_new_list_forgets_the_earlier_product(assistant):
     assert re.search(r"\d{4}", r.text)
 
 
-@pytest.mark.parametrize("message", ["主要演员有哪些？", "where was this one shot?", "大不大，具体多长"])
+@pytest.mark.parametrize("message", ["主要演员有哪些？", "where was this one shot?", "大不大，具体多长", "谁演的", "片长要多久", "带不带字幕"])
 def test_a_question_word_on_a_product_page_asks_about_that_product(assistant, message):
     r = assistant.chat(f"page-q-{len(message)}", message, product_id="m1")
     assert r.intent == "ask" and r.products[0].id == "m1"
