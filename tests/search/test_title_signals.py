@@ -12,7 +12,7 @@ import pytest
 
 from shopmind.evaluation.search_eval import load_queries
 from shopmind.search.catalog import ProductTable
-from shopmind.search.title_signals import SIGNALS, TitleSignals, canonical, signals_for, title_terms
+from shopmind.search.title_signals import SIGNALS, TitleSignals, canonical, positions, signals_for, title_terms
 from shopmind.text.tokenize import tokenize
 
 
@@ -101,3 +101,14 @@ def test_rows_appended_after_the_first_use_get_their_columns(hd_slice) -> None:
     X = again.features(np.array([55, 70]), tokenize(hd_slice[55].title))
     assert X[0, SIGNALS.index("title_first_term")] == 1.0
     assert np.isnan(X[1]).all()  # a row this table does not have yet
+
+
+def test_positions_read_from_the_csr_arrays_equal_scipys_slice(signals) -> None:
+    rng = np.random.default_rng(1)
+    n, width = signals.pos.shape
+    for _ in range(50):
+        rows = rng.integers(0, n, int(rng.integers(0, 40)))  # repeats and any order, as candidates come
+        cols = np.unique(rng.integers(0, width, int(rng.integers(1, 6)))).astype(np.int64)
+        want = signals.pos[rows][:, cols].toarray()
+        got = positions(signals.pos, rows, cols)
+        assert got.dtype == want.dtype and np.array_equal(got, want)

@@ -155,6 +155,21 @@ class ProductTable:
         codes = self.cat[row][self.cat[row] >= 0]
         return self.cats.values[int(codes[-1])] if len(codes) else None
 
+    def brands_of(self, rows: np.ndarray) -> list[str | None]:
+        """`brand_of` of many rows at once."""
+        values = self.brands.values
+        return [values[c] if c >= 0 else None for c in self.brand[rows].tolist()]
+
+    def categories_of(self, rows: np.ndarray) -> list[str | None]:
+        """`category_of` of many rows at once: each row's last category code that is set (its deepest path)."""
+        cat = self.cat[np.asarray(rows, np.int64)]
+        if not len(cat):
+            return []
+        last = cat.shape[1] - 1 - np.argmax((cat >= 0)[:, ::-1], axis=1)
+        codes = cat[np.arange(len(cat)), last]  # -1 where no code is set (argmax of all-False is 0: the last column, -1)
+        values = self.cats.values
+        return [values[c] if c >= 0 else None for c in codes.tolist()]
+
     def attribute_values(self, key: str, row: int) -> list[str]:
         m = self.attrs.get(key)
         if m is None:
@@ -162,8 +177,8 @@ class ProductTable:
         return [self.attr_vocab[key].values[c] for c in m.indices[m.indptr[row] : m.indptr[row + 1]]]
 
     # ------------------------------------------------------------------ filters
-    def category_mask(self, path: str) -> np.ndarray:
-        """Rows whose category path starts with `path` ('a > b' matches 'a > b > c')."""
+    def _category_code(self, path: str) -> tuple[int, int] | None:
+        """(depth index, code) of a category path ('a > b', or 'a/b/c' as the importer accepts them); None if unknown."""
         parts = [p.strip() for p in path.split(">") if p.strip()]
         key = CAT_SEP.join(parts)
         code = self.cats.code.get(key)
@@ -172,8 +187,18 @@ class ProductTable:
             key = CAT_SEP.join(parts)
             code = self.cats.code.get(key)
         if code is None or not parts or len(parts) > MAX_DEPTH:
-            return np.zeros(len(self), bool)
-        return self.cat[:, len(parts) - 1] == code
+            return None
+        return len(parts) - 1, code
+
+    def category_mask(self, path: str) -> np.ndarray:
+        """Rows whose category path starts with `path` ('a > b' matches 'a > b > c')."""
+        got = self._category_code(path)
+        return np.zeros(len(self), bool) if got is None else self.cat[:, got[0]] == got[1]
+
+    def in_category(self, path: str, rows: np.ndarray) -> np.ndarray:
+        """`category_mask(path)[rows]`, reading only those rows."""
+        got = self._category_code(path)
+        return np.zeros(len(rows), bool) if got is None else self.cat[rows, got[0]] == got[1]
 
     def filter_masks(self, filters: Mapping[str, Any] | None) -> dict[str, np.ndarray]:
         """One boolean row mask per filter key (so facets can leave their own key out)."""

@@ -96,7 +96,7 @@ class TitleSignals:
             return out
         P = np.zeros((n, len(uniq)), np.float32)
         if uniq and known.any():
-            P[known] = pos[rows[known]][:, uniq].toarray()
+            P[known] = positions(pos, rows[known], np.asarray(uniq, np.int64))
         col = {tid: j for j, tid in enumerate(uniq)}
 
         def position(tid: int) -> np.ndarray:
@@ -120,6 +120,24 @@ class TitleSignals:
             out[:, 4] = np.where(matched >= 2, span / np.maximum(matched, 1), np.nan)
         out[~known] = np.nan
         return out
+
+
+def positions(pos: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """`pos[rows][:, cols].toarray()` (cols sorted, distinct; a row holds a column once) read straight from the CSR
+    arrays: only the candidates' few stored entries are touched, without scipy's fancy-indexing machinery."""
+    out = np.zeros((len(rows), len(cols)), pos.dtype)
+    start, end = pos.indptr[rows], pos.indptr[rows + 1]
+    lens = (end - start).astype(np.int64)
+    total = int(lens.sum())
+    if not total or not len(cols):
+        return out
+    first = np.cumsum(lens) - lens  # where each row's entries begin among the gathered ones
+    at = np.arange(total) + np.repeat(start - first, lens)  # positions of the rows' entries in pos.indices
+    tokens = pos.indices[at]
+    j = np.minimum(np.searchsorted(cols, tokens), len(cols) - 1)
+    hit = cols[j] == tokens
+    out[np.repeat(np.arange(len(rows)), lens)[hit], j[hit]] = pos.data[at[hit]]
+    return out
 
 
 _BUILT: weakref.WeakKeyDictionary[Any, TitleSignals] = weakref.WeakKeyDictionary()

@@ -12,7 +12,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from shopmind.ranking.metrics import ndcg_at_k
 from shopmind.search import event_stats
 from shopmind.search.ranker import Ranker
 from shopmind.search.service import SearchService
+from shopmind.search.stages.context import Retrieval
 from shopmind.search.user_features import UserContext, user_context
 
 logger = logging.getLogger(__name__)
@@ -55,13 +56,20 @@ def _fused_ndcg(svc: SearchService, cached: list, weights: Sequence[float], fusi
     return out
 
 
+def _fusion_inputs(r: Retrieval) -> Retrieval:
+    """What fusion reads of a retrieval (candidates, their BM25, cosines and ranks), without its catalog-sized arrays
+    (the match mask and BM25 over every row, ~270 KB a query on Home Depot): holding those for thousands of tuning
+    queries took over a GB and left the allocator's heap fragmented, and every search after the tuning ran slower."""
+    return replace(r, match=np.zeros(0, bool), lex_all=np.zeros(0, np.float32), per_field={})
+
+
 def tune_fusion(svc: SearchService, queries: Mapping[str, str], qrels: Qrels, memo: Memo | None = None) -> dict:
     """Pick the convex dense weight (and RRF vs convex) that maximise nDCG@10 on the given queries."""
     cached = []
     for qid, text in queries.items():
         if qid in qrels:
             _, _, r, _, _ = _candidates(svc, text, qrels[qid], memo)
-            cached.append((r, qrels[qid]))
+            cached.append((_fusion_inputs(r), qrels[qid]))
     grid = [round(x, 2) for x in np.arange(0.0, 1.01, 0.1)]
     convex = _fused_ndcg(svc, cached, grid, "convex")
     rrf = _fused_ndcg(svc, cached, [0.5], "rrf")[0]

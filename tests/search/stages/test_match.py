@@ -60,3 +60,13 @@ def test_no_match_tries_a_bolder_spelling(hd_svc) -> None:
 def test_nothing_at_all_shows_related_products_and_says_so(hd_svc) -> None:
     ctx = run_until(hd_svc, "qqzzxv", "page", mode="bm25")
     assert ctx.total == 0 and ctx.m.terms == []
+
+
+def test_union_rows_is_np_unique_either_way() -> None:
+    rng = np.random.default_rng(0)
+    for size in (10, 500, 5000):  # few postings (np.unique) and many (a row mask)
+        parts = [rng.integers(0, 6000, size) for _ in range(3)]
+        got = match.union_rows(parts, 6000)
+        want = np.unique(np.concatenate(parts))
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert len(match.union_rows([], 10)) == 0

@@ -28,3 +28,14 @@ def test_hits_explain_their_scores(hd_svc) -> None:
     assert top.why.dense_similarity is None and top.why.fused == round(float(np.max(ctx.fused)), 5)
     quiet = run_until(hd_svc, "cordless drill", "page", mode="bm25", per_page=5, explain=False)
     assert [h.id for h in quiet.hits] == [h.id for h in ctx.hits] and quiet.hits[0].why is None
+
+
+def test_hits_carry_the_tables_display_fields(hd_svc) -> None:
+    ctx = run_until(hd_svc, "cordless drill", "page", mode="bm25", per_page=50, explain=False)
+    t = hd_svc.table
+    rows = np.array([t.row_of[h.id] for h in ctx.hits], np.int64)
+    assert t.brands_of(rows) == [t.brand_of(r) for r in rows.tolist()] == [h.brand for h in ctx.hits]
+    assert t.categories_of(rows) == [t.category_of(r) for r in rows.tolist()] == [h.category for h in ctx.hits]
+    assert [h.title for h in ctx.hits] == [t.titles[r] for r in rows.tolist()]
+    assert [h.price for h in ctx.hits] == [None if np.isnan(t.price[r]) else float(t.price[r]) for r in rows.tolist()]
+    assert t.categories_of(np.zeros(0, np.int64)) == [] == t.brands_of(np.zeros(0, np.int64))

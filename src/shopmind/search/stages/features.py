@@ -61,7 +61,7 @@ def feature_matrix(parts: SearchParts, r: Retrieval, idx: np.ndarray, rrf: np.nd
     n = len(idx)
     intent = np.zeros(n, np.float32)
     if u.category:
-        intent = t.category_mask(u.category)[rows].astype(np.float32) * u.category_confidence
+        intent = t.in_category(u.category, rows).astype(np.float32) * u.category_confidence
     age = (time.time() - t.created[rows]) / 86400.0
     price = t.price[rows]
     fit = np.full(n, np.nan, np.float32)

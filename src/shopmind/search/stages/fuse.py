@@ -40,7 +40,7 @@ def boosts(parts: SearchParts, r: Retrieval, u: Understood) -> dict[str, np.ndar
     cfg, t = parts.config, parts.table
     out: dict[str, np.ndarray] = {}
     if u.category and u.category_confidence >= cfg.intent_min_confidence and len(r.cand):
-        b = t.category_mask(u.category)[r.cand] * (cfg.intent_boost * u.category_confidence)
+        b = t.in_category(u.category, r.cand) * (cfg.intent_boost * u.category_confidence)
         out["category_intent"] = b.astype(np.float32)
     if cfg.entity_mode == "boost" and (u.brands or u.attributes) and len(r.cand):
         out["entity"] = (entity_match(t, r.cand, u) * cfg.entity_boost).astype(np.float32)

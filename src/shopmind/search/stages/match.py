@@ -37,14 +37,32 @@ def min_should_match(n: int) -> int:
     return n if n <= 2 else math.ceil(0.75 * n)
 
 
-def term_rows(lexical: LexicalIndex, token: str, fields: Iterable[str]) -> np.ndarray:
-    """Rows that contain `token` in any of `fields` (main segment postings and delta), unique."""
-    parts = []
+def union_rows(parts: Sequence[np.ndarray], n_rows: int) -> np.ndarray:
+    """The sorted distinct rows of `parts` (rows < n_rows): what np.unique of their concatenation gives, through a row
+    mask when they are many (a sort or hash of tens of thousands of postings cost more than one pass over the rows)."""
+    if not parts:
+        return np.zeros(0, np.int64)
+    if sum(len(p) for p in parts) * 16 < n_rows:
+        return np.unique(np.concatenate(parts))
+    mask = np.zeros(n_rows, bool)
+    for p in parts:
+        mask[p] = True
+    return np.flatnonzero(mask)
+
+
+def _postings(lexical: LexicalIndex, token: str, fields: Iterable[str]) -> list[np.ndarray]:
+    """The rows holding `token`, per field of `fields` (main segment postings and delta)."""
+    out = []
     for name in fields:
         f = lexical.fields.get(name)
         if f is not None and not f.empty:
-            parts.append(f.hits(token)[0])
-    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+            out.append(f.hits(token)[0])
+    return out
+
+
+def term_rows(lexical: LexicalIndex, token: str, fields: Iterable[str]) -> np.ndarray:
+    """Rows that contain `token` in any of `fields` (main segment postings and delta), unique."""
+    return union_rows(_postings(lexical, token, fields), lexical.size)
 
 
 @dataclass
@@ -85,8 +103,7 @@ def term_hits(lexical: LexicalIndex, u: Understood) -> tuple[TermHits, TermHits 
     for tok in dict.fromkeys(u.tokens):
         if tok in skip:
             continue
-        got = [term_rows(lexical, t, fields) for t in [tok, *syn_tokens.get(tok, [])]]
-        r = np.unique(np.concatenate(got)) if got else np.zeros(0, np.int64)
+        r = union_rows([p for t in [tok, *syn_tokens.get(tok, [])] for p in _postings(lexical, t, fields)], lexical.size)
         if len(r):
             terms.append(tok)
             rows.append(r)

@@ -25,6 +25,15 @@ def _histogram() -> Histogram:
 
 
 STAGE_SECONDS = _histogram()
+_BY_STAGE: dict[str, Histogram] = {}
+
+
+def _child(stage: str) -> Histogram:
+    """The stage's labelled histogram, looked up once (`labels()` takes a lock and builds its key on every call)."""
+    child = _BY_STAGE.get(stage)
+    if child is None:
+        child = _BY_STAGE[stage] = STAGE_SECONDS.labels(stage=stage)
+    return child
 
 
 @contextmanager
@@ -36,4 +45,4 @@ def timed(ctx: SearchContext, stage: str) -> Iterator[None]:
     finally:
         dt = time.perf_counter() - t0
         ctx.timings[stage] = dt * 1e3
-        STAGE_SECONDS.labels(stage=stage).observe(dt)
+        _child(stage).observe(dt)
