@@ -129,7 +129,7 @@ class Assistant(FocusMixin):
         with within(deadline):  # no yield inside: a streamed turn resumes in other threads
             link = self._link(state, message, product_id)  # products the message names (focus.py)
             pred = self.intents.predict(message, bool(state.focus), self.faq.match(message, 0.0)[1])
-            pred.intent = named_intent(pred.intent, link, bool(state.focus), message, bool(product_id))
+            pred.intent = named_intent(pred.intent, link, bool(state.focus), message, bool(product_id), pred.confidence)
             slots = self.slots.fill(message, pred.intent)
             if late():  # understanding alone spent the budget: say so rather than search on
                 grounded, products = [_say(lang, "busy")], []

@@ -28,11 +28,14 @@ _DIFFER = re.compile(r"\bdiffer|\bdifference|\bcompare|\bdistinguish|\bapart\b|\
 WHICH = {"en": "Several products match that name; which one do you mean?", "zh": "有几件商品都符合这个名称，您指的是哪一件？"}
 
 
-def named_intent(intent: str, link: Link, has_focus: bool, message: str, on_page: bool = False) -> str:
+def named_intent(intent: str, link: Link, has_focus: bool, message: str, on_page: bool = False, intent_conf: float = 0.0) -> str:
     """A message that names a catalog product is about it: never out of scope or small talk. A message that points at
     one of the products shown ("I like the third one") is a question about that product, and so is a question word
-    asked on a product's page that names no other product and asks for no refinement ("演员有哪些", "where is it made?")."""
-    if link.ids and (intent in ("out_of_scope", "chitchat") or (intent == "refine" and not has_focus)):
+    asked on a product's page that names no other product and asks for no refinement ("演员有哪些", "where is it made?").
+    `intent_conf`: the intent model's probability for `intent`."""
+    # a weak link wins over small talk / out of scope only when the intent model is even less sure of its reading
+    named = bool(link.ids) and (link.confidence[0] >= SURE or len(link.ids) > 1 or link.confidence[0] > intent_conf)
+    if named and (intent in ("out_of_scope", "chitchat") or (intent == "refine" and not has_focus)):
         return "ask"
     if intent == "find" and link.named and link.confidence[0] >= SURE and _ASKS.search(_without(message, link.titles[0])):
         return "ask"
