@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from shopmind.assistant import datasets as ds
-from shopmind.assistant.linking import FEATURES, EntityLinker, LinkModel, _units, close_spellings, default_model, load_dictionary
+from shopmind.assistant.focus import named_intent
+from shopmind.assistant.linking import FEATURES, EntityLinker, Link, LinkModel, _units, close_spellings, default_model, load_dictionary
 from shopmind.assistant.linking_train import asked_idf, frames
 from shopmind.assistant.trainset import het_questions
 from shopmind.engine import ShopMind
@@ -109,6 +110,16 @@ def test_real_questions_give_frames_for_a_name():
 
 def test_a_film_asked_about_in_a_longer_question_is_linked(linker):
     assert linker.link("could you remind me which year Jurassic Park was released in cinemas?").named == "m82"
+
+
+def test_a_weak_link_wins_over_small_talk_only_as_the_likelier_reading():
+    weak = Link(ids=["m1"], confidence=[0.3], titles=["Toy Story"])
+    assert named_intent("out_of_scope", weak, False, "hmm, toy story?", intent_conf=0.6) == "out_of_scope"
+    assert named_intent("out_of_scope", weak, False, "hmm, toy story?", intent_conf=0.1) == "ask"
+    sure = Link(ids=["m1"], confidence=[0.7], titles=["Toy Story"])
+    assert named_intent("chitchat", sure, False, "toy story!", intent_conf=0.9) == "ask"
+    shared = Link(ids=["m127", "m187"], confidence=[0.3, 0.28], ambiguous=True, titles=["Godfather, The", "Godfather: Part II, The"])
+    assert named_intent("out_of_scope", shared, False, "the godfather?", intent_conf=0.6) == "ask"  # several titles share the name
 
 
 def test_the_shipped_model_is_a_probability_with_its_threshold():
