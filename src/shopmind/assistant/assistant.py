@@ -319,7 +319,7 @@ class Assistant(FocusMixin):
             if n and late():  # the first product is answered; the rest wait for a follow-up
                 targets = targets[:n]
                 break
-            asked = slots.question or message  # the question without the words that name or point at the product
+            asked = slots.question or message  # without the words that point at the product (its title: find_attribute)
             out += review_answer(self.tools, p, message, lang) or answer_about(p, slots.aspect, asked, lang, slots.size)  # reviews.py
         return out, targets
 

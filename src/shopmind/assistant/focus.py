@@ -37,7 +37,7 @@ def named_intent(intent: str, link: Link, has_focus: bool, message: str, on_page
     named = bool(link.ids) and (link.confidence[0] >= SURE or len(link.ids) > 1 or link.confidence[0] > intent_conf)
     if named and (intent in ("out_of_scope", "chitchat") or (intent == "refine" and not has_focus)):
         return "ask"
-    if intent == "find" and link.named and link.confidence[0] >= SURE and _ASKS.search(_without(message, link.titles[0])):
+    if intent == "find" and link.named and link.confidence[0] >= SURE and _ASKS.search(without_title(message, link.titles[0]).casefold()):
         return "ask"
     asks = bool(_ASKS.search(message.casefold()) or _YES_NO.search(message))
     if on_page and not link.ids and asks and (intent in ("find", "out_of_scope", "chitchat") or (intent == "refine" and not refinement(message))):
@@ -47,12 +47,6 @@ def named_intent(intent: str, link: Link, has_focus: bool, message: str, on_page
     if has_focus and not link.ids and intent in ("out_of_scope", "chitchat", "find") and len(refs_of(message)) == 1:
         return "ask"
     return intent
-
-
-def _without(message: str, title: str) -> str:
-    """The message's words without those of a title (case-insensitive)."""
-    words = {w.casefold() for w in re.findall(r"\w+", title)}
-    return " ".join(w for w in re.findall(r"\w+", message.casefold()) if w not in words)
 
 
 class FocusMixin:
@@ -106,7 +100,6 @@ class FocusMixin:
                 state.focus = named + [i for i in state.focus if i not in named]
                 state.current = named[0]
                 slots.refs = [0, 1] if intent == "compare" and len(named) == 2 else []
-                slots.question = without_title(message, link.titles[0]) or message
         before = list(state.focus)
         grounded, products = self._answer(state, message, intent, slots, lang, user_id)
         if intent == "find" and link.named:

@@ -63,7 +63,7 @@ class Slots(BaseModel):
     aspect: str | None = Field(default=None, description="what is asked about: price, stock, size, color, material, brand, shipping, returns, an attribute name…")
     refine: str | None = Field(default=None, description="cheaper, pricier, other_brand, colour, size")
     refs: list[int] = Field(default_factory=list, description="0-based positions of products the message points at")
-    question: str | None = Field(default=None, description="what a question asks about its product: the message without the words that name the product or point at it")
+    question: str | None = Field(default=None, description="what a question asks about a shown product: the message without the words that point at it ('the second one')")
 
     def pairs(self) -> set[tuple[str, str]]:
         """Flat (slot, value) pairs, for scoring slot F1."""
