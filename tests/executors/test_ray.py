@@ -10,6 +10,7 @@ import pytest
 
 from shopmind.engine import ShopMind
 from shopmind.executors import BuildFailed
+from shopmind.executors.raycluster import start_local_ray
 from shopmind.text.product_text import product_texts
 from tests.executors.conftest import open_shop
 
@@ -22,7 +23,7 @@ USERS = [f"u{i}" for i in range(1, 30)]
 @pytest.fixture(scope="module")
 def ray_cluster():
     ray = pytest.importorskip("ray")
-    ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=256 * 2**20, log_to_driver=False)
+    start_local_ray(ray, num_cpus=2, include_dashboard=False, object_store_memory=256 * 2**20)
     yield ray
     ray.shutdown()
 

@@ -23,9 +23,24 @@ from shopmind.executors.base import run_task, write_files
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-__all__ = ["RayExecutor"]
+__all__ = ["RayExecutor", "start_local_ray"]
 
 _PLAIN = (str, bytes, int, float, bool, type(None), Path, type)
+
+
+def start_local_ray(ray: Any, *, tries: int = 3, **options: Any) -> None:
+    """Start a local Ray cluster, trying again (at most `tries` times) when its raylet misses Ray's fixed 30 s start
+    window. On a loaded 2-core machine the raylet can register late; the half-started node is shut down first."""
+    for attempt in range(1, tries + 1):
+        try:
+            ray.init(address="local", log_to_driver=False, **options)
+            return
+        except Exception as exc:  # Ray raises a bare Exception for "timed out during startup"
+            if "timed out during startup" not in str(exc) or attempt == tries:
+                raise
+            log.warning("local Ray did not start (try %d of %d): %s; starting it again", attempt, tries, exc)
+            with contextlib.suppress(Exception):
+                ray.shutdown()
 
 
 class _RayPending(Generic[T]):
@@ -65,7 +80,7 @@ class RayExecutor:
             elif os.environ.get("RAY_ADDRESS"):
                 ray.init(log_to_driver=False)  # attaches to the cluster RAY_ADDRESS names
             else:
-                ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+                start_local_ray(ray, num_cpus=os.cpu_count() or 1, include_dashboard=False)
             self._started = True
         log.info("ray executor %s: %s CPUs in the cluster", url, ray.cluster_resources().get("CPU"))
         self._task = ray.remote(num_cpus=self.cpus_per_task, max_retries=0)(run_task)
