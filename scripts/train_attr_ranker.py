@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shopmind.assistant.attrank import FEATURES, AttributeRanker, RankerStats, features, key_name, key_value_text
+from shopmind.assistant.attrank import FEATURES, AttributeRanker, RankerStats, blank_words, features, key_name, key_value_text
 from shopmind.assistant.datasets import _parse_candidate
 from shopmind.text.embedstore import EmbeddingStore
 from shopmind.text.encoders import MiniLMEncoder
@@ -262,9 +262,17 @@ def main(argv: list[str]) -> None:
         "seen_to_unseen": transfer,
         "params": PARAMS, "rounds": ROUNDS, "holdout_keys": HOLDOUT_KEYS,
     }
+    # the cross-lingual model: the same rows with the word and MiniLM columns blank (attrank.WORD_FEATURES), for a
+    # question in another language than the attribute names; its threshold is picked the same way, on English rows
+    Xx = blank_words(Xa)
+    bx, rx, hx = top(cv_predict(Xx, ya, ga), ya, ga)
+    th_x = pick_threshold(bx, rx, hx)
+    meta["xling"] = {"cv_top1_answerable": round(float(rx[hx].mean()), 4), "threshold": th_x,
+                     "right_or_abstained": round(float(((bx >= th_x) & rx | (bx < th_x) & ~hx).mean()), 4)}
     final_stats = RankerStats.fit(groups, qvecs.__getitem__, het, frozenset(), nvec, vvec)
     booster = lgb.train(PARAMS, lgb.Dataset(Xa, ya, feature_name=list(FEATURES)), num_boost_round=ROUNDS)
-    ranker = AttributeRanker(booster, final_stats, float(threshold), meta)
+    xling = lgb.train(PARAMS, lgb.Dataset(Xx, ya, feature_name=list(FEATURES)), num_boost_round=ROUNDS)
+    ranker = AttributeRanker(booster, final_stats, float(threshold), meta, xling, th_x)
     out.write_text(json.dumps(ranker.to_json(), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     print(json.dumps({k: v for k, v in meta.items() if k != "params"}, ensure_ascii=False))
     print(f"threshold {threshold:.3f}; wrote {out} ({out.stat().st_size / 1024:.0f} KiB) in {time.perf_counter() - t0:.0f}s")

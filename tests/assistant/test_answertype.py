@@ -36,7 +36,7 @@ def films(shared_data: Path) -> dict[str, Product]:
 
 @pytest.mark.parametrize(("question", "dimension"), [
     ("how many watts does this thing pull?", "power"), ("what voltage, in volts?", "voltage"), ("这个多少瓦", "power"),
-    ("about how much does it weigh?", "weight"), ("有多重", "weight"), ("how many pounds is it", "weight"),
+    ("about how much does it weigh?", "weight"), ("有多重", "weight"), ("how many pounds is it", "weight"), ("大概几公斤", "weight"),
     ("how long will a charge keep it running?", "time"), ("充一次电能用多久", "time"), ("how many inches across is it", "length"),
     ("what colour is it?", None), ("how much is it?", None), ("多少钱", None),
 ])
@@ -71,6 +71,7 @@ def test_names_of_agents_places_and_times():
 def test_yes_no_questions_and_what_they_are_about():
     assert is_polar("can it go in the dishwasher?") and is_polar("带遥控器吗？") and is_polar("需要组装吗？要多久？")
     assert not is_polar("is it round, square or oval?") and not is_polar("适合男生还是女生吗") and not is_polar("what colour is it?")
+    assert is_polar("装起来麻烦不麻烦") and is_polar("有没有保修") and is_polar("是不是纯棉的") and not is_polar("不知道多大")
     words = content_words("can it go in the dishwasher?")
     assert about(words, "is_dishwasher_safe", "yes") and not about(words, "color", "white")
     assert about(content_words("is it waterproof?"), "water_resistance_level", "water resistant")  # the first four letters

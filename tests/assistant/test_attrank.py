@@ -184,3 +184,35 @@ def test_named_aspect_only_breaks_near_ties(monkeypatch, scores, aspect, expecte
     p = Product(id="t", title="Thing", attributes={"included_components": "case", "color": "black", "compatible_devices": "hotpoint",
                                                     "item_dimensions": "5", "item_package_dimensions": "7", "material": "tpu"})
     assert g.find_attribute(p, aspect, "do these come in black?") == expected
+
+
+def test_cross_lingual_model_ships_with_its_own_threshold(ranker):
+    assert ranker.xling is not None and 0.0 < ranker.xling_threshold < 1.0
+    assert ranker.meta["xling"]["cv_top1_answerable"] > 0.8  # English rows with the word columns blank
+
+
+def test_the_cross_lingual_model_sees_no_word_or_minilm_column():
+    import numpy as np
+
+    from shopmind.assistant.attrank import WORD_FEATURES, blank_words
+
+    X = blank_words(np.ones((3, len(FEATURES))))
+    blank = {f for f, col in zip(FEATURES, X.T, strict=True) if np.isnan(col).all()}
+    assert blank == set(WORD_FEATURES) and not np.isnan(X).all(axis=0).all()
+
+
+@pytest.mark.parametrize(("question", "key"), [("这部片子的风格类型是什么", "genres"), ("它是哪年的片子", "year"), ("出品年份是多少", "year")])
+def test_chinese_questions_about_english_named_attributes_of_a_real_film(shared_data, question, key):
+    """The CC-CEDICT gloss of these is too lossy for the English ranker; the cross-lingual model reads them."""
+    film = next(p for p in ds.movies(shared_data) if p.title.startswith("Fargo"))
+    assert set(film.attributes) >= {"genres", "year"}
+    assert find_attribute(film, None, question, "zh") == key
+
+
+@pytest.mark.parametrize("question", ["需要自己安装吗", "装起来麻烦不麻烦", "导演是谁"])
+def test_the_cross_lingual_model_does_not_answer_with_an_unrelated_lone_attribute(shared_data, question):
+    """A yes/no question (吗, A-not-A) must share a word with what answers it; nothing here says who directed it."""
+    film = next(p for p in ds.movies(shared_data) if p.title.startswith("Fargo"))
+    intake = Product(id="x", title="PowerCore Cool Air Intake", attributes={"number_of_items": "1"})
+    assert find_attribute(intake, None, question, "zh") is None
+    assert find_attribute(film, None, question, "zh") is None

@@ -184,3 +184,13 @@ def test_chat_reports_answer_kind_and_language(assistant, epqa):
     assert r.language == "zh" and r.answer_kind == "answer" and "black" in r.text
     r = assistant.chat("h18b-en", "is a spare charger included in the box?", product_id="pqa-B00CTPWSW2")
     assert r.language == "en" and r.answer_kind == "not_stated", r.text
+
+
+@pytest.mark.parametrize(("message", "lang"), [
+    ("Makita 18-Volt LXT Lithium-Ion Combo Kit有几件？", "zh"),  # a long English title, asked about in Chinese
+    ("Werner 9 ft. Reach Fiberglass Podium Step Ladder能承重多少", "zh"),
+    ("does the 瑷尔博士 mask suit dry skin?", "en"),  # a Chinese name, asked about in English
+    ("Makita 18-Volt LXT Lithium-Ion Combo Kit", "en"),
+])
+def test_the_shoppers_language_is_the_language_the_question_is_asked_in(message, lang):
+    assert language_of(message) == lang

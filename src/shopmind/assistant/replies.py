@@ -50,11 +50,16 @@ CHAT = {
 }
 
 
+# Chinese question words and particles: a message that asks in Chinese is Chinese, however long the English name in it
+_ZH_ASKS = re.compile(r"什么|啥|哪|几|多少|怎么|怎样|多重|多大|多长|多高|是否|谁|多久|吗|呢|(?P<a>(?!不)[\u4e00-\u9fff])不(?P=a)")
+
+
 def language_of(message: str) -> str:
-    """The shopper's language: 'zh' when the message has at least as many CJK characters as Latin words (a Chinese
-    question that names an English title is Chinese), else what `detect_language` says."""
+    """The shopper's language: 'zh' when the message has at least as many CJK characters as Latin words, or asks its
+    question in Chinese ("South Shore Summer Breeze Mates有多大？" names an English title, and is Chinese), else what
+    `detect_language` says."""
     cjk = len(CJK_RE.findall(message))
-    if cjk >= 2 and cjk >= len(re.findall(r"[A-Za-z]+", message)):
+    if cjk >= 2 and (cjk >= len(re.findall(r"[A-Za-z]+", message)) or _ZH_ASKS.search(message)):
         return "zh"
     return detect_language(message)
 
