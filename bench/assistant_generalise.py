@@ -11,11 +11,11 @@ Metrics per language (and per kind): answerable_accuracy (attribute + named-with
 (text; and by the structured sentence source, apart), false_facts, named_top1 (first card or cited product; and by the
 text, apart), set_accuracy, language_agreement, p50/p95/max ms per chat call.
 
-    nice python bench/assistant_generalise.py [--split dev|sealed|sealed2|sealed3|all] [--json]  # dev (the default), seen parts
-    nice python bench/assistant_generalise.py --split sealed4 --final --json  # the next final run: the only reader of sealed4.jsonl
+    nice python bench/assistant_generalise.py [--split dev|sealed|sealed2|sealed3|sealed4|all] [--json]  # dev (default), seen parts
 
-sealed, sealed2 and sealed3 had their one final run each (2026-12-06; 2026-12-07 12:55 and 15:22 UTC) and are
-development data since: their reruns go to *_rerun.json; `all` is dev + sealed + sealed2 + sealed3.
+sealed, sealed2, sealed3 and sealed4 had their one final run each (2026-12-06; 2026-12-07 12:55, 15:22 and 18:20 UTC) and
+are development data since: their reruns go to *_rerun.json; `all` is dev + every seen sealed part. No part is unseen now:
+the next final run needs a new part, written and frozen before the assistant meets it (bench/assistant_sets/README.md).
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ import assistant as old_bench
 
 REPO = HERE.parent
 SETS = HERE / "assistant_sets"
-# parts whose one final run is over (sealed 2026-12-06, sealed2 2026-12-07 12:55 UTC, sealed3 15:22 UTC): read freely
-# since, results to *_rerun.json
-SEEN = ("sealed", "sealed2", "sealed3")
+# parts whose one final run is over (sealed 2026-12-06, sealed2 2026-12-07 12:55 UTC, sealed3 15:22 UTC, sealed4 18:20 UTC):
+# read freely since, results to *_rerun.json
+SEEN = ("sealed", "sealed2", "sealed3", "sealed4")
 ANSWERABLE = ("attribute", "named", "reference")
 
 
@@ -259,8 +259,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("SHOPMIND_SHARED_DATA", REPO.parent / "shared" / "data")))
     ap.add_argument("--split", choices=("dev", "sealed", "sealed2", "sealed3", "sealed4", "all"), default="dev",
-                    help="all = dev + the seen sealed parts (not sealed4)")
-    ap.add_argument("--final", action="store_true", help="required to read a sealed part that has not had its one final run (sealed4)")
+                    help="all = dev + the seen sealed parts")
+    ap.add_argument("--final", action="store_true", help="required to read a sealed part that has not had its one final run")
     ap.add_argument("--backend", default="none", help="LLM URL (default: none)")
     ap.add_argument("--limit", type=int, default=0, help="first N records (0 = all)")
     ap.add_argument("--out", type=Path, default=None, help="result file (default bench/results/assistant_generalise_<split>.json)")
