@@ -39,9 +39,15 @@ def films(shared_data: Path) -> dict[str, Product]:
     ("about how much does it weigh?", "weight"), ("有多重", "weight"), ("how many pounds is it", "weight"), ("大概几公斤", "weight"),
     ("how long will a charge keep it running?", "time"), ("充一次电能用多久", "time"), ("how many inches across is it", "length"),
     ("what colour is it?", None), ("how much is it?", None), ("多少钱", None),
+    ("what's the running time?", "time"), ("片长多少", "time"), ("how long is the cord?", "extent"),
 ])
 def test_the_dimension_a_question_asks_for(question, dimension):
     assert asked_dimension(question) == dimension
+
+
+def test_how_long_is_answered_by_a_length_or_a_duration():
+    assert fits("extent", "cord_length", "6 ft") and fits("extent", "battery_life", "8") and fits("extent", "size", "12 in.")
+    assert not fits("extent", "genres", "Drama") and not fits("extent", "year", "1981")
 
 
 def test_only_a_value_in_that_dimension_or_an_attribute_named_for_it_fits():
@@ -99,7 +105,8 @@ def test_catalog_questions_answered_only_by_attributes_that_can_answer(epqa, fil
     film = films["On Golden Pond"]  # year, genres: "golden" names the film, not a colour
     q = "what kind of movie is On Golden Pond?"
     assert find_attribute(film, aspect_of(q), q) == "genres"
-    for q in ("who directed it?", "how long is the running time, in minutes?", "when does the second act start?"):
+    for q in ("who directed it?", "how long is the running time, in minutes?", "when does the second act start?",
+              "how long is this film?", "what's its runtime?"):
         assert find_attribute(film, aspect_of(q), q) is None, q
     assert find_attribute(film, None, "so when did it open?") == "year"  # a when-question: only a year or a date answers
 

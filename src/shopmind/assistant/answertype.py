@@ -55,22 +55,28 @@ _ASKS = {dim: re.compile(rf"{_ASK}\s*(?:\w+\s+){{0,2}}?(?:{words})(?![a-z])", re
 
 # a weight asked without a unit word ("how much does it weigh?", "有多重")
 _WEIGHT_RE = re.compile(r"\bweigh(?:s|ed)?\b|\bhow heavy\b|多重|多沉|重量|(?:几|多少)(?:公斤|斤|克|千克)")
-# a duration asked without a unit word ("how long does the battery last?", "能用多久")
-_DURATION_RE = re.compile(r"\bhow long (?:does|will|do|can|would)\b|多久|多长时间")
+# a duration asked without a unit word ("how long does the battery last?", "what's the running time?", "能用多久", "片长")
+_DURATION_RE = re.compile(r"\bhow long (?:does|will|do|can|would)\b|\brun(?:ning)?[ -]?time\b|\bduration\b|多久|多长时间|时长|片长")
+# "how long is it?": a length or a duration, whichever the product has ("extent": either dimension fits)
+_EXTENT_RE = re.compile(r"\bhow long (?:is|are|was|were)\b")
 
 
 def asked_dimension(question: str) -> str | None:
     """The dimension a question asks a quantity in ("how many watts" → 'power', "how much does it weigh?" →
-    'weight'), or None."""
+    'weight', "how long is it?" → 'extent': a length or a duration), or None."""
     q = question.casefold()
     found = {dim for dim, rx in _ASKS.items() if rx.search(q)} | ({"weight"} if _WEIGHT_RE.search(q) else set())
     found |= {"time"} if _DURATION_RE.search(q) else set()
+    if not found and _EXTENT_RE.search(q):
+        return "extent"
     return found.pop() if len(found) == 1 else None
 
 
 def fits(dimension: str, key: str, value: str) -> bool:
     """Whether an attribute can answer a quantity in `dimension`: its value carries one of the dimension's units, or
-    its name is the dimension's own ("item_weight" for a weight)."""
+    its name is the dimension's own ("item_weight" for a weight); for "extent", a length or a duration."""
+    if dimension == "extent":
+        return fits("length", key, value) or fits("time", key, value)
     _, units, names = DIMENSIONS[dimension]
     if any(n in key.casefold() for n in names):
         return True
