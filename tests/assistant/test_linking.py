@@ -122,6 +122,13 @@ def test_a_weak_link_wins_over_small_talk_only_as_the_likelier_reading():
     assert named_intent("out_of_scope", shared, False, "the godfather?", intent_conf=0.6) == "ask"  # several titles share the name
 
 
+def test_one_product_pointed_at_is_asked_about_not_compared():
+    assert named_intent("compare", Link(), True, "second one looks cool") == "ask"
+    assert named_intent("compare", Link(), True, "第二个不错") == "ask"
+    assert named_intent("compare", Link(), True, "how do the first and the third differ?") == "compare"
+    assert named_intent("compare", Link(), False, "second one looks cool") == "compare"  # nothing shown to point at
+
+
 def test_the_shipped_model_is_a_probability_with_its_threshold():
     model = default_model()
     assert model is not None and 0.0 < model.threshold < 1.0
