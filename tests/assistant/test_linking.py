@@ -122,6 +122,14 @@ def test_a_weak_link_wins_over_small_talk_only_as_the_likelier_reading():
     assert named_intent("out_of_scope", shared, False, "the godfather?", intent_conf=0.6) == "ask"  # several titles share the name
 
 
+def test_a_when_who_or_where_question_about_a_named_product_is_no_search():
+    weak = Link(ids=["m848"], confidence=[0.17], titles=["Murder, My Sweet"])
+    assert named_intent("find", weak, False, "when was Murder, My Sweet made?", intent_conf=0.6) == "ask"
+    assert named_intent("find", weak, False, "what else is like Murder, My Sweet?", intent_conf=0.6) == "find"  # a weak link
+    sure = Link(ids=["m848"], confidence=[0.8], titles=["Murder, My Sweet"])
+    assert named_intent("find", sure, False, "what genre is Murder, My Sweet?", intent_conf=0.6) == "ask"
+
+
 def test_one_product_pointed_at_is_asked_about_not_compared():
     assert named_intent("compare", Link(), True, "second one looks cool") == "ask"
     assert named_intent("compare", Link(), True, "第二个不错") == "ask"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from shopmind.assistant.answertype import asked_kind
 from shopmind.assistant.grounding import listing
 from shopmind.assistant.linking import EntityLinker, Link, points_back
 from shopmind.assistant.models import Sentence, Source
@@ -37,8 +38,12 @@ def named_intent(intent: str, link: Link, has_focus: bool, message: str, on_page
     named = bool(link.ids) and (link.confidence[0] >= SURE or len(link.ids) > 1 or link.confidence[0] > intent_conf)
     if named and (intent in ("out_of_scope", "chitchat") or (intent == "refine" and not has_focus)):
         return "ask"
-    if intent == "find" and link.named and link.confidence[0] >= SURE and _ASKS.search(without_title(message, link.titles[0]).casefold()):
-        return "ask"
+    if intent == "find" and link.named:
+        rest = without_title(message, link.titles[0])
+        # a named product asked about is a question about it: surely named and any question word, or any link and a
+        # when / who / where question, which no search asks ("when was Murder, My Sweet made?")
+        if (link.confidence[0] >= SURE and _ASKS.search(rest.casefold())) or asked_kind(rest) is not None:
+            return "ask"
     asks = bool(_ASKS.search(message.casefold()) or _YES_NO.search(message))
     if on_page and not link.ids and asks and (intent in ("find", "out_of_scope", "chitchat") or (intent == "refine" and not refinement(message))):
         return "ask"  # "东西沉不沉，具体多重" on a product page asks about it; "any cheaper?" there still refines
