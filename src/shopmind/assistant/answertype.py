@@ -46,7 +46,7 @@ WH: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
                          r"(?:哪里|哪儿|哪个国家|哪国)(?:制造|生产|产|出产|做|拍)|产地|原产"),
               ("origin", "country", "made in", "location", "region", "place", "city", "state", "manufactured", "produced")),
     # a point in time: "when was it released?", "what year…", "哪一年", "什么时候上映" (not "when can I use it?")
-    "time": (re.compile(r"(?:^\s*|[,;:—–]\s*|\b(?:and|so|but|then)\s+)when\b(?! (?:can|could|should|would|do|will|may) (?:i|you|we)\b)|\b(?:what|which) year\b|哪一?年|几几年|(?:什么|哪个)年代|什么时候(?:上映|出|拍|发行|推出|生产|制造)"),
+    "time": (re.compile(r"(?:^\s*|[,;:—–?!.？！。]\s*|\b(?:and|so|but|then)\s+)when\b(?! (?:can|could|should|would|do|will|may) (?:i|you|we)\b)|\b(?:what|which) year\b|哪一?年|几几年|(?:什么|哪个)年代|什么时候(?:上映|出|拍|发行|推出|生产|制造)"),
              ("year", "date", "release", "released", "launch", "introduced", "season", "era", "decade", "period", "time")),
 }
 _ASK = r"(?:how many|how much|in|多少|几)"
@@ -182,8 +182,8 @@ def answer_filter(question: str, english: str | None, title: str, aspect: str | 
         return not colour or states_colour(key, value)
 
     def on_topic(key: str, value: str) -> bool:
-        if not polar and (not words or kind is not None or dimension is not None):
-            return True  # a wh-question with no content words, or whose answer type is already checked
+        if kind is not None or dimension is not None or (not polar and not words):
+            return True  # the answer type is already checked ("is it old? when's it from?"), or a wh-question with no content words
         return about(words, key, value, assoc) or any(f in key.casefold() for f in family)
 
     return can_hold, on_topic
