@@ -135,6 +135,8 @@ def test_one_product_pointed_at_is_asked_about_not_compared():
     assert named_intent("compare", Link(), True, "第二个不错") == "ask"
     assert named_intent("compare", Link(), True, "how do the first and the third differ?") == "compare"
     assert named_intent("compare", Link(), False, "second one looks cool") == "compare"  # nothing shown to point at
+    assert named_intent("refine", Link(), True, "第二个不错") == "ask"  # a pick, not a change to the search
+    assert named_intent("refine", Link(), True, "anything cheaper than the second one?") == "refine"
 
 
 def test_the_shipped_model_is_a_probability_with_its_threshold():

@@ -87,6 +87,8 @@ def test_slots_refine_and_refs():
     ("tell me about number three", [2]), ("what does #4 cost", [3]), ("I'll take option 1", [0]),
     ("the final pick, is it any good?", [-1]), ("the one at the bottom", [-1]), ("the top result please", [0]),
     ("will the battery last a day?", []), ("is the top made of oak?", []),  # a verb and a part of the product
+    ("最后那一部是哪年的", [-1]), ("最下面那个什么颜色", [-1]), ("末尾那款多重", [-1]), ("倒数第二个呢", [-2]),  # the end of the list
+    ("我最后再问一个问题", []), ("最后还是买了吧", []),  # "最后" as "finally"
 ])
 def test_refs_with_any_measure_word(text, refs):
     assert refs_of(text) == refs

@@ -49,8 +49,9 @@ def named_intent(intent: str, link: Link, has_focus: bool, message: str, on_page
         return "ask"  # "东西沉不沉，具体多重" on a product page asks about it; "any cheaper?" there still refines
     if has_focus and intent in ("ask", "find", "out_of_scope") and len(refs_of(message)) >= 2 and _DIFFER.search(message.casefold()):
         return "compare"  # "how do the first and second one differ?"
-    if has_focus and not link.ids and intent in ("out_of_scope", "chitchat", "find", "compare") and len(refs_of(message)) == 1:
-        return "ask"  # one product pointed at ("second one looks cool"): a comparison needs two
+    pick = intent in ("out_of_scope", "chitchat", "find", "compare") or (intent == "refine" and not refinement(message))
+    if has_focus and not link.ids and pick and len(refs_of(message)) == 1:
+        return "ask"  # one product pointed at ("second one looks cool", "第二个不错"): a comparison needs two, a refinement a change
     return intent
 
 

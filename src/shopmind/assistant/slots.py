@@ -47,6 +47,9 @@ _LAST_EN = r"\bthe (?:very )?(?:last|final)\b|\b(?:last|final|bottom) (?:one|ite
 # Chinese measure words that follow a count or "last" (最后一部, 这两款): the closed class, not the bench's nouns
 _CL = "[个款件部台只本双套把支条张辆瓶盒位种]"
 _ORD_ZH = {"一": 0, "1": 0, "二": 1, "2": 1, "三": 2, "3": 2, "四": 3, "4": 3, "五": 4, "5": 4}
+# the end of the list in Chinese: 最后一部, 最后那一部, 最底下那部, 最下面那个, 末尾那款 (倒数第二个 counts from the end)
+_LAST_ZH = rf"(?:最后|最末尾?|末尾|最底下?|最底部|最下面|最下边)\s*(?:那|这)?\s*一?\s*{_CL}"
+_FROM_END_ZH = r"倒数\s*第\s*([一二三四五1-5])"
 _NOUN_EN = r"(?:one|item|product|film|movie|pick|result|entry|option)s?"
 _TAIL_EN = r"(?: (?:on|in|from) (?:the|that|this|your) list| on there| (?:you )?(?:shown|listed))?"
 # the words of a message that point at a shown product rather than ask about it ("the first film —", "number two",
@@ -54,7 +57,7 @@ _TAIL_EN = r"(?: (?:on|in|from) (?:the|that|this|your) list| on there| (?:you )?
 _REF_PHRASE = re.compile(
     rf"\b(?:the )?(?:{'|'.join(_ORD_EN)})(?: {_NOUN_EN})?{_TAIL_EN}\b|\bthe (?:very )?(?:last|final|bottom)(?: {_NOUN_EN})?{_TAIL_EN}\b"
     rf"|\b(?:the )?(?:last|final|bottom|top) {_NOUN_EN}{_TAIL_EN}\b|{_NUMBERED.pattern}|\b(?:on|in|from) (?:the|that|this|your) list\b"
-    rf"|第\s*[一二三四五1-5]\s*{_CL}?|最后(?:一{_CL}|那{_CL}|{_CL})"
+    rf"|(?:倒数\s*)?第\s*[一二三四五1-5]\s*{_CL}?|{_LAST_ZH}"
 )
 
 FILLER = re.compile(
@@ -87,8 +90,9 @@ def refs_of(text: str) -> list[int]:
     out += [_NUM_EN[m] for m in _NUMBERED.findall(t)]
     if re.search(rf"\btop {_NOUN_EN}\b", t):
         out.append(0)
-    out += [_ORD_ZH[m] for m in re.findall(r"第\s*([一二三四五1-5])", t)]
-    if re.search(rf"{_LAST_EN}|最后(一{_CL}|那{_CL}|{_CL})", t):
+    out += [-1 - _ORD_ZH[m] for m in re.findall(_FROM_END_ZH, t)]
+    out += [_ORD_ZH[m] for m in re.findall(r"(?<!倒数)(?<!倒数 )第\s*([一二三四五1-5])", t)]
+    if re.search(rf"{_LAST_EN}|{_LAST_ZH}", t):
         out.append(-1)
     return sorted(set(out), key=lambda i: (i < 0, i))
 
