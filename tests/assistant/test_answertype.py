@@ -64,6 +64,8 @@ def test_only_a_value_in_that_dimension_or_an_attribute_named_for_it_fits():
     ("when did it first go on sale?", "time"), ("ok, and when was that one shot?", "time"), ("what year is the model?", "time"),
     ("这款是哪年出的", "time"), ("是什么年代的片子", "time"), ("when can I wash it?", None), ("does it beep when it is done?", None),
     ("is it an old one? when's it from?", "time"),
+    ("what sort of story is it?", "class"), ("how would you classify this film?", "class"),
+    ("what kind of battery does it use?", None), ("what kind of stuff is it made from?", None),  # an attribute, not the class
 ])
 def test_who_where_and_when(question, kind):
     assert asked_kind(question) == kind
@@ -111,6 +113,7 @@ def test_catalog_questions_answered_only_by_attributes_that_can_answer(epqa, fil
         assert find_attribute(film, aspect_of(q), q) is None, q
     assert find_attribute(film, None, "so when did it open?") == "year"  # a when-question: only a year or a date answers
     assert find_attribute(film, None, "is it an old one? when's it from?") == "year"  # yes/no, then when: the type is checked
+    assert find_attribute(film, None, "how would you classify this movie?") == "genres"  # only a class attribute answers
 
 
 @pytest.mark.xfail(strict=True, reason="known limit: on a film with two attributes the ranker scores genres 0.96 for a question "

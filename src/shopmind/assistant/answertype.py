@@ -48,6 +48,12 @@ WH: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
     # a point in time: "when was it released?", "what year…", "哪一年", "什么时候上映" (not "when can I use it?")
     "time": (re.compile(r"(?:^\s*|[,;:—–?!.？！。]\s*|\b(?:and|so|but|then)\s+)when\b(?! (?:can|could|should|would|do|will|may) (?:i|you|we)\b)|\b(?:what|which) year\b|哪一?年|几几年|(?:什么|哪个)年代|什么时候(?:上映|出|拍|发行|推出|生产|制造)"),
              ("year", "date", "release", "released", "launch", "introduced", "season", "era", "decade", "period", "time")),
+    # the product's class: "what kind of movie is it?" (a kind of the product itself, named by a generic noun for it,
+    # not "what kind of battery / stuff…", which asks an attribute), "how would you classify it?"
+    "class": (re.compile(r"\b(?:what|which) (?:kind|type|sort|genre|category|class|style)s? of (?:an? |the )?"
+                         r"(?:movie|film|picture|flick|story|show|book|album|product|item|thing|one)s?\b"
+                         r"|\bhow (?:would|do|should|could) (?:you|i|we) (?:classify|categori[sz]e)\b"),
+              ("genre", "genres", "type", "category", "class", "kind", "style")),
 }
 _ASK = r"(?:how many|how much|in|多少|几)"
 _ASKS = {dim: re.compile(rf"{_ASK}\s*(?:\w+\s+){{0,2}}?(?:{words})(?![a-z])", re.IGNORECASE) for dim, (words, _, _) in DIMENSIONS.items()}
