@@ -142,6 +142,7 @@ def test_one_product_pointed_at_is_asked_about_not_compared():
 def test_a_which_question_on_a_product_page_asks_about_it():
     assert named_intent("compare", Link(), True, "哪个牌子生产的呀", on_page=True) == "ask"  # one product: nothing to compare
     assert named_intent("compare", Link(), True, "这两个有什么区别", on_page=True) == "compare"
+    assert named_intent("find", Link(), True, "用的啥系统呀", on_page=True) == "ask"  # 啥: the spoken 什么
 
 
 def test_the_shipped_model_is_a_probability_with_its_threshold():
