@@ -194,3 +194,13 @@ def test_chat_reports_answer_kind_and_language(assistant, epqa):
 ])
 def test_the_shoppers_language_is_the_language_the_question_is_asked_in(message, lang):
     assert language_of(message) == lang
+
+
+def test_the_aspect_a_chinese_question_names_beats_another_rendering_of_its_word():
+    """码 is a clothing size here, though CC-CEDICT also renders it "weight"."""
+    from shopmind.assistant.grounding import find_attribute
+    from shopmind.domain import Product
+
+    p = Product(id="x", title="Pearl Stud Earrings", attributes={"size": "one size", "item_weight": "0.02", "color": "white"})
+    assert find_attribute(p, "size", "买的话是哪个码", "zh") == "size"
+    assert find_attribute(p, None, "有多重", "zh") == "item_weight"
