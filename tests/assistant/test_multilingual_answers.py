@@ -203,4 +203,4 @@ def test_the_aspect_a_chinese_question_names_beats_another_rendering_of_its_word
 
     p = Product(id="x", title="Pearl Stud Earrings", attributes={"size": "one size", "item_weight": "0.02", "color": "white"})
     assert find_attribute(p, "size", "买的话是哪个码", "zh") == "size"
-    assert find_attribute(p, None, "有多重", "zh") == "item_weight"
+    assert find_attribute(p, "weight", "有多重", "zh") == "item_weight" and find_attribute(p, "colour", "什么颜色", "zh") == "color"
