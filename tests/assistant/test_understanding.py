@@ -89,6 +89,7 @@ def test_slots_refine_and_refs():
     ("will the battery last a day?", []), ("is the top made of oak?", []),  # a verb and a part of the product
     ("最后那一部是哪年的", [-1]), ("最下面那个什么颜色", [-1]), ("末尾那款多重", [-1]), ("倒数第二个呢", [-2]),  # the end of the list
     ("我最后再问一个问题", []), ("最后还是买了吧", []),  # "最后" as "finally"
+    ("最后那样有多重", [-1]), ("第二样多少钱", [1]), ("这样可以吗", []), ("怎么样", []),  # 样 as a measure word only after a count or 最后
 ])
 def test_refs_with_any_measure_word(text, refs):
     assert refs_of(text) == refs

@@ -246,11 +246,11 @@ def _find_attribute(p: Product, aspect: str | None, question: str) -> str | None
         return _rule_attribute(allowed, aspect, question)
     if cjk:
         written = named_in_chinese([k for k, _ in allowed], question)
-        family = ASPECT_KEYS.get(aspect or "", ())
-        has_family = any(f in k.casefold() for k, _ in allowed for f in family)
+        own = ASPECT_KEYS.get(aspect or "", ())  # name fragments of the aspect's own attributes
+        has_family = any(f in k.casefold() for k, _ in allowed for f in own)
         # the shopper wrote the attribute's name in Chinese: no lossy gloss to guess from; unless the aspect the question
         # names has its own attribute and the written name is another (码 "size" also renders as "weight")
-        if written is not None and (not has_family or any(f in written.casefold() for f in family)):
+        if written is not None and (not has_family or any(f in written.casefold() for f in own)):
             return written
         if has_family or not english:  # the aspect the question names has its attribute (颜色 → color): the rule path answers
             return _rule_attribute(allowed, aspect, question)

@@ -45,7 +45,7 @@ _NUMBERED = re.compile(r"(?:\bnumber|\bno\.|#|\boption|\bpick|\bitem|\bresult)\s
 # the end of the list: "the last (one)", "the final one", "the bottom one", "at the end of the list"
 _LAST_EN = r"\bthe (?:very )?(?:last|final)\b|\b(?:last|final|bottom) (?:one|item|product|film|movie|pick|result|entry)\b|\bat the (?:bottom|end)\b"
 # Chinese measure words that follow a count or "last" (最后一部, 这两款): the closed class, not the bench's nouns
-_CL = "[个款件部台只本双套把支条张辆瓶盒位种]"
+_CL = "[个款件部台只本双套把支条张辆瓶盒位种样]"
 _ORD_ZH = {"一": 0, "1": 0, "二": 1, "2": 1, "三": 2, "3": 2, "四": 3, "4": 3, "五": 4, "5": 4}
 # the end of the list in Chinese: 最后一部, 最后那一部, 最底下那部, 最下面那个, 末尾那款 (倒数第二个 counts from the end)
 _LAST_ZH = rf"(?:最后|最末尾?|末尾|最底下?|最底部|最下面|最下边)\s*(?:那|这)?\s*一?\s*{_CL}"
