@@ -23,7 +23,7 @@ from shopmind.assistant.attrank import ASPECT_KEYS, HINTS
 from shopmind.assistant.factcheck import colours_in
 from shopmind.assistant.slots import aspect_of
 from shopmind.text.normalize import normalize_units
-from shopmind.text.stopwords import EN_ATTRIBUTE_QUESTION_STOPWORDS
+from shopmind.text.stopwords import EN_ATTRIBUTE_QUESTION_STOPWORDS, ZH_A_NOT_A
 from shopmind.text.tokenize import tokenize
 
 # dimension → (unit words a question may name, canonical unit suffixes of shopmind.text.normalize, attribute-name words)
@@ -117,7 +117,7 @@ def names_kind(kind: str, key: str, value: str = "") -> bool:
 
 
 # yes/no forms: an English auxiliary first; 吗 at the end; 是否; A-not-A of one or two characters (能不能, 有没有, 麻烦不麻烦)
-POLAR_RE = re.compile(r"^\s*(?:is|are|does|do|did|can|could|will|would|has|have|should)\b|吗\s*(?:[?？]|$)|是否|(?P<a>[\u4e00-\u9fff]{1,2})[不没](?P=a)")
+POLAR_RE = re.compile(rf"^\s*(?:is|are|does|do|did|can|could|will|would|has|have|should)\b|吗\s*(?:[?？]|$)|是否|{ZH_A_NOT_A}")
 _GENERIC = frozenset({"doe", "do", "come", "get", "put", "will", "can", "make", "use", "need", "have", "work", "good"})
 
 

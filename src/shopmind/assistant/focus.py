@@ -14,6 +14,7 @@ from shopmind.assistant.models import Sentence, Source
 from shopmind.assistant.slots import refinement, refs_of, without_title
 from shopmind.assistant.state import SessionState
 from shopmind.domain import Product
+from shopmind.text.stopwords import ZH_A_NOT_A, ZH_QUESTION_WORDS
 
 if TYPE_CHECKING:
     from shopmind.assistant.models import Slots
@@ -22,9 +23,9 @@ if TYPE_CHECKING:
 NAMED_INTENTS = ("ask", "compare", "recommend")  # intents about products, which the message may name instead of point at
 SURE = 0.5  # a search shows a named product first only when it is more likely named than not (the search ranks the rest)
 # a question word left once the product's name is taken out: the message asks about the product, it does not look for it
-_ASKS = re.compile(r"\b(what|which|when|where|who|how)\b|什么|啥|哪|几|多少|怎么|怎样|多重|多大|多长|多高|是否|谁|多久")
-# on a product's page a yes/no question asks about it too: 吗, A-not-A (吵不吵, 要不要), 能不能…
-_YES_NO = re.compile(r"吗|(?P<a>(?!不)[\u4e00-\u9fff])不(?P=a)|能不能|可不可以|还是")
+_ASKS = re.compile(rf"\b(what|which|when|where|who|how)\b|{ZH_QUESTION_WORDS}")
+# on a product's page a yes/no question asks about it too: 吗, A-not-A (吵不吵, 要不要, 可不可以), or a choice (还是)
+_YES_NO = re.compile(rf"吗|{ZH_A_NOT_A}|还是")
 _DIFFER = re.compile(r"\bdiffer|\bdifference|\bcompare|\bdistinguish|\bapart\b|\bversus\b|\bvs\b|区别|不同|差别|差异|比较|对比|区分")
 WHICH = {"en": "Several products match that name; which one do you mean?", "zh": "有几件商品都符合这个名称，您指的是哪一件？"}
 

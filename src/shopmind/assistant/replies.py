@@ -7,6 +7,7 @@ from typing import Any
 
 from shopmind.assistant.models import Sentence, Source
 from shopmind.text.normalize import CJK_RE, detect_language
+from shopmind.text.stopwords import ZH_A_NOT_A, ZH_QUESTION_WORDS
 
 CHAT = {
     "en": {
@@ -51,7 +52,7 @@ CHAT = {
 
 
 # Chinese question words and particles: a message that asks in Chinese is Chinese, however long the English name in it
-_ZH_ASKS = re.compile(r"什么|啥|哪|几|多少|怎么|怎样|多重|多大|多长|多高|是否|谁|多久|吗|呢|(?P<a>(?!不)[\u4e00-\u9fff])不(?P=a)")
+_ZH_ASKS = re.compile(rf"{ZH_QUESTION_WORDS}|吗|呢|{ZH_A_NOT_A}")
 
 
 def language_of(message: str) -> str:

@@ -91,7 +91,7 @@ def refs_of(text: str) -> list[int]:
     if re.search(rf"\btop {_NOUN_EN}\b", t):
         out.append(0)
     out += [-1 - _ORD_ZH[m] for m in re.findall(_FROM_END_ZH, t)]
-    out += [_ORD_ZH[m] for m in re.findall(r"(?<!倒数)(?<!倒数 )第\s*([一二三四五1-5])", t)]
+    out += [_ORD_ZH[m] for m in re.findall(r"第\s*([一二三四五1-5])", re.sub(_FROM_END_ZH, " ", t))]
     if re.search(rf"{_LAST_EN}|{_LAST_ZH}", t):
         out.append(-1)
     return sorted(set(out), key=lambda i: (i < 0, i))

@@ -18,6 +18,10 @@ STOPWORDS = {"en": EN_STOPWORDS, "zh": ZH_STOPWORDS}
 _MEANINGFUL_IN_QUESTIONS = frozenset(["as", "at", "by", "from", "into", "its", "s", "without", "x"])
 EN_PRONOUNS = frozenset(["i", "me", "my", "you", "your", "we", "our", "us"])
 EN_QUESTION_WORDS = frozenset(["what", "where", "when", "how", "which", "who", "do", "does", "can", "could", "would", "will", "this", "there"])
+# Chinese question words ("what", "which", "how many", "how heavy"…) and the A-not-A yes/no form (吵不吵, 有没有,
+# 麻烦不麻烦) as regex fragments: a message holding one asks a question (the assistant's routing, language and question type)
+ZH_QUESTION_WORDS = "什么|啥|哪|几|多少|怎么|怎样|多重|多大|多长|多高|是否|谁|多久"
+ZH_A_NOT_A = r"(?P<a>(?!不)[\u4e00-\u9fff]{1,2})[不没](?P=a)"
 
 # what a question about the shop (FAQ matching) drops
 EN_QUESTION_STOPWORDS = (EN_STOPWORDS - _MEANINGFUL_IN_QUESTIONS) | EN_PRONOUNS | EN_QUESTION_WORDS
