@@ -11,7 +11,17 @@ import pytest
 
 from shopmind.assistant import datasets as ds
 from shopmind.assistant.focus import named_intent
-from shopmind.assistant.linking import FEATURES, EntityLinker, Link, LinkModel, _units, close_spellings, default_model, load_dictionary
+from shopmind.assistant.linking import (
+    FEATURES,
+    EntityLinker,
+    Link,
+    LinkModel,
+    _units,
+    capitalised,
+    close_spellings,
+    default_model,
+    load_dictionary,
+)
 from shopmind.assistant.linking_train import asked_idf, frames
 from shopmind.assistant.trainset import het_questions
 from shopmind.engine import ShopMind
@@ -102,6 +112,21 @@ def test_words_shoppers_ask_with_weigh_less_than_the_name(linker, shared_data: P
     plain = {next(iter(u.alts)): u.weight for u in _units("what kind of film is Geronimo", titles, False)}
     capped = {next(iter(u.alts)): u.weight for u in _units("what kind of film is Geronimo", titles, False, idf)}
     assert capped["kind"] < plain["kind"] and capped["geronimo"] == plain["geronimo"]
+
+
+def test_words_written_with_a_capital_inside_a_sentence_are_marked_as_a_name(linker):
+    assert capitalised("what sort of film is the Attacks movie?") == {"attack"}
+    assert capitalised("Is it loud? Tell me") == set()  # a sentence's first word is no evidence
+    assert capitalised("给我介绍一下得伟 DEWALT 20V 往复锯") == {"dewalt"}  # a Latin word inside Chinese
+    units = _units("本田 Honda 发电机", linker._titles(), True)  # a rendering of 本田 said "honda" first: still marked
+    assert [u.capital for u in units if "honda" in u.alts] == [True]
+
+
+def test_a_capitalised_word_inside_a_question_links_its_title(linker):
+    """The frame around a name ("what kind of movie is the … movie?") outweighs one title word, unless the shopper
+    marked it with a capital."""
+    assert linker.link("What kind of movie is the Panchali movie?").named == "m1449"
+    assert linker.link("what kind of movie is the panchali movie?").named is None
 
 
 def test_real_questions_give_frames_for_a_name():

