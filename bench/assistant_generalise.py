@@ -259,7 +259,7 @@ def resummarize(path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("SHOPMIND_SHARED_DATA", REPO.parent / "shared" / "data")))
-    ap.add_argument("--split", choices=("dev", "sealed", "sealed2", "sealed3", "sealed4", "sealed5", "sealed6", "all"), default="dev",
+    ap.add_argument("--split", choices=("dev", "sealed", "sealed2", "sealed3", "sealed4", "sealed5", "sealed6", "sealed7", "all"), default="dev",
                     help="all = dev + the seen sealed parts")
     ap.add_argument("--final", action="store_true", help="required to read a sealed part that has not had its one final run")
     ap.add_argument("--backend", default="none", help="LLM URL (default: none)")
