@@ -64,6 +64,8 @@ def test_only_a_value_in_that_dimension_or_an_attribute_named_for_it_fits():
     ("when did it first go on sale?", "time"), ("ok, and when was that one shot?", "time"), ("what year is the model?", "time"),
     ("这款是哪年出的", "time"), ("是什么年代的片子", "time"), ("when can I wash it?", None), ("does it beep when it is done?", None),
     ("is it an old one? when's it from?", "time"),
+    ("do you know when it was first shown?", "time"), ("so it came out when?", "time"), ("what's its release date?", "time"),
+    ("will it still work when wet?", None), ("can you tell me when I can return it?", None),
     ("what sort of story is it?", "class"), ("how would you classify this film?", "class"),
     ("what kind of battery does it use?", None), ("what kind of stuff is it made from?", None),  # an attribute, not the class
 ])

@@ -164,6 +164,18 @@ def test_one_product_pointed_at_is_asked_about_not_compared():
     assert named_intent("refine", Link(), True, "anything cheaper than the second one?") == "refine"
 
 
+def test_one_named_product_and_nothing_beside_it_is_asked_about_not_compared():
+    sure = Link(ids=["m1521"], confidence=[0.7], titles=["Mr. Wonderful"])
+    assert named_intent("compare", sure, False, "is Mr. Wonderful a comedy or a drama?") == "ask"
+    assert named_intent("compare", sure, False, "how does Mr. Wonderful differ from Big?") == "compare"
+
+
+def test_a_policy_word_inside_a_named_title_is_no_policy_question(assistant):
+    reply = assistant.chat("faq-in-title", "do you happen to have Broken Arrow?")
+    assert reply.intent != "faq" and reply.products and reply.products[0].id == "m546"
+    assert assistant.chat("faq-plain", "what if it arrives broken?").intent == "faq"
+
+
 def test_a_which_question_on_a_product_page_asks_about_it():
     assert named_intent("compare", Link(), True, "哪个牌子生产的呀", on_page=True) == "ask"  # one product: nothing to compare
     assert named_intent("compare", Link(), True, "这两个有什么区别", on_page=True) == "compare"

@@ -123,6 +123,22 @@ def test_which_of_the_shown_is_a_genre_in_both_languages(movies):
         assert all(p.title in out[0].text for p in found) and bool(CJK.search(own_words(out[0].text, shown))) == (lang == "zh")
 
 
+def test_a_genre_none_of_the_shown_has_is_said_to_be_missing(movies):
+    """A value only the catalog holds (its genre list) is a question the list answers with 'none of them'; without the
+    catalog's values the turn is not taken as a set question."""
+    shown = by_title(movies, "Heat", "Fargo", "Casablanca")
+    genres = sorted({g for p in movies for g in p.attributes["genres"]})
+
+    def values(key: str) -> list[str]:
+        return genres if key == "genres" else []
+
+    assert all("Sci-Fi" not in p.attributes["genres"] and "Horror" not in p.attributes["genres"] for p in shown)
+    for msg, lang, genre in (("which of these counts as sci-fi?", "en", "Sci-Fi"), ("哪部是恐怖片", "zh", "Horror")):
+        out, found = set_turn("ask", msg, [], [p.id for p in shown], _get(shown), lang, values)
+        assert out[0].source.field == "none" and genre in out[0].text and len(found) == 3, msg
+    assert set_turn("ask", "which of these counts as sci-fi?", [], [p.id for p in shown], _get(shown), "en") is None
+
+
 def test_cheapest_of_the_shown_and_a_comparison_the_catalog_cannot_make(toys, movies):
     out, found = set_turn("compare", "which of these is the cheapest?", [], [t.id for t in toys], _get(toys), "en")
     cheapest = min(toys, key=lambda t: t.price)

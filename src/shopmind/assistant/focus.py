@@ -47,6 +47,8 @@ def named_intent(intent: str, link: Link, has_focus: bool, message: str, on_page
             return "ask"
     asks = bool(_ASKS.search(message.casefold()) or _YES_NO.search(message))
     one = intent == "compare" and len(refs_of(message)) < 2 and not _DIFFER.search(message.casefold())  # nothing to compare with
+    if one and link.named:
+        return "ask"  # one product named and nothing beside it: "is Mr. Wonderful a comedy or something darker?"
     if on_page and not link.ids and asks and (intent in ("find", "out_of_scope", "chitchat") or one or (intent == "refine" and not refinement(message))):
         return "ask"  # "东西沉不沉，具体多重" / "哪个牌子生产的" on a product page ask about it; "any cheaper?" there still refines
     if has_focus and intent in ("ask", "find", "out_of_scope") and len(refs_of(message)) >= 2 and _DIFFER.search(message.casefold()):

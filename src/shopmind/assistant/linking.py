@@ -31,7 +31,7 @@ from cachetools import LRUCache
 from shopmind.assistant.budget import clip
 from shopmind.text.bilingual import lexicon as _lexicon
 from shopmind.text.bilingual import ready, warm
-from shopmind.text.normalize import CJK_RE, normalize
+from shopmind.text.normalize import CJK_RE, normalize, zh_counts_to_digits
 from shopmind.text.stopwords import EN_ATTRIBUTE_QUESTION_STOPWORDS, ZH_STOPWORDS
 from shopmind.text.tokenize import english_tokens
 
@@ -290,7 +290,7 @@ class EntityLinker:
         svc = self.search
         if svc is None or getattr(svc, "lexical", None) is None or not message.strip():
             return [], np.zeros((0, len(FEATURES)))
-        text = clip(message, MAX_LINK_CHARS)
+        text = zh_counts_to_digits(clip(message, MAX_LINK_CHARS))
         titles = self._titles()
         if titles.field is None:
             return [], np.zeros((0, len(FEATURES)))

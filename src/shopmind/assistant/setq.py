@@ -10,14 +10,14 @@ by word match — for a Chinese question, in its CC-CEDICT English gloss as well
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from shopmind.assistant.attrank import default_ranker, value_mentioned
-from shopmind.assistant.attrlang import attr_name, gloss
+from shopmind.assistant.attrlang import attr_name, gloss, gloss_senses
 from shopmind.assistant.grounding import GLOSS_THRESHOLD, attr_items, evidence_of, fmt_price, fmt_value, short_title
 from shopmind.assistant.models import Sentence, Source
 from shopmind.domain import Product
@@ -151,22 +151,33 @@ def extreme(op: SetOp, message: str, products: list[Product], lang: str) -> tupl
     return [_say(lang, en, zh, w, field, [p for _, p in have])], winners, "answer"
 
 
-def _has_value(message: str, products: list[Product]) -> tuple[str, str] | None:
-    """(attribute, value part) the question names word for word (in a Chinese question: in its English gloss)."""
+def _has_value(message: str, products: list[Product], values: Callable[[str], list[str]] | None = None) -> tuple[str, str] | None:
+    """(attribute, value part) the question names word for word (in a Chinese question: in its English gloss): a value
+    of the products, else one of the catalog's `values` for an attribute they have ("which of these is sci-fi?" after
+    a list of musicals)."""
     parts: dict[tuple[str, str], None] = {}
     for p in products:
         for k, v in attr_items(p):
             for part in (v if isinstance(v, list) else [v]):
                 if not isinstance(part, bool):
                     parts[(k, str(part))] = None
-    english = gloss(message)
-    named = [kv for kv in parts if value_mentioned(message, kv[1]) or (english and value_mentioned(english, kv[1]))]
-    return max(named, key=lambda kv: len(kv[1])) if named else None
+    english, readings = gloss(message), gloss_senses(message)
+
+    def named(kvs: Iterable[tuple[str, str]], gloss_text: str | None) -> tuple[str, str] | None:
+        hits = [kv for kv in kvs if value_mentioned(message, kv[1]) or (gloss_text and value_mentioned(gloss_text, kv[1]))]
+        return max(hits, key=lambda kv: len(kv[1])) if hits else None
+
+    own = named(parts, english) or named(parts, readings)  # any reading of a Chinese word that one of them has
+    if own is not None or values is None:
+        return own
+    return named(((k, v) for k in dict.fromkeys(k for k, _ in parts) for v in values(k)), english)
 
 
-def which_has(message: str, products: list[Product], lang: str) -> tuple[list[Sentence], list[Product], str] | None:
-    """Which of the products has the value the question names (None when it names none of their values)."""
-    found = _has_value(message, products)
+def which_has(message: str, products: list[Product], lang: str, values: Callable[[str], list[str]] | None = None
+              ) -> tuple[list[Sentence], list[Product], str] | None:
+    """Which of the products has the value the question names (None when it names no value of theirs nor of the
+    catalog's `values`); none of them, said as such, when only the catalog holds it."""
+    found = _has_value(message, products, values)
     if found is None:
         return None
     key, part = found
@@ -179,7 +190,9 @@ def which_has(message: str, products: list[Product], lang: str) -> tuple[list[Se
     hits = [p for p in products if has(p)]
     field, name = f"attributes.{key}", attr_name(key, lang)
     if not hits:
-        return None
+        en, zh = f"{part} is not listed in the {name} of any of these.", f"这几件商品的{name}都没有列出{part}。"
+        return [Sentence(text=zh if lang == "zh" else en, source=Source(kind="catalog", product_id=products[0].id, field="none"),
+                         evidence=" | ".join(evidence_of(p, field) for p in products))], products, "not_stated"
     titles = ", ".join(short_title(p) for p in hits)
     en = f"Of these, {titles} {'has' if len(hits) == 1 else 'have'} {part} in its {name}." if len(hits) == 1 else \
         f"Of these, {titles} have {part} in their {name}."
@@ -188,9 +201,10 @@ def which_has(message: str, products: list[Product], lang: str) -> tuple[list[Se
 
 
 def set_turn(intent: str, message: str, refs: list[int], focus: list[str], get: Callable[[list[str]], list[Product]],
-             lang: str) -> tuple[list[Sentence], list[Product]] | None:
+             lang: str, values: Callable[[str], list[str]] | None = None) -> tuple[list[Sentence], list[Product]] | None:
     """The answer when a turn asks a set question over the products shown (a superlative, "which of these …"),
-    else None; `get` fetches products by id (fetched only for a set question)."""
+    else None; `get` fetches products by id (fetched only for a set question), `values` the catalog's values of an
+    attribute (`Tools.values`)."""
     pointed = intent in SET_WHEN_POINTED and about_the_set(message)
     if (intent not in SET_INTENTS and not pointed) or len(focus) < 2 or (refs and not TIME_ORDER.search(message.casefold())):
         return None
@@ -200,5 +214,5 @@ def set_turn(intent: str, message: str, refs: list[int], focus: list[str], get: 
     products = get(focus)
     if len(products) < 2:
         return None
-    found = which_has(message, products, lang) if op.kind == "has" else extreme(op, message, products, lang)
+    found = which_has(message, products, lang, values) if op.kind == "has" else extreme(op, message, products, lang)
     return (found[0], found[1]) if found is not None else None

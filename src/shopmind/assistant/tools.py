@@ -13,6 +13,9 @@ from shopmind.ports import ShopQueries
 MAX_QUERY_CHARS = 200  # what a search box takes (the API's own limit): a chat message is cut to it before searching
 
 
+VALUE_LIST = 200  # an attribute with more distinct values than this is free-form text, not a list to pick from
+
+
 class Tools(Protocol):
     """The catalog-facing calls; tests and other front ends may supply their own."""
 
@@ -25,6 +28,8 @@ class Tools(Protocol):
     def understander(self) -> Any | None: ...
 
     def brands(self) -> list[str]: ...
+
+    def values(self, key: str) -> list[str]: ...
 
 
 class ShopTools:
@@ -43,6 +48,13 @@ class ShopTools:
     def brands(self) -> list[str]:
         svc = self._search_service()
         return list(svc.table.brands.values) if svc is not None else []
+
+    def values(self, key: str) -> list[str]:
+        """Every value the catalog holds for an attribute, when it holds at most VALUE_LIST of them (a list a shopper
+        can pick from, such as genres; empty for free-form keys or before the search part is built)."""
+        svc = self._search_service()
+        vocab = svc.table.attr_vocab.get(key) if svc is not None else None
+        return list(vocab.values) if vocab is not None and len(vocab.values) <= VALUE_LIST else []
 
     def get(self, ids: Iterable[str]) -> list[Product]:
         ids = list(ids)

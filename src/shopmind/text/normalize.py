@@ -80,6 +80,28 @@ def normalize(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip()
 
 
+_ZH_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+# a count in Chinese numerals (to 99) before a measure word or unit: "九件套", "四种出水模式", "三档", "十二只装"
+_ZH_COUNT_RE = re.compile(r"(?<![一二两三四五六七八九十百千万\d])([二两三四五六七八九]?十[一二三四五六七八九]?|[一二两三四五六七八九])"
+                          r"(?=[件个只把片瓦伏种档层寸尺套盏包袋块条支台张双节芯孔头])")
+
+
+def _zh_count(m: re.Match[str]) -> str:
+    s = m.group(1)
+    if s == "一":  # "一个", "一件": mostly the article "a", not a count
+        return s
+    if "十" not in s:
+        return str(_ZH_DIGITS[s])
+    tens, _, ones = s.partition("十")
+    return str(_ZH_DIGITS.get(tens, 1) * 10 + _ZH_DIGITS.get(ones, 0))
+
+
+def zh_counts_to_digits(text: str) -> str:
+    """Chinese-numeral counts before a measure word or unit in digits ("九件套" → "9件套"), so a Chinese message meets
+    the digits of a title ("(9-Tool)"); a lone 一 stays (it is mostly "a")."""
+    return _ZH_COUNT_RE.sub(_zh_count, text) if CJK_RE.search(text) else text
+
+
 def detect_language(text: str) -> str:
     """'zh' when CJK characters make up ≥ 20% of the letters, else 'en' (script-based, cheap)."""
     if not text:
