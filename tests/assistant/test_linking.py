@@ -176,6 +176,13 @@ def test_a_policy_word_inside_a_named_title_is_no_policy_question(assistant):
     assert assistant.chat("faq-plain", "what if it arrives broken?").intent == "faq"
 
 
+def test_a_question_about_it_with_products_shown_asks_about_it():
+    assert named_intent("find", Link(), True, "它属于哪种电影") == "ask"
+    assert named_intent("out_of_scope", Link(), True, "what is it made of?") == "ask"
+    assert named_intent("find", Link(), True, "show me more like it") == "find"  # no question: a search
+    assert named_intent("find", Link(), False, "它属于哪种电影") == "find"  # nothing shown for "it" to be
+
+
 def test_a_which_question_on_a_product_page_asks_about_it():
     assert named_intent("compare", Link(), True, "哪个牌子生产的呀", on_page=True) == "ask"  # one product: nothing to compare
     assert named_intent("compare", Link(), True, "这两个有什么区别", on_page=True) == "compare"

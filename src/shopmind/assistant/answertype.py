@@ -48,13 +48,15 @@ WH: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
     # a point in time: "when was it released?", "what year…", "哪一年", "什么时候上映" (not "when can I use it?")
     # ("do you know when…", "remind me when…" ask it inside a clause; "…came out when?" at the end; a release date)
     "time": (re.compile(r"(?:^\s*|[,;:—–?!.？！。]\s*|\b(?:and|so|but|then|know|tell me|remind me|wonder|wondering|ask)\s+)when\b"
-                        r"(?! (?:(?:can|could|should|would|do|will|may) )?(?:i|you|we)\b)|\bwhen\s*\?*\s*$|\brelease date\b|\bdate of release\b|\b(?:what|which) year\b|哪一?年|几几年|(?:什么|哪个)年代|什么时候(?:上映|出|拍|发行|推出|生产|制造)"),
+                        r"(?! (?:(?:can|could|should|would|do|will|may) )?(?:i|you|we)\b)|\bwhen\s*\?*\s*$|\brelease date\b|\bdate of release\b|\b(?:what|which) year\b|哪一?年|几几年|(?:什么|哪个|啥)年代|(?:什么|啥)时候(?:上映|出|拍|发行|推出|生产|制造)"),
              ("year", "date", "release", "released", "launch", "introduced", "season", "era", "decade", "period", "time")),
     # the product's class: "what kind of movie is it?" (a kind of the product itself, named by a generic noun for it,
     # not "what kind of battery / stuff…", which asks an attribute), "how would you classify it?"
     "class": (re.compile(r"\b(?:what|which) (?:kind|type|sort|genre|category|class|style)s? of (?:an? |the )?"
                          r"(?:movie|film|picture|flick|story|show|book|album|product|item|thing|one)s?\b"
-                         r"|\bhow (?:would|do|should|could) (?:you|i|we) (?:classify|categori[sz]e)\b"),
+                         r"|\bhow (?:would|do|should|could) (?:you|i|we) (?:classify|categori[sz]e)\b"
+                         # 什么片 / 哪类电影 / 啥题材 (a kind of the film itself, not 什么类型的电池) and 片子属于哪一类
+                         r"|(?:什么|啥|哪一?[类种路个样])(?:类型|种类|类)?的?(?:片子?|电影|影片|题材)|(?:片子?|电影|影片)(?:属于|算|是)(?:哪一?[类种]|什么类型|啥类型)"),
               ("genre", "genres", "type", "category", "class", "kind", "style")),
 }
 _ASK = r"(?:how many|how much|in|多少|几)"

@@ -51,6 +51,8 @@ def named_intent(intent: str, link: Link, has_focus: bool, message: str, on_page
         return "ask"  # one product named and nothing beside it: "is Mr. Wonderful a comedy or something darker?"
     if on_page and not link.ids and asks and (intent in ("find", "out_of_scope", "chitchat") or one or (intent == "refine" and not refinement(message))):
         return "ask"  # "东西沉不沉，具体多重" / "哪个牌子生产的" on a product page ask about it; "any cheaper?" there still refines
+    if has_focus and not link.ids and asks and points_back(message) and intent in ("find", "out_of_scope", "chitchat"):
+        return "ask"  # a question about "it" with products shown ("它属于哪种电影", "what is it made of?") asks about it
     if has_focus and intent in ("ask", "find", "out_of_scope") and len(refs_of(message)) >= 2 and _DIFFER.search(message.casefold()):
         return "compare"  # "how do the first and second one differ?"
     pick = intent in ("out_of_scope", "chitchat", "find", "compare") or (intent == "refine" and not refinement(message))
