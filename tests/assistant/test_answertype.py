@@ -69,7 +69,7 @@ def test_only_a_value_in_that_dimension_or_an_attribute_named_for_it_fits():
     ("what sort of story is it?", "class"), ("how would you classify this film?", "class"),
     ("what kind of battery does it use?", None), ("what kind of stuff is it made from?", None),  # an attribute, not the class
     ("第一部是哪类片", "class"), ("这部讲的是啥题材", "class"), ("这片子属于哪一类", "class"), ("是什么类型的电池", None),
-    ("这电影啥年代的", "time"),
+    ("这电影啥年代的", "time"), ("how old is it?", "time"), ("how old should my child be?", None),
 ])
 def test_who_where_and_when(question, kind):
     assert asked_kind(question) == kind

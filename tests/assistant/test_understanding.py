@@ -99,6 +99,7 @@ def test_refs_with_any_measure_word(text, refs):
     ("number three — when did it come out?", "when did it come out?"),
     ("and the final one on the list, how heavy?", "and , how heavy?"),
     ("第三部是哪年的", "是哪年的"),
+    ("how old is film number three?", "how old is ?"),
     ("what colour is it?", "what colour is it?"),
 ])
 def test_the_question_without_the_words_that_point(text, question):

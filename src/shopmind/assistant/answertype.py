@@ -48,7 +48,7 @@ WH: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
     # a point in time: "when was it released?", "what year…", "哪一年", "什么时候上映" (not "when can I use it?")
     # ("do you know when…", "remind me when…" ask it inside a clause; "…came out when?" at the end; a release date)
     "time": (re.compile(r"(?:^\s*|[,;:—–?!.？！。]\s*|\b(?:and|so|but|then|know|tell me|remind me|wonder|wondering|ask)\s+)when\b"
-                        r"(?! (?:(?:can|could|should|would|do|will|may) )?(?:i|you|we)\b)|\bwhen\s*\?*\s*$|\brelease date\b|\bdate of release\b|\b(?:what|which) year\b|哪一?年|几几年|(?:什么|哪个|啥)年代|(?:什么|啥)时候(?:上映|出|拍|发行|推出|生产|制造)"),
+                        r"(?! (?:(?:can|could|should|would|do|will|may) )?(?:i|you|we)\b)|\bwhen\s*\?*\s*$|\brelease date\b|\bdate of release\b|\bhow old (?:is|are|was|were)\b|\b(?:what|which) year\b|哪一?年|几几年|(?:什么|哪个|啥)年代|(?:什么|啥)时候(?:上映|出|拍|发行|推出|生产|制造)"),
              ("year", "date", "release", "released", "launch", "introduced", "season", "era", "decade", "period", "time")),
     # the product's class: "what kind of movie is it?" (a kind of the product itself, named by a generic noun for it,
     # not "what kind of battery / stuff…", which asks an attribute), "how would you classify it?"

@@ -56,7 +56,7 @@ _TAIL_EN = r"(?: (?:on|in|from) (?:the|that|this|your) list| on there| (?:you )?
 # "the final one on the list", "第三部", "最后那部"): taken out before the question is matched against attribute names
 _REF_PHRASE = re.compile(
     rf"\b(?:the )?(?:{'|'.join(_ORD_EN)})(?: {_NOUN_EN})?{_TAIL_EN}\b|\bthe (?:very )?(?:last|final|bottom)(?: {_NOUN_EN})?{_TAIL_EN}\b"
-    rf"|\b(?:the )?(?:last|final|bottom|top) {_NOUN_EN}{_TAIL_EN}\b|{_NUMBERED.pattern}|\b(?:on|in|from) (?:the|that|this|your) list\b"
+    rf"|\b(?:the )?(?:last|final|bottom|top) {_NOUN_EN}{_TAIL_EN}\b|(?:\b(?:film|movie|product|option) )?{_NUMBERED.pattern}|\b(?:on|in|from) (?:the|that|this|your) list\b"
     rf"|(?:倒数\s*)?第\s*[一二三四五1-5]\s*{_CL}?|{_LAST_ZH}"
 )
 
