@@ -123,6 +123,17 @@ def test_which_of_the_shown_is_a_genre_in_both_languages(movies):
         assert all(p.title in out[0].text for p in found) and bool(CJK.search(own_words(out[0].text, shown))) == (lang == "zh")
 
 
+def test_time_superlatives_in_other_words_and_a_list_with_one_dated_product(movies, toys):
+    shown = by_title(movies, "Toy Story", "Heat", "Casablanca")
+    ids = [p.id for p in shown]
+    for msg, want in (("which one of these came out most recently?", "Toy Story"), ("which film there goes back the furthest?", "Casablanca")):
+        out, found = set_turn("ask", msg, [], ids, _get(shown), "en")
+        assert [p.title for p in found] == [want] or want in {p.title for p in found}, msg
+    mixed = [*toys[:3], shown[1]]  # one film among toys: the only product with a year
+    out, found = set_turn("ask", "which of those is the latest?", [], [p.id for p in mixed], _get(mixed), "en")
+    assert [p.id for p in found] == [shown[1].id] and str(shown[1].attributes["year"]) in out[0].text and "only" in out[0].text
+
+
 def test_a_genre_none_of_the_shown_has_is_said_to_be_missing(movies):
     """A value only the catalog holds (its genre list) is a question the list answers with 'none of them'; without the
     catalog's values the turn is not taken as a set question."""

@@ -26,8 +26,8 @@ from shopmind.domain import Product
 SUPERLATIVES: list[tuple[str, str | None, re.Pattern[str]]] = [
     ("min", "price", re.compile(r"\b(cheapest|least expensive|lowest[- ]priced|most affordable|costs? (the )?least)\b|最便宜|最实惠|价格最低")),
     ("max", "price", re.compile(r"\b(most expensive|priciest|highest[- ]priced|dearest|costs? (the )?most)\b|最贵|价格最高")),
-    ("min", "time", re.compile(r"\b(oldest|earliest|least recent)\b|最早|最老|最旧")),
-    ("max", "time", re.compile(r"\b(newest|latest|most recent)\b|最新|最晚|最近")),
+    ("min", "time", re.compile(r"\b(oldest|earliest|least recent(ly)?|(goes|go|dates?) back (the )?(furthest|farthest))\b|最早|最老|最旧")),
+    ("max", "time", re.compile(r"\b(newest|latest|most recent(ly)?)\b|最新|最晚|最近")),
     ("min", None, re.compile(r"\b(smallest|lightest|shortest|lowest|fewest)\b|最小|最轻|最短|最低|最少")),
     ("max", None, re.compile(r"\b(biggest|largest|heaviest|longest|highest|best[- ]rated|top[- ]rated)\b|最大|最重|最长|最高|最多")),
 ]
@@ -108,14 +108,15 @@ def _attribute(question: str, products: list[Product]) -> str | None:
 
 
 def _time_attribute(products: list[Product]) -> str | None:
-    """For 'oldest' / 'newest': the attribute whose values are years or ISO dates, the one most products have."""
+    """For 'oldest' / 'newest': the attribute whose values are years or ISO dates, the one most products have (one
+    product's is enough: it is then the only one the catalog dates)."""
     counts: dict[str, int] = {}
     for p in products:
         for k, v in attr_items(p):
             if not isinstance(v, bool) and (_YEAR_RE.match(str(v).strip()) or _DATE_RE.match(str(v))):
                 counts[k] = counts.get(k, 0) + 1
     best = max(counts.items(), key=lambda kv: kv[1], default=None)
-    return best[0] if best and best[1] >= 2 else None
+    return best[0] if best else None
 
 
 def _say(lang: str, en: str, zh: str, winner: Product, field: str, products: list[Product]) -> Sentence:
@@ -132,6 +133,13 @@ def extreme(op: SetOp, message: str, products: list[Product], lang: str) -> tupl
         field = f"attributes.{key}" if key else "none"
         vals = [_sortable(p.attributes.get(key)) if key else None for p in products]
     have = [(v, p) for v, p in zip(vals, products, strict=True) if v is not None]
+    if len(have) == 1 and len(products) > 1:  # the one product the catalog gives the value for ("a film among tools")
+        w = have[0][1]
+        shown = fmt_price(w) if field == "price" else fmt_value(w.attributes[field.split(".", 1)[1]])
+        name = ("价格" if lang == "zh" else "price") if field == "price" else attr_name(field.split(".", 1)[1], lang)
+        en = f"Of these, only {short_title(w)} lists its {name}: {shown}."
+        zh = f"其中只有「{short_title(w)}」写明了{name}：{shown}。"
+        return [_say(lang, en, zh, w, field, [w])], [w], "answer"
     if len(have) < 2:
         en = "The catalog does not say that for these products, so I cannot compare them on it."
         zh = "商品目录没有写明这些商品的这一项，无法据此比较。"
