@@ -176,6 +176,12 @@ def test_a_policy_word_inside_a_named_title_is_no_policy_question(assistant):
     assert assistant.chat("faq-plain", "what if it arrives broken?").intent == "faq"
 
 
+def test_a_question_about_one_recommended_product_asks_about_it():
+    assert named_intent("recommend", Link(), True, "你推荐的第一部是哪年的") == "ask"
+    assert named_intent("recommend", Link(), True, "what would you recommend that is like the second one?") == "recommend"
+    assert named_intent("recommend", Link(), True, "recommend me more like number two") == "recommend"  # no question
+
+
 def test_a_question_about_it_with_products_shown_asks_about_it():
     assert named_intent("find", Link(), True, "它属于哪种电影") == "ask"
     assert named_intent("out_of_scope", Link(), True, "what is it made of?") == "ask"

@@ -68,6 +68,15 @@ def test_chinese_question_reaches_the_ranker_through_its_gloss(epqa):
     assert out[0].source.field == "attributes.item_weight" and "121.3" in out[0].text
 
 
+def test_a_question_for_the_products_kind_is_answered_by_the_one_attribute_that_names_it(movies):
+    film = by_title(movies, "Fargo")[0]
+    for q, lang in (("这部算什么片", "zh"), ("what kind of film is it?", "en")):
+        out = answer_about(film, aspect_of(q), q, lang)
+        assert out[0].source.field == "attributes.genres" and "Crime" in out[0].text, q
+    chinese_keyed = Product(id="x", title="印花连衣裙", attributes={"图案": "印花"})  # a Chinese name is not judged a kind
+    assert answer_about(chinese_keyed, None, "它是哪类电影？", "zh")[0].source.field == "none"
+
+
 def test_english_name_translated_for_chinese_replies():
     assert zh_name("color") == "颜色"
     assert attr_name("item_weight", "en") == "item weight"

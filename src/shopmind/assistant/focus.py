@@ -26,6 +26,7 @@ SURE = 0.5  # a search shows a named product first only when it is more likely n
 _ASKS = re.compile(rf"\b(what|which|when|where|who|how)\b|{ZH_QUESTION_WORDS}")
 # on a product's page a yes/no question asks about it too: 吗, A-not-A (吵不吵, 要不要, 可不可以), or a choice (还是)
 _YES_NO = re.compile(rf"吗|{ZH_A_NOT_A}|还是")
+_LIKE = re.compile(r"\b(?:like|similar|such as|more|other|else|alternatives?)\b|类似|相似|差不多|一样|同类|别的|其他|其它|还有")
 _DIFFER = re.compile(r"\bdiffer|\bdifference|\bcompare|\bdistinguish|\bapart\b|\bversus\b|\bvs\b|区别|不同|差别|差异|比较|对比|区分")
 WHICH = {"en": "Several products match that name; which one do you mean?", "zh": "有几件商品都符合这个名称，您指的是哪一件？"}
 
@@ -55,7 +56,9 @@ def named_intent(intent: str, link: Link, has_focus: bool, message: str, on_page
         return "ask"  # a question about "it" with products shown ("它属于哪种电影", "what is it made of?") asks about it
     if has_focus and intent in ("ask", "find", "out_of_scope") and len(refs_of(message)) >= 2 and _DIFFER.search(message.casefold()):
         return "compare"  # "how do the first and second one differ?"
-    pick = intent in ("out_of_scope", "chitchat", "find", "compare") or (intent == "refine" and not refinement(message))
+    # a pick, or a question about one product of the list ("你推荐的第一部是哪年的"), unless it asks for more like it
+    pick = intent in ("out_of_scope", "chitchat", "find", "compare") or (intent == "refine" and not refinement(message)) or (
+        intent == "recommend" and asks and not _LIKE.search(message.casefold()))
     if has_focus and not link.ids and pick and len(refs_of(message)) == 1:
         return "ask"  # one product pointed at ("second one looks cool", "第二个不错"): a comparison needs two, a refinement a change
     return intent

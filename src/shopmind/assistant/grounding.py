@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
-from shopmind.assistant.answertype import answer_filter, is_polar
+from shopmind.assistant.answertype import answer_filter, asked_kind, is_polar
 from shopmind.assistant.attrank import ASPECT_KEYS, HINTS, default_ranker  # the rule path and the ranker read one vocabulary
 from shopmind.assistant.attrank import STOP as _STOP
 from shopmind.assistant.attrlang import CJK_ANY, attr_name, gloss, named_in_chinese
@@ -239,6 +239,8 @@ def _find_attribute(p: Product, aspect: str | None, question: str) -> str | None
     allowed = [(k, v) for k, v in items if can_hold(k, fmt_value(v))]
     if not allowed:
         return None
+    if len(allowed) == 1 and asked_kind(question) == "class" and not CJK_ANY.search(allowed[0][0]):  # a Chinese name is not judged
+        return allowed[0][0]  # "什么片" / "what kind of film is it?": the one attribute that names the product's kind answers
     threshold: float | None = None
     if any(CJK_ANY.search(k) for k, _ in items):
         return _rule_attribute(allowed, aspect, question)

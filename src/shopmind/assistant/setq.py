@@ -29,13 +29,15 @@ SUPERLATIVES: list[tuple[str, str | None, re.Pattern[str]]] = [
     ("min", "time", re.compile(r"\b(oldest|earliest|least recent(ly)?|(goes|go|dates?) back (the )?(furthest|farthest))\b|最早|最老|最旧|最久远|(?:年头|年代|年份)最久")),
     ("max", "time", re.compile(r"\b(newest|latest|most recent(ly)?)\b|最新|最晚|最近")),
     ("min", None, re.compile(r"\b(smallest|lightest|shortest|lowest|fewest)\b|最小|最轻|最短|最低|最少")),
-    ("max", None, re.compile(r"\b(biggest|largest|heaviest|longest|highest|best[- ]rated|top[- ]rated)\b|最大|最重|最长|最高|最多")),
+    ("max", None, re.compile(r"\b(biggest|largest|heaviest|longest|highest|best[- ]rated|top[- ]rated)\b|最大|最重|最沉|最压秤|最长|最高|最多")),
 ]
 # "first" / "last" said of a time verb is a superlative over the set, not a position ("which one came out first?")
 TIME_ORDER = re.compile(r"\b(?:came|come|comes) out (first|last)\b|\b(?:released|made|produced|launched|published|premiered) (first|last)\b|"
                         r"(最先|最后)(?:上映|发布|出版|推出|上市)")
-WHICH_RE = re.compile(r"\bwhich\b.*\b(one|ones|of (these|those|them)|these|those|them)\b|^which\b|\bany of (these|those|them)\b|哪")
-SET_RE = re.compile(r"\b(these|those|them|the list|shown|of the)\b|这几|这些|那些|里面|其中|哪")
+# "which of these …", "any of them …", 哪部; in Chinese also "is there one … among them" (有没有…在里面, 这几部里有…吗)
+WHICH_RE = re.compile(r"\bwhich\b.*\b(one|ones|of (these|those|them)|these|those|them)\b|^which\b|\bany of (these|those|them)\b|哪"
+                      r"|有没有.*(?:里面|里头|其中|这几|这些)|(?:里面|里头|其中|这几|这些).*(?:有没有|有.*吗)")
+SET_RE = re.compile(r"\b(these|those|them|the list|shown|of the)\b|这几|这些|那些|里面|里头|其中|哪")
 _NUM_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _YEAR_RE = re.compile(r"^(1[89]|20)\d{2}$")
