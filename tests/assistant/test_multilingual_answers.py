@@ -136,7 +136,7 @@ def test_time_superlatives_in_other_words_and_a_list_with_one_dated_product(movi
     shown = by_title(movies, "Toy Story", "Heat", "Casablanca")
     ids = [p.id for p in shown]
     for msg, want in (("which one of these came out most recently?", "Toy Story"), ("which film there goes back the furthest?", "Casablanca"),
-                      ("哪部年头最久", "Casablanca")):
+                      ("哪部年头最久", "Casablanca"), ("which is the freshest release of these?", "Toy Story")):
         out, found = set_turn("ask", msg, [], ids, _get(shown), "zh" if "年" in msg else "en")
         assert [p.title for p in found] == [want] or want in {p.title for p in found}, msg
     mixed = [*toys[:3], shown[1]]  # one film among toys: the only product with a year

@@ -27,7 +27,7 @@ SUPERLATIVES: list[tuple[str, str | None, re.Pattern[str]]] = [
     ("min", "price", re.compile(r"\b(cheapest|least expensive|lowest[- ]priced|most affordable|costs? (the )?least)\b|最便宜|最实惠|最省钱|价格最低")),
     ("max", "price", re.compile(r"\b(most expensive|priciest|highest[- ]priced|dearest|costs? (the )?most)\b|最贵|价格最高")),
     ("min", "time", re.compile(r"\b(oldest|earliest|least recent(ly)?|(goes|go|dates?) back (the )?(furthest|farthest))\b|最早|最老|最旧|最久远|(?:年头|年代|年份)最久")),
-    ("max", "time", re.compile(r"\b(newest|latest|most recent(ly)?)\b|最新|最晚|最近")),
+    ("max", "time", re.compile(r"\b(newest|latest|freshest|most recent(ly)?)\b|最新|最晚|最近")),
     ("min", None, re.compile(r"\b(smallest|lightest|shortest|lowest|fewest)\b|最小|最轻|最短|最低|最少")),
     ("max", None, re.compile(r"\b(biggest|largest|heaviest|longest|highest|best[- ]rated|top[- ]rated)\b|最大|最重|最沉|最压秤|最长|最高|最多")),
 ]
