@@ -176,6 +176,14 @@ def test_a_policy_word_inside_a_named_title_is_no_policy_question(assistant):
     assert assistant.chat("faq-plain", "what if it arrives broken?").intent == "faq"
 
 
+def test_a_year_or_kind_asked_of_an_unknown_name_asks_which_product(assistant):
+    """Not 'I can only help with this shop': the shopper asks about a product, one the catalog does not know by that name."""
+    assert named_intent("out_of_scope", Link(), False, "萌芽这部是几几年出的") == "ask"
+    assert named_intent("out_of_scope", Link(), False, "how tall is mount everest") == "out_of_scope"
+    reply = assistant.chat("unknown-name", "萌芽这部是几几年出的")
+    assert reply.intent == "ask" and not reply.products and "哪件商品" in reply.text
+
+
 def test_a_question_about_one_recommended_product_asks_about_it():
     assert named_intent("recommend", Link(), True, "你推荐的第一部是哪年的") == "ask"
     assert named_intent("recommend", Link(), True, "what would you recommend that is like the second one?") == "recommend"

@@ -47,6 +47,8 @@ def named_intent(intent: str, link: Link, has_focus: bool, message: str, on_page
         if (link.confidence[0] >= SURE and _ASKS.search(rest.casefold())) or asked_kind(rest) is not None:
             return "ask"
     asks = bool(_ASKS.search(message.casefold()) or _YES_NO.search(message))
+    if not has_focus and not link.ids and intent in ("out_of_scope", "chitchat") and asked_kind(message) in ("time", "class"):
+        return "ask"  # a product's year or kind asked of a name the catalog does not know ("萌芽这部是几几年出的"): "which product?"
     one = intent == "compare" and len(refs_of(message)) < 2 and not _DIFFER.search(message.casefold())  # nothing to compare with
     if one and link.named:
         return "ask"  # one product named and nothing beside it: "is Mr. Wonderful a comedy or something darker?"
