@@ -135,14 +135,7 @@ def extreme(op: SetOp, message: str, products: list[Product], lang: str) -> tupl
         field = f"attributes.{key}" if key else "none"
         vals = [_sortable(p.attributes.get(key)) if key else None for p in products]
     have = [(v, p) for v, p in zip(vals, products, strict=True) if v is not None]
-    if len(have) == 1 and len(products) > 1:  # the one product the catalog gives the value for ("a film among tools")
-        w = have[0][1]
-        shown = fmt_price(w) if field == "price" else fmt_value(w.attributes[field.split(".", 1)[1]])
-        name = ("价格" if lang == "zh" else "price") if field == "price" else attr_name(field.split(".", 1)[1], lang)
-        en = f"Of these, only {short_title(w)} lists its {name}: {shown}."
-        zh = f"其中只有「{short_title(w)}」写明了{name}：{shown}。"
-        return [_say(lang, en, zh, w, field, [w])], [w], "answer"
-    if len(have) < 2:
+    if not have or (len(have) == 1 and len(products) == 1):
         en = "The catalog does not say that for these products, so I cannot compare them on it."
         zh = "商品目录没有写明这些商品的这一项，无法据此比较。"
         return [Sentence(text=zh if lang == "zh" else en, source=Source(kind="catalog", product_id=products[0].id, field="none"),
@@ -152,12 +145,15 @@ def extreme(op: SetOp, message: str, products: list[Product], lang: str) -> tupl
     w = winners[0]
     shown = fmt_price(w) if field == "price" else fmt_value(w.attributes[field.split(".", 1)[1]])
     name = ("价格" if lang == "zh" else "price") if field == "price" else attr_name(field.split(".", 1)[1], lang)
-    timed = op.field == "time"
-    word_en = {"min": "earliest" if timed else "lowest", "max": "latest" if timed else "highest"}[op.kind]
-    word_zh = {"min": "最早" if timed else "最低", "max": "最晚" if timed else "最高"}[op.kind]
     titles = ", ".join(short_title(p) for p in winners)
-    en = f"Of these, {titles} {'has' if len(winners) == 1 else 'have'} the {word_en} {name}: {shown}."
-    zh = f"其中「{titles}」的{name}{word_zh}：{shown}。"
+    if len(have) == 1:  # the one product the catalog gives the value for ("a film among tools")
+        en, zh = f"Of these, only {titles} lists its {name}: {shown}.", f"其中只有「{titles}」写明了{name}：{shown}。"
+    else:
+        timed = op.field == "time"
+        word_en = {"min": "earliest" if timed else "lowest", "max": "latest" if timed else "highest"}[op.kind]
+        word_zh = {"min": "最早" if timed else "最低", "max": "最晚" if timed else "最高"}[op.kind]
+        en = f"Of these, {titles} {'has' if len(winners) == 1 else 'have'} the {word_en} {name}: {shown}."
+        zh = f"其中「{titles}」的{name}{word_zh}：{shown}。"
     return [_say(lang, en, zh, w, field, [p for _, p in have])], winners, "answer"
 
 
