@@ -16,7 +16,7 @@ text, apart), set_accuracy, language_agreement, p50/p95/max ms per chat call.
 
 sealed … sealed6 had their one final run each (2026-12-06; 2026-12-07 12:55, 15:22, 18:20, 19:13 and 21:26 UTC) and are
 development data since: their reruns go to *_rerun.json; `all` is dev + every seen sealed part. sealed7 (frozen
-2026-12-07 20:45 UTC) is the part still unseen.
+2026-12-07 20:45 UTC) and sealed8 (frozen 2026-12-07 23:25 UTC, for the round after sealed7's run) are still unseen.
 """
 
 from __future__ import annotations
@@ -259,7 +259,7 @@ def resummarize(path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("SHOPMIND_SHARED_DATA", REPO.parent / "shared" / "data")))
-    ap.add_argument("--split", choices=("dev", "sealed", "sealed2", "sealed3", "sealed4", "sealed5", "sealed6", "sealed7", "all"), default="dev",
+    ap.add_argument("--split", choices=("dev", "sealed", "sealed2", "sealed3", "sealed4", "sealed5", "sealed6", "sealed7", "sealed8", "all"), default="dev",
                     help="all = dev + the seen sealed parts")
     ap.add_argument("--final", action="store_true", help="required to read a sealed part that has not had its one final run")
     ap.add_argument("--backend", default="none", help="LLM URL (default: none)")
