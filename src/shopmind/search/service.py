@@ -185,7 +185,7 @@ class SearchService:
     ) -> SearchResponse:
         """Answer one query: run the stage pipeline, then describe what each stage made of it (`history`: the user's
         recent items, oldest first, for the ranker's personal columns; `related`: products close to the query that are
-        not matches are ranked beside the matches, marked `why.related` and not counted in `total`; False: matches only)."""
+        not matches follow the matches, marked `why.related` and not counted in `total`; False: matches only)."""
         req = SearchRequest(query, user_id, filters, facets, sort, page, per_page, explain, mode, use_ranker,
                             tuple(history) if history else None, related)
         ctx = run_pipeline(SearchContext(parts=self, request=req))

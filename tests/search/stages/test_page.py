@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from shopmind.search.stages import lexical
 from tests.search.stages.conftest import run_until
 
 
@@ -39,3 +40,18 @@ def test_hits_carry_the_tables_display_fields(hd_svc) -> None:
     assert [h.title for h in ctx.hits] == [t.titles[r] for r in rows.tolist()]
     assert [h.price for h in ctx.hits] == [None if np.isnan(t.price[r]) else float(t.price[r]) for r in rows.tolist()]
     assert t.categories_of(np.zeros(0, np.int64)) == [] == t.brands_of(np.zeros(0, np.int64))
+
+
+def test_matches_come_before_related_products_on_every_sort(hd_svc, monkeypatch) -> None:
+    """Issue 21: `total` counts matches, so the first `total` hits a shopper pages through are the matches, also where
+    the ranked candidates hold related products and the matches run on past the candidates (the BM25 tail)."""
+    monkeypatch.setattr(lexical, "LEX_HEAD", 10)  # few candidates: related ones among them, and a tail of matches
+    probe = run_until(hd_svc, "wood screw", "page", mode="bm25")
+    total = probe.total
+    assert (~probe.r.match[probe.r.cand]).any() and probe.tail_mask.any()
+    for sort in ("relevance", "price_asc"):
+        ctx = run_until(hd_svc, "wood screw", "page", mode="bm25", sort=sort, per_page=total + 10)
+        related = [bool(h.why and h.why.related) for h in ctx.hits]
+        assert related[:total] == [False] * total and all(related[total:]) and len(related) > total
+        by_page = [run_until(hd_svc, "wood screw", "page", mode="bm25", sort=sort, page=p, per_page=7) for p in (1, 2, 3)]
+        assert [h.id for c in by_page for h in c.hits] == [h.id for h in ctx.hits[:21]]

@@ -33,14 +33,16 @@ def _page_rows(ctx: SearchContext) -> tuple[np.ndarray, np.ndarray]:
     start = (req.page - 1) * req.per_page
     if req.sort == "relevance":
         need = start + req.per_page
-        if need > len(ranked) and tail.any():  # the long lexical tail, by BM25
-            tail_rows, tail_sc = top_k(r.lex_all, need - len(ranked), tail)
-            ranked = np.concatenate([ranked, tail_rows])
-            final = np.concatenate([final, tail_sc - 1e6])
+        n_match = len(ranked) if ctx.m.related else int(r.match[ranked].sum())  # stage rank put the matches first
+        if need > n_match and tail.any():  # the long lexical tail of matches, by BM25, before any related product
+            tail_rows, tail_sc = top_k(r.lex_all, need - n_match, tail)
+            ranked = np.concatenate([ranked[:n_match], tail_rows, ranked[n_match:]])
+            final = np.concatenate([final[:n_match], tail_sc - 1e6, final[n_match:] - 2e6])
         return ranked[start:need], final[start:need]
     all_rows = np.concatenate([ranked, np.flatnonzero(tail)])
     rel = np.concatenate([np.arange(len(ranked)), len(ranked) + np.arange(int(tail.sum()))])
-    o = np.lexsort((rel, sort_key(ctx.parts.table, req.sort, all_rows)))
+    related = np.zeros(len(all_rows), bool) if ctx.m.related else ~r.match[all_rows]  # matches first, in sort order
+    o = np.lexsort((rel, sort_key(ctx.parts.table, req.sort, all_rows), related))
     page_rows = all_rows[o][start : start + req.per_page]
     page_scores = np.concatenate([final, np.zeros(int(tail.sum()))])[o][start : start + req.per_page]
     return page_rows, page_scores
