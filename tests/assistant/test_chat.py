@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from shopmind.assistant.factcheck import FactChecker
+from shopmind.assistant.intents import IntentPrediction
 from shopmind.assistant.state import MemorySessionStore, SessionState, SqlSessionStore
 from shopmind.store.schema import chat_sessions
 
@@ -221,3 +222,21 @@ def test_recommend_uses_the_facades_recommend_when_built(shop, products):
     assert wrapped.calls[0] == {"user_id": "u1", "placement": "product", "item_id": toys[0], "k": 5}
     got, how = ShopTools(shop).recommend(toys[0], None, 5)  # recommend not built here: similar items by search
     assert how == "similar-by-search" and toys[0] not in [p.id for p in got]
+
+
+def test_a_doubtful_comparison_with_nothing_shown_or_named_searches(assistant):
+    """Nothing on screen and no product named: a comparison the intent model is unsure of has nothing to compare."""
+    r = assistant.chat("cmp-none", "got any hammers or wrenches?")
+    assert r.intent == "find" and r.products
+
+
+@pytest.mark.parametrize(("confidence", "message", "intent"), [
+    (0.4, "来点纯棉的", "find"),  # a material the catalog holds (材质: 纯棉)
+    (0.4, "what's the weather tomorrow", "out_of_scope"),  # nothing of the catalog in it
+    (0.8, "来点纯棉的", "out_of_scope"),  # the model is sure: it stands
+])
+def test_a_catalog_value_outweighs_a_doubtful_out_of_scope(assistant, monkeypatch, confidence, message, intent):
+    """The intent model's reading is stubbed; the catalog's own reading of a value decides only when the model is less
+    than even sure, and nothing is shown or named."""
+    monkeypatch.setattr(assistant.intents, "predict", lambda *a, **k: IntentPrediction("out_of_scope", confidence, "model"))
+    assert assistant.chat(f"oos-{confidence}-{message}", message).intent == intent

@@ -11,6 +11,7 @@ from typing import Any
 from shopmind.assistant.factcheck import colours_in
 from shopmind.assistant.models import Slots
 from shopmind.search.understand import parse_price
+from shopmind.text.stopwords import EN_STOPWORDS, ZH_STOPWORDS
 
 # what a question is about: aspect → (EN pattern, ZH substrings)
 ASPECTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -155,6 +156,15 @@ class SlotFiller:
             prev, t = t, FILLER.sub(" ", t).strip()
         t = re.sub(r"^(a|an|the)\s+", "", re.sub(r"\s+", " ", t)).strip(" ,.的")
         return t
+
+    def names_catalog_values(self, message: str) -> bool:
+        """Whether the shop's query understanding reads a brand or an attribute value of the catalog in the message (a
+        word of its own, not a stopword such as a 'the' some product holds): evidence that it asks for products."""
+        understood = self.search.understand(message) if self.search is not None else None
+        if understood is None:
+            return False
+        values = [v for vs in understood.attributes.values() for v in vs]
+        return bool(understood.brands) or any(v.casefold() not in EN_STOPWORDS and v not in ZH_STOPWORDS for v in values)
 
     def fill(self, message: str, intent: str) -> Slots:
         """Slots for a message whose intent is already known."""
