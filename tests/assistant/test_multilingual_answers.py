@@ -73,6 +73,9 @@ def test_a_question_for_the_products_kind_is_answered_by_the_one_attribute_that_
     for q, lang in (("这部算什么片", "zh"), ("what kind of film is it?", "en")):
         out = answer_about(film, aspect_of(q), q, lang)
         assert out[0].source.field == "attributes.genres" and "Crime" in out[0].text, q
+    for q in ("when did it first come out?", "when did the movie with that name first hit screens?"):  # a when-question: the one date-like attribute
+        out = answer_about(film, aspect_of(q), q, "en")
+        assert out[0].source.field == "attributes.year" and "1996" in out[0].text, q
     chinese_keyed = Product(id="x", title="印花连衣裙", attributes={"图案": "印花"})  # a Chinese name is not judged a kind
     assert answer_about(chinese_keyed, None, "它是哪类电影？", "zh")[0].source.field == "none"
 

@@ -85,6 +85,7 @@ def test_slots_refine_and_refs():
     ("the last one", [-1]),
     ("is it the best one at last?", []),  # "at last" points at nothing
     ("tell me about number three", [2]), ("what does #4 cost", [3]), ("I'll take option 1", [0]),
+    ("film three, is it long?", [2]), ("is there a movie two hours long?", []), ("a film one of my friends liked", []),  # a quantity is no position
     ("the final pick, is it any good?", [-1]), ("the one at the bottom", [-1]), ("the top result please", [0]),
     ("will the battery last a day?", []), ("is the top made of oak?", []),  # a verb and a part of the product
     ("最后那一部是哪年的", [-1]), ("最下面那个什么颜色", [-1]), ("末尾那款多重", [-1]), ("倒数第二个呢", [-2]),  # the end of the list

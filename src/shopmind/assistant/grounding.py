@@ -239,8 +239,8 @@ def _find_attribute(p: Product, aspect: str | None, question: str) -> str | None
     allowed = [(k, v) for k, v in items if can_hold(k, fmt_value(v))]
     if not allowed:
         return None
-    if len(allowed) == 1 and asked_kind(question) == "class" and not CJK_ANY.search(allowed[0][0]):  # a Chinese name is not judged
-        return allowed[0][0]  # "什么片" / "what kind of film is it?": the one attribute that names the product's kind answers
+    if len(allowed) == 1 and asked_kind(question) in ("class", "time") and not CJK_ANY.search(allowed[0][0]):  # a Chinese name is not judged
+        return allowed[0][0]  # "什么片" / "when did it first come out?": the one attribute that names the product's kind or date answers
     threshold: float | None = None
     if any(CJK_ANY.search(k) for k, _ in items):
         return _rule_attribute(allowed, aspect, question)

@@ -41,8 +41,9 @@ REFINES: list[tuple[str, re.Pattern[str]]] = [
 
 _ORD_EN = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4}
 _NUM_EN = {"one": 0, "two": 1, "three": 2, "four": 3, "five": 4, "1": 0, "2": 1, "3": 2, "4": 3, "5": 4}
-# a position said as a number: "number two", "no. 3", "#2", "option 1", "pick 4"
-_NUMBERED = re.compile(r"(?:\bnumber|\bno\.|#|\boption|\bpick|\bitem|\bresult)\s*(one|two|three|four|five|[1-5])\b")
+# a position said as a number: "number two", "no. 3", "#2", "option 1", "pick 4", "film three" (not a quantity: "movie two hours long")
+_NUMBERED = re.compile(r"(?:\bnumber|\bno\.|#|\boption|\bpick|\bitem|\bresult|\bfilm|\bmovie|\bproduct)\s*(one|two|three|four|five|[1-5])\b"
+                       r"(?!\s*(?:hours?|hrs?|minutes?|mins?|inch(?:es)?|in\.|ft|feet|foot|pounds?|lbs?|oz|stars?|years?|days?|packs?|pcs|pieces?|people|times?|of)\b)")
 # the end of the list: "the last (one)", "the final one", "the bottom one", "at the end of the list"
 _LAST_EN = r"\bthe (?:very )?(?:last|final)\b|\b(?:last|final|bottom) (?:one|item|product|film|movie|pick|result|entry)\b|\bat the (?:bottom|end)\b"
 # Chinese measure words that follow a count or "last" (最后一部, 这两款): the closed class, not the bench's nouns
