@@ -185,7 +185,8 @@ class SearchService:
     ) -> SearchResponse:
         """Answer one query: run the stage pipeline, then describe what each stage made of it (`history`: the user's
         recent items, oldest first, for the ranker's personal columns; `related`: products close to the query that are
-        not matches follow the matches, marked `why.related` and not counted in `total`; False: matches only)."""
+        not matches fill the pages after the matches (never pushing one to a later page), marked `why.related` and not
+        counted in `total`; False: matches only)."""
         req = SearchRequest(query, user_id, filters, facets, sort, page, per_page, explain, mode, use_ranker,
                             tuple(history) if history else None, related)
         ctx = run_pipeline(SearchContext(parts=self, request=req))

@@ -42,16 +42,25 @@ def test_hits_carry_the_tables_display_fields(hd_svc) -> None:
     assert t.categories_of(np.zeros(0, np.int64)) == [] == t.brands_of(np.zeros(0, np.int64))
 
 
-def test_matches_come_before_related_products_on_every_sort(hd_svc, monkeypatch) -> None:
-    """Issue 21: `total` counts matches, so the first `total` hits a shopper pages through are the matches, also where
-    the ranked candidates hold related products and the matches run on past the candidates (the BM25 tail)."""
+def test_no_match_is_paged_behind_a_related_product(hd_svc, monkeypatch) -> None:
+    """Issue 21: `total` counts matches, so the first k pages hold the first min(total, k × per_page) matches, also where
+    the ranked candidates hold related products and the matches run on past the candidates (the BM25 tail). Within a
+    page the rows keep their ranked order; in another sort every match comes first."""
     monkeypatch.setattr(lexical, "LEX_HEAD", 10)  # few candidates: related ones among them, and a tail of matches
     probe = run_until(hd_svc, "wood screw", "page", mode="bm25")
     total = probe.total
-    assert (~probe.r.match[probe.r.cand]).any() and probe.tail_mask.any()
+    assert (~probe.r.match[probe.r.cand]).any() and probe.tail_mask.any() and total > 7
     for sort in ("relevance", "price_asc"):
-        ctx = run_until(hd_svc, "wood screw", "page", mode="bm25", sort=sort, per_page=total + 10)
-        related = [bool(h.why and h.why.related) for h in ctx.hits]
-        assert related[:total] == [False] * total and all(related[total:]) and len(related) > total
-        by_page = [run_until(hd_svc, "wood screw", "page", mode="bm25", sort=sort, page=p, per_page=7) for p in (1, 2, 3)]
-        assert [h.id for c in by_page for h in c.hits] == [h.id for h in ctx.hits[:21]]
+        pages = [run_until(hd_svc, "wood screw", "page", mode="bm25", sort=sort, page=p, per_page=7) for p in (1, 2, 3)]
+        related = [bool(h.why and h.why.related) for c in pages for h in c.hits]
+        for b in (7, 14, 21):
+            assert related[:b].count(False) == min(total, b), (sort, b)
+        ids = [h.id for c in pages for h in c.hits]
+        assert len(set(ids)) == len(ids) > total  # no row twice; the related products follow
+        if sort == "price_asc":
+            assert related == sorted(related)  # every match, then the related products
+    whole = run_until(hd_svc, "wood screw", "page", mode="bm25", per_page=total + 10)
+    pos = {row: i for i, row in enumerate(whole.ranked_rows.tolist())}
+    in_ranked = [pos[hd_svc.table.row_of[h.id]] for h in whole.hits if hd_svc.table.row_of[h.id] in pos]
+    assert in_ranked == sorted(in_ranked)  # one page: its ranked rows in ranked order, related ones among the matches
+    assert sum(not h.why.related for h in whole.hits) == total

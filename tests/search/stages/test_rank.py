@@ -30,12 +30,7 @@ def test_ranker_reorders_the_head(hd_svc) -> None:
         hd_svc.ranker = None
     k = len(ctx.head)
     assert k == min(hd_svc.config.rerank_k, len(ctx.r.cand)) and "ranker" in ctx.stages
-    is_match = ctx.r.match[ctx.ranked_rows]
-    assert is_match.any() and (~is_match).any()  # "garden hose" has related products beside its matches
-    assert (np.diff(is_match.astype(int)) <= 0).all()  # every match before every related product
-    in_head = np.isin(ctx.ranked_rows, ctx.r.cand[ctx.head])
-    for group in (is_match, ~is_match):  # within each group: the head first, fewest title terms first
-        rows, head = ctx.ranked_rows[group], in_head[group]
-        assert (np.diff(head.astype(int)) <= 0).all()
-        assert (np.diff(hd_svc.title_len[rows[head]]) >= 0).all()
-    assert set(ctx.ranked_rows[in_head].tolist()) == set(ctx.r.cand[ctx.head].tolist())
+    head_rows = ctx.ranked_rows[:k]
+    assert (np.diff(hd_svc.title_len[head_rows]) >= 0).all()  # fewest title terms first
+    assert set(head_rows.tolist()) == set(ctx.r.cand[ctx.head].tolist())
+    assert (ctx.final_score[k:] < ctx.final_score[:k].min()).all() or k == len(ctx.r.cand)

@@ -70,7 +70,7 @@ class SearchRequest:
     mode: str = "hybrid"  # hybrid | bm25 | dense
     use_ranker: bool = True
     history: tuple[str, ...] | None = None  # the user's recent items, oldest first (the ranker's personal columns)
-    related: bool = True  # related products (not matches, marked in why) follow the matches; False: matches only
+    related: bool = True  # related products (not matches, marked in why) fill the pages after the matches; False: matches only
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:

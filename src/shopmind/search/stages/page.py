@@ -33,12 +33,19 @@ def _page_rows(ctx: SearchContext) -> tuple[np.ndarray, np.ndarray]:
     start = (req.page - 1) * req.per_page
     if req.sort == "relevance":
         need = start + req.per_page
-        n_match = len(ranked) if ctx.m.related else int(r.match[ranked].sum())  # stage rank put the matches first
-        if need > n_match and tail.any():  # the long lexical tail of matches, by BM25, before any related product
-            tail_rows, tail_sc = top_k(r.lex_all, need - n_match, tail)
-            ranked = np.concatenate([ranked[:n_match], tail_rows, ranked[n_match:]])
-            final = np.concatenate([final[:n_match], tail_sc - 1e6, final[n_match:] - 2e6])
-        return ranked[start:need], final[start:need]
+        if ctx.m.related:  # no match: the ranked list is all related products
+            return ranked[start:need], final[start:need]
+        # which rows a page holds: matches first (ranked, then the lexical tail by BM25), related products after them,
+        # so no match is ever pushed to a later page by a related product; a page then shows its rows in ranked order
+        is_match = r.match[ranked]
+        m_pos, rel_pos = np.flatnonzero(is_match), np.flatnonzero(~is_match)
+        tail_rows, tail_sc = (top_k(r.lex_all, need - len(m_pos), tail) if need > len(m_pos) and tail.any()
+                              else (np.zeros(0, np.int64), np.zeros(0)))
+        rows = np.concatenate([ranked[m_pos], tail_rows, ranked[rel_pos]])[start:need]
+        scores = np.concatenate([final[m_pos], tail_sc - 1e6, final[rel_pos]])[start:need]
+        ranked_pos = np.concatenate([m_pos, len(ranked) + np.arange(len(tail_rows)), rel_pos])[start:need]
+        o = np.argsort(ranked_pos, kind="stable")
+        return rows[o], scores[o]
     all_rows = np.concatenate([ranked, np.flatnonzero(tail)])
     rel = np.concatenate([np.arange(len(ranked)), len(ranked) + np.arange(int(tail.sum()))])
     related = np.zeros(len(all_rows), bool) if ctx.m.related else ~r.match[all_rows]  # matches first, in sort order

@@ -1,8 +1,5 @@
 """Stage 5, rank: the learned ranker (when there is one) reorders the head of the fused order; the ranked
-rows and their final scores come out, with the matched rows beyond the candidates kept as a BM25 tail.
-
-Matches come before related products, each group in ranked order: `total` counts matches, so the first `total`
-hits a shopper pages through are exactly the matches (the ranker may score a related product above a match)."""
+rows and their final scores come out, with the matched rows beyond the candidates kept as a BM25 tail."""
 
 from __future__ import annotations
 
@@ -25,9 +22,6 @@ def run(ctx: SearchContext) -> None:
         order = np.concatenate([head, order[len(ctx.head) :]])
         ctx.order = order
         ctx.stages.append("ranker")
-    if not ctx.m.related:  # a stable partition: matches first, related products after them
-        order = order[np.argsort(~r.match[r.cand[order]], kind="stable")]
-        ctx.order = order
     ctx.ranked_rows = r.cand[order]
     final = (ctx.rk_scores[order] if ctx.rk_scores is not None else score[order]).astype(np.float64)
     if ctx.rk_scores is not None:
