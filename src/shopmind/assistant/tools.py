@@ -66,8 +66,10 @@ class ShopTools:
         if self._search_service() is None:
             return []
         extra = 4 if exclude_brands else 1
-        resp = self.shop.search(clip(query or "", MAX_QUERY_CHARS), filters=filters or None, per_page=k * extra, explain=False)
-        products = self.get(h.id for h in resp.hits)
+        resp = self.shop.search(clip(query or "", MAX_QUERY_CHARS), filters=filters or None, per_page=k * extra, explain=True)
+        # a short list in chat leads with the matches, as the web UI shows them, and related products after them
+        hits = sorted(resp.hits, key=lambda h: bool(h.why and h.why.related))
+        products = self.get(h.id for h in hits)
         banned = {b.casefold() for b in exclude_brands}
         return [p for p in products if not (p.brand and p.brand.casefold() in banned)][:k]
 
