@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib.resources import files
@@ -216,6 +217,10 @@ def _cross_lingual_attribute(p: Product, aspect: str | None, question: str) -> s
     return items[best][0] if scores[best] > 0 and scores[best] >= ranker.xling_threshold else None
 
 
+# an English question in the past tense: "when did / was / were …", "came out when?", "when was it released?"
+_PAST_TENSE = re.compile(r"\b(?:did|was|were|came)\b|\b[a-z]{3,}ed\b")
+
+
 def _find_attribute(p: Product, aspect: str | None, question: str) -> str | None:
     """The gloss and rule paths of find_attribute.
 
@@ -239,8 +244,12 @@ def _find_attribute(p: Product, aspect: str | None, question: str) -> str | None
     allowed = [(k, v) for k, v in items if can_hold(k, fmt_value(v))]
     if not allowed:
         return None
-    if len(allowed) == 1 and asked_kind(question) in ("class", "time") and not CJK_ANY.search(allowed[0][0]):  # a Chinese name is not judged
-        return allowed[0][0]  # "什么片" / "when did it first come out?": the one attribute that names the product's kind or date answers
+    kind = asked_kind(question)
+    # "什么片" / "when did it first come out?": the one attribute that names the product's kind or date answers; a when-question
+    # only in the past tense (the product's own date), not "when does the second act start?" (a Chinese name is not judged)
+    if len(allowed) == 1 and not CJK_ANY.search(allowed[0][0]) and (
+            kind == "class" or (kind == "time" and (CJK_ANY.search(question) or _PAST_TENSE.search(question.casefold())))):
+        return allowed[0][0]
     threshold: float | None = None
     if any(CJK_ANY.search(k) for k, _ in items):
         return _rule_attribute(allowed, aspect, question)
