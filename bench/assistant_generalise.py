@@ -11,12 +11,12 @@ Metrics per language (and per kind): answerable_accuracy (attribute + named-with
 (text; and by the structured sentence source, apart), false_facts, named_top1 (first card or cited product; and by the
 text, apart), set_accuracy, language_agreement, p50/p95/max ms per chat call.
 
-    nice python bench/assistant_generalise.py [--split dev|sealed|…|sealed6|all] [--json]  # dev (default), seen parts
-    nice python bench/assistant_generalise.py --split sealed7 --final --json  # the next final run: the only reader of sealed7
+    nice python bench/assistant_generalise.py [--split dev|sealed|…|sealed7|all] [--json]  # dev (default), seen parts
+    nice python bench/assistant_generalise.py --split sealed8 --final --json  # the next final run: the only reader of sealed8
 
-sealed … sealed6 had their one final run each (2026-12-06; 2026-12-07 12:55, 15:22, 18:20, 19:13 and 21:26 UTC) and are
-development data since: their reruns go to *_rerun.json; `all` is dev + every seen sealed part. sealed7 (frozen
-2026-12-07 20:45 UTC) and sealed8 (frozen 2026-12-07 23:25 UTC, for the round after sealed7's run) are still unseen.
+sealed … sealed7 had their one final run each (2026-12-06; 2026-12-07 12:55, 15:22, 18:20, 19:13 and 21:26 UTC;
+2026-12-08 00:31 UTC) and are development data since: their reruns go to *_rerun.json; `all` is dev + every seen sealed
+part. sealed8 (frozen 2026-12-07 23:25 UTC) is the part still unseen.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ import assistant as old_bench
 REPO = HERE.parent
 SETS = HERE / "assistant_sets"
 # parts whose one final run is over (sealed 2026-12-06, sealed2 2026-12-07 12:55 UTC, sealed3 15:22, sealed4 18:20, sealed5
-# 19:13, sealed6 21:26 UTC): read freely since, results to *_rerun.json
-SEEN = ("sealed", "sealed2", "sealed3", "sealed4", "sealed5", "sealed6")
+# 19:13, sealed6 21:26 UTC, sealed7 2026-12-08 00:31 UTC): read freely since, results to *_rerun.json
+SEEN = ("sealed", "sealed2", "sealed3", "sealed4", "sealed5", "sealed6", "sealed7")
 ANSWERABLE = ("attribute", "named", "reference")
 
 
