@@ -134,10 +134,11 @@ class Assistant(FocusMixin):
             pred.intent = named_intent(pred.intent, link, bool(state.focus), message, bool(product_id), pred.confidence)
             # nothing shown or named, and the model less than even sure: a comparison has nothing to compare, and "out of
             # scope" yields to the catalog's own reading of a genre, brand or other value ("a heavy, emotional drama", "想看个爱情故事")
+            understood = self.slots.understand(message)
             if pred.by in ("model", "model+context") and pred.confidence < 0.5 and not state.focus and not link.ids and (
-                    pred.intent == "compare" or (pred.intent == "out_of_scope" and self.slots.names_catalog_values(message))):
+                    pred.intent == "compare" or (pred.intent == "out_of_scope" and self.slots.names_catalog_values(understood))):
                 pred.intent = "find"
-            slots = self.slots.fill(message, pred.intent)
+            slots = self.slots.fill(message, pred.intent, understood)
             if late():  # understanding alone spent the budget: say so rather than search on
                 grounded, products = [_say(lang, "busy")], []
             else:

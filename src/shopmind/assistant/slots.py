@@ -158,22 +158,27 @@ class SlotFiller:
         t = re.sub(r"^(a|an|the)\s+", "", re.sub(r"\s+", " ", t)).strip(" ,.的")
         return t
 
-    def names_catalog_values(self, message: str) -> bool:
-        """Whether the shop's query understanding reads a brand or an attribute value of the catalog in the message (a
-        word of its own, not a stopword such as a 'the' some product holds): evidence that it asks for products."""
-        understood = self.search.understand(message) if self.search is not None else None
+    def understand(self, message: str) -> Any | None:
+        """The shop's query understanding of a message (None before the search part is built); `fill` reads it."""
+        return self.search.understand(message) if self.search is not None else None
+
+    @staticmethod
+    def names_catalog_values(understood: Any | None) -> bool:
+        """Whether the query understanding read a brand or an attribute value of the catalog in the message (a word of
+        its own, not a stopword such as a 'the' some product holds): evidence that it asks for products."""
         if understood is None:
             return False
         values = [v for vs in understood.attributes.values() for v in vs]
         return bool(understood.brands) or any(v.casefold() not in EN_STOPWORDS and v not in ZH_STOPWORDS for v in values)
 
-    def fill(self, message: str, intent: str) -> Slots:
-        """Slots for a message whose intent is already known."""
+    def fill(self, message: str, intent: str, understood: Any | None = None) -> Slots:
+        """Slots for a message whose intent is already known (`understood`: `understand(message)`, when the caller has it)."""
         s = Slots()
         text = self.product_text(message)
         if intent in ("find", "refine", "recommend"):
             s.query = text or None
-        understood = self.search.understand(message) if self.search is not None else None
+        if understood is None:  # not passed in (or nothing built, which reading again confirms cheaply)
+            understood = self.understand(message)
         price = understood.price if understood is not None else parse_price(message)
         if price is not None and intent in ("find", "refine", "recommend") and not _is_cheap_word_only(price):
             s.price_min, s.price_max = price.min, price.max
