@@ -132,8 +132,7 @@ class Assistant(FocusMixin):
             policy_text = without_title(message, link.titles[0]) if link.named and link.confidence[0] >= SURE else message
             pred = self.intents.predict(message, bool(state.focus), self.faq.match(policy_text, 0.0)[1])
             pred.intent = named_intent(pred.intent, link, bool(state.focus), message, bool(product_id), pred.confidence)
-            # nothing shown or named, and the model less than even sure: a comparison has nothing to compare, and "out of
-            # scope" yields to the catalog's own reading of a genre, brand or other value ("a heavy, emotional drama", "想看个爱情故事")
+            # nothing shown or named, the model unsure: no comparison, and a catalog value read outweighs "out of scope"
             understood = self.slots.understand(message)
             if pred.by in ("model", "model+context") and pred.confidence < 0.5 and not state.focus and not link.ids and (
                     pred.intent == "compare" or (pred.intent == "out_of_scope" and self.slots.names_catalog_values(understood))):
